@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { createEnvReader } from './config.ts';
+import { ConfigError } from './errors.ts';
+
+describe('createEnvReader', () => {
+  it('returns typed values and defaults', () => {
+    const env = createEnvReader({ A: ' 42 ', B: 'yes', C: 'x,, y ', D: 'kafka:9092', E: '' });
+    expect(env.int('A', 1)).toBe(42);
+    expect(env.bool('B', false)).toBe(true);
+    expect(env.list('C', [])).toEqual(['x', 'y']);
+    expect(env.hostPort('D', 'h:1')).toBe('kafka:9092');
+    expect(env.string('E', 'fallback')).toBe('fallback');
+    expect(env.oneOf('MISSING', ['a', 'b'], 'b')).toBe('b');
+    expect(() => env.finish()).not.toThrow();
+  });
+
+  it('lists every bad variable at once', () => {
+    const env = createEnvReader({ PORT: '70000', FLAG: 'maybe', MODE: 'z', ADDR: 'nohost', COUNT: '1.5' });
+    env.int('PORT', 1, { min: 1, max: 65535 });
+    env.bool('FLAG', false);
+    env.oneOf('MODE', ['a', 'b'], 'a');
+    env.hostPort('ADDR', 'h:1');
+    env.int('COUNT', 1);
+    let error: unknown;
+    try {
+      env.finish();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/PORT=.*FLAG=.*MODE=.*ADDR=.*COUNT=/s);
+  });
+});

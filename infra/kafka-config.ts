@@ -1,0 +1,77 @@
+/** server.properties for KRaft nodes that are broker and controller at once, on loopback. */
+
+export interface KafkaNodePorts {
+  nodeId: number;
+  brokerPort: number;
+  controllerPort: number;
+}
+
+export function kafkaNodeProperties(options: {
+  host: string;
+  node: KafkaNodePorts;
+  voters: readonly KafkaNodePorts[];
+  dataDir: string;
+  defaultPartitions: number;
+}): string {
+  const { host, node, voters, dataDir } = options;
+  const replication = voters.length >= 3 ? 3 : 1;
+  const minIsr = voters.length >= 3 ? 2 : 1;
+  const lines = [
+    'process.roles=broker,controller',
+    `node.id=${node.nodeId}`,
+    // A static quorum needs no --standalone when formatting and behaves the same for 1 or 3 voters.
+    `controller.quorum.voters=${voters.map((v) => `${v.nodeId}@${host}:${v.controllerPort}`).join(',')}`,
+    `listeners=PLAINTEXT://${host}:${node.brokerPort},CONTROLLER://${host}:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${node.brokerPort}`,
+    'inter.broker.listener.name=PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    `num.partitions=${options.defaultPartitions}`,
+    `default.replication.factor=${replication}`,
+    `min.insync.replicas=${minIsr}`,
+    `offsets.topic.replication.factor=${replication}`,
+    // 50 partitions by default: fewer makes the first consumer-group join much faster on 2 cores.
+    'offsets.topic.num.partitions=8',
+    `transaction.state.log.replication.factor=${replication}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    'transaction.state.log.num.partitions=8',
+    `share.coordinator.state.topic.replication.factor=${replication}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
+    'unclean.leader.election.enable=false',
+    'group.initial.rebalance.delay.ms=0',
+    // Tributary creates its topics explicitly, with chosen partitions and replication.
+    'auto.create.topics.enable=false',
+    'num.network.threads=2',
+    'num.io.threads=2',
+    'num.recovery.threads.per.data.dir=1',
+    // Notice a SIGKILLed node in ~4 s instead of 9 s (fault tests).
+    'broker.session.timeout.ms=4000',
+    'broker.heartbeat.interval.ms=1000',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export const kafkaLog4j2Properties = `status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = INFO
+`;
+
+export function questdbServerConf(options: { host: string; httpPort: number; httpMinPort: number; pgPort: number; ilpTcpPort: number }): string {
+  const { host } = options;
+  return [
+    `http.net.bind.to=${host}:${options.httpPort}`,
+    `http.min.net.bind.to=${host}:${options.httpMinPort}`,
+    `pg.net.bind.to=${host}:${options.pgPort}`,
+    `line.tcp.net.bind.to=${host}:${options.ilpTcpPort}`,
+    'line.udp.enabled=false',
+    'telemetry.enabled=false',
+    'shared.worker.count=2',
+  ].join('\n') + '\n';
+}

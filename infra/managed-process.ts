@@ -1,0 +1,90 @@
+/**
+ * Starts server processes (JVMs) in their own process group, logging to a file, and stops them.
+ *
+ * With an owner pid, the process runs under a small shell watchdog that terminates it when the owner
+ * exits for any reason (including SIGKILL), so an interrupted test run leaves no JVM behind.
+ */
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+
+// Polls the owner once a second; on its death sends SIGTERM, then SIGKILL after 20 s.
+const watchdogScript = `
+owner=$1; shift
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT
+while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
+kill -TERM "$child" 2>/dev/null
+for i in $(seq 1 40); do kill -0 "$child" 2>/dev/null || break; sleep 0.5; done
+kill -KILL "$child" 2>/dev/null
+wait "$child"
+`;
+
+export interface ManagedProcess {
+  /** Process group id (the leader's pid). */
+  pgid: number;
+  /** Resolves with the exit code when the group leader exits. */
+  exited: Promise<number | null>;
+}
+
+export function startManagedProcess(options: {
+  command: string;
+  args: readonly string[];
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  ownerPid?: number;
+}): ManagedProcess {
+  const log = openSync(options.logFile, 'a');
+  const [command, args] =
+    options.ownerPid === undefined
+      ? [options.command, options.args]
+      : ['bash', ['-c', watchdogScript, 'tributary-watchdog', String(options.ownerPid), options.command, ...options.args]];
+  try {
+    const child = spawn(command, args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: options.env ?? process.env,
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('exit', (code) => resolve(code));
+      child.once('error', () => resolve(null));
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${options.command}`);
+    return { pgid: child.pid, exited };
+  } finally {
+    closeSync(log);
+  }
+}
+
+export function isGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the whole group, then SIGKILL after `graceMs`. Resolves when the group is gone. */
+export async function stopProcessGroup(pgid: number, graceMs: number): Promise<'terminated' | 'killed' | 'absent'> {
+  if (!isGroupAlive(pgid)) return 'absent';
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    return 'absent';
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isGroupAlive(pgid)) return 'terminated';
+    await delay(200);
+  }
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  while (isGroupAlive(pgid)) await delay(100);
+  return 'killed';
+}

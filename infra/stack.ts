@@ -1,0 +1,265 @@
+/**
+ * The local stack: Apache Kafka (KRaft, 1 node or a 3-node cluster) and QuestDB as child JVMs on
+ * loopback, for `npm start`, the integration tests and the fault tests.
+ *
+ * State lives in <home>/stacks/<name>/ (data, logs, state.json). `startStack` refuses taken ports
+ * and a stack that is already running, waits for real readiness, and on any failure stops what it
+ * started. `stopStack` terminates every process group it recorded and waits for the ports to close.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ensureArtifacts } from './artifacts.ts';
+import { findJava } from './java-tools.ts';
+import { kafkaLog4j2Properties, kafkaNodeProperties, questdbServerConf } from './kafka-config.ts';
+import { isGroupAlive, startManagedProcess, stopProcessGroup, type ManagedProcess } from './managed-process.ts';
+import { assertPortsFree, waitForPortsFree } from './ports.ts';
+import { kafkaBrokerCount, questdbAnswers, waitUntil } from './readiness.ts';
+import { allPorts, stackPorts } from './stack-ports.ts';
+
+const run = promisify(execFile);
+export const stackHost = '127.0.0.1';
+
+export interface StackOptions {
+  name: string;
+  /** Root for artifacts and stacks, e.g. ~/.cache/tributary. */
+  home: string;
+  portBase: number;
+  brokers: 1 | 3;
+  questdb: boolean;
+  /** Wipe the stack's data before starting. */
+  fresh: boolean;
+  /** Stop the stack's JVMs automatically when this process exits (tests, `npm start`). */
+  ownerPid?: number;
+  readyTimeoutMs: number;
+  kafkaHeapMb: number;
+  questdbHeapMb: number;
+  env: NodeJS.ProcessEnv;
+  log: (message: string) => void;
+}
+
+export interface StackState {
+  name: string;
+  dir: string;
+  startedAt: string;
+  kafka: {
+    version: string;
+    java: string;
+    bootstrap: string[];
+    nodes: Array<{ nodeId: number; brokerPort: number; controllerPort: number; pgid: number; logFile: string }>;
+  };
+  questdb: null | {
+    version: string;
+    java: string;
+    httpUrl: string;
+    pgPort: number;
+    ilpTcpPort: number;
+    pgid: number;
+    logFile: string;
+  };
+  ports: number[];
+  readyAfterMs?: { kafka: number; questdb: number | null; total: number };
+}
+
+export function stackDir(home: string, name: string): string {
+  return join(home, 'stacks', name);
+}
+
+export async function readStackState(dir: string): Promise<StackState | null> {
+  const file = join(dir, 'state.json');
+  if (!existsSync(file)) return null;
+  return JSON.parse(await readFile(file, 'utf8')) as StackState;
+}
+
+export function stackPgids(state: StackState): number[] {
+  return [...state.kafka.nodes.map((node) => node.pgid), ...(state.questdb ? [state.questdb.pgid] : [])];
+}
+
+export function isStackRunning(state: StackState): boolean {
+  return stackPgids(state).some(isGroupAlive);
+}
+
+/** QuestDB 9.4 and later are built for Java 25; 9.3.x runs on Java 17. */
+export function questdbMinimumJava(version: string): number {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 9 || (major === 9 && minor >= 4) ? 25 : 17;
+}
+
+async function tail(file: string, lines = 20): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function startStack(options: StackOptions): Promise<StackState> {
+  const started = Date.now();
+  const dir = stackDir(options.home, options.name);
+  const previous = await readStackState(dir);
+  if (previous && isStackRunning(previous)) {
+    throw new Error(`stack "${options.name}" is already running (see \`tributary stack status\`); stop it with \`tributary stack down\``);
+  }
+  const ports = stackPorts(options.portBase, options.brokers);
+  const portMap = allPorts(ports, options.questdb);
+  await assertPortsFree(stackHost, portMap);
+
+  const artifacts = await ensureArtifacts(join(options.home, 'artifacts'), options.log);
+  const kafkaJava = await findJava(options.env, 17, `Apache Kafka ${artifacts.kafkaVersion}`);
+  const questdbJava = options.questdb
+    ? await findJava(options.env, questdbMinimumJava(artifacts.questdbVersion), `QuestDB ${artifacts.questdbVersion}`)
+    : null;
+
+  if (options.fresh) await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const clusterIdFile = join(dir, 'cluster-id');
+  // Kafka's Uuid form: 16 random bytes, base64url; one that starts with '-' would read as a CLI flag.
+  let clusterId = existsSync(clusterIdFile) ? (await readFile(clusterIdFile, 'utf8')).trim() : '';
+  while (clusterId === '' || clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+  await writeFile(clusterIdFile, clusterId);
+  const log4jFile = join(dir, 'log4j2.properties');
+  await writeFile(log4jFile, kafkaLog4j2Properties);
+
+  const classpath = join(artifacts.kafkaLibDir, '*');
+  const state: StackState = {
+    name: options.name,
+    dir,
+    startedAt: new Date().toISOString(),
+    kafka: { version: artifacts.kafkaVersion, java: kafkaJava.versionLine, bootstrap: [], nodes: [] },
+    questdb: null,
+    ports: Object.values(portMap),
+  };
+  const processes: ManagedProcess[] = [];
+  const saveState = (): Promise<void> => writeFile(join(dir, 'state.json'), JSON.stringify(state, null, 2));
+
+  try {
+    await Promise.all(
+      ports.kafka.map(async (node) => {
+        const nodeDir = join(dir, `kafka-${node.nodeId}`);
+        await mkdir(join(nodeDir, 'logs'), { recursive: true });
+        const propertiesFile = join(nodeDir, 'server.properties');
+        await writeFile(
+          propertiesFile,
+          kafkaNodeProperties({ host: stackHost, node, voters: ports.kafka, dataDir: join(nodeDir, 'data'), defaultPartitions: 6 }),
+        );
+        await run(kafkaJava.javaPath, ['-Xmx128m', '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile, '--ignore-formatted']);
+      }),
+    );
+    for (const node of ports.kafka) {
+      const nodeDir = join(dir, `kafka-${node.nodeId}`);
+      const logFile = join(nodeDir, 'server.log');
+      const child = startManagedProcess({
+        command: kafkaJava.javaPath,
+        args: [
+          `-Xms${Math.min(128, options.kafkaHeapMb)}m`,
+          `-Xmx${options.kafkaHeapMb}m`,
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-XX:+ExitOnOutOfMemoryError',
+          '-Djava.awt.headless=true',
+          `-Dlog4j2.configurationFile=file:${log4jFile}`,
+          `-Dkafka.logs.dir=${join(nodeDir, 'logs')}`,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          join(nodeDir, 'server.properties'),
+        ],
+        logFile,
+        ownerPid: options.ownerPid,
+        env: options.env,
+      });
+      processes.push(child);
+      state.kafka.nodes.push({ ...node, pgid: child.pgid, logFile });
+      state.kafka.bootstrap.push(`${stackHost}:${node.brokerPort}`);
+    }
+    if (options.questdb && questdbJava) {
+      const root = join(dir, 'questdb');
+      await mkdir(join(root, 'conf'), { recursive: true });
+      await writeFile(
+        join(root, 'conf', 'server.conf'),
+        questdbServerConf({
+          host: stackHost,
+          httpPort: ports.questdbHttp,
+          httpMinPort: ports.questdbHttpMin,
+          pgPort: ports.questdbPg,
+          ilpTcpPort: ports.questdbIlpTcp,
+        }),
+      );
+      const logFile = join(dir, 'questdb.log');
+      const child = startManagedProcess({
+        command: questdbJava.javaPath,
+        args: [
+          `-Xms${Math.min(128, options.questdbHeapMb)}m`,
+          `-Xmx${options.questdbHeapMb}m`,
+          '-XX:+UseParallelGC',
+          '-XX:+ExitOnOutOfMemoryError',
+          '--add-exports',
+          'java.base/jdk.internal.math=io.questdb',
+          '-p',
+          artifacts.questdbJar,
+          '-m',
+          'io.questdb/io.questdb.ServerMain',
+          '-d',
+          root,
+          '-n',
+        ],
+        logFile,
+        ownerPid: options.ownerPid,
+        env: options.env,
+      });
+      processes.push(child);
+      state.questdb = {
+        version: artifacts.questdbVersion,
+        java: questdbJava.versionLine,
+        httpUrl: `http://${stackHost}:${ports.questdbHttp}`,
+        pgPort: ports.questdbPg,
+        ilpTcpPort: ports.questdbIlpTcp,
+        pgid: child.pgid,
+        logFile,
+      };
+    }
+    await saveState();
+
+    const deadProcess = (): string | null => {
+      const dead = [...state.kafka.nodes.map((n) => ({ pgid: n.pgid, log: n.logFile })), ...(state.questdb ? [{ pgid: state.questdb.pgid, log: state.questdb.logFile }] : [])].find(
+        (p) => !isGroupAlive(p.pgid),
+      );
+      return dead ? `process exited; see ${dead.log}` : null;
+    };
+    const questdbUrl = state.questdb?.httpUrl;
+    const [kafkaMs, questdbMs] = await Promise.all([
+      waitUntil(
+        `Kafka (${options.brokers} broker${options.brokers > 1 ? 's' : ''})`,
+        async () => (await kafkaBrokerCount(state.kafka.bootstrap)) === options.brokers,
+        { timeoutMs: options.readyTimeoutMs, failed: deadProcess },
+      ),
+      questdbUrl
+        ? waitUntil('QuestDB', () => questdbAnswers(questdbUrl), { timeoutMs: options.readyTimeoutMs, failed: deadProcess })
+        : Promise.resolve(null),
+    ]);
+    state.readyAfterMs = { kafka: kafkaMs, questdb: questdbMs, total: Date.now() - started };
+    await saveState();
+    return state;
+  } catch (error) {
+    const logs = await Promise.all([...state.kafka.nodes.map((n) => n.logFile), ...(state.questdb ? [state.questdb.logFile] : [])].map(async (f) => `--- ${f}\n${await tail(f)}`));
+    await stopStack(dir, () => undefined).catch(() => undefined);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs.join('\n')}`, { cause: error });
+  }
+}
+
+/** Stops every process the stack recorded; returns what it did. Safe to call when nothing runs. */
+export async function stopStack(dir: string, log: (message: string) => void): Promise<{ stopped: number; portsStillBusy: number[] }> {
+  const state = await readStackState(dir);
+  if (!state) return { stopped: 0, portsStillBusy: [] };
+  // QuestDB first: it flushes quickly; the Kafka nodes then stop together so the quorum can finish.
+  const outcomes = await Promise.all(stackPgids(state).map((pgid) => stopProcessGroup(pgid, 30_000)));
+  const stopped = outcomes.filter((outcome) => outcome !== 'absent').length;
+  for (const [index, outcome] of outcomes.entries()) {
+    if (outcome === 'killed') log(`process group ${stackPgids(state)[index]} did not stop on SIGTERM within 30 s and was killed`);
+  }
+  const portsStillBusy = await waitForPortsFree(stackHost, state.ports, 10_000);
+  return { stopped, portsStillBusy };
+}
