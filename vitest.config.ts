@@ -8,14 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{core,gateway,ingest,enrich,infra,loadtest,bin}/**/*.test.ts'],
+          include: ['{core,gateway,ingest,enrich,infra,kafka,loadtest,bin}/**/*.test.ts', 'test/**/*.unit.test.ts'],
           exclude: ['**/*.integration.test.ts', 'node_modules/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['**/*.integration.test.ts', 'test/**/*.test.ts'],
+          include: ['**/*.integration.test.ts'],
           exclude: ['node_modules/**'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000,

@@ -63,6 +63,7 @@ describe('retry', () => {
       },
       { minDelayMs: 10_000, maxDelayMs: 10_000, signal: controller.signal },
     );
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let it reach the backoff sleep
     controller.abort(new Error('shutting down'));
     await expect(pending).rejects.toThrow('shutting down');
   });

@@ -1,5 +1,7 @@
 /** `tributary stack up|down|status`: the local Kafka + QuestDB stack. */
+import { join } from 'node:path';
 import { createEnvReader } from '../../core/config.ts';
+import { ensureArtifacts } from '../../infra/artifacts.ts';
 import { readStackState, isStackRunning, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
 import { readStackSettings } from '../stack-settings.ts';
@@ -10,6 +12,7 @@ Runs Apache Kafka (KRaft) and QuestDB locally as child JVMs on 127.0.0.1.
 Artifacts come from Maven Central on first use and are cached in $TRIBUTARY_HOME/artifacts.
 
 Commands:
+  fetch     download the pinned Kafka and QuestDB artifacts into the cache (no servers started)
   up        start the stack in the background and wait until it is ready
   down      stop the stack and wait for its ports to close
   status    show whether the stack runs, its endpoints and processes
@@ -68,6 +71,11 @@ export async function stackCommand(args: readonly string[]): Promise<number> {
   const log = (message: string): void => void process.stderr.write(`${message}\n`);
 
   switch (action) {
+    case 'fetch': {
+      const artifacts = await ensureArtifacts(join(settings.home, 'artifacts'), log);
+      process.stdout.write(`Kafka ${artifacts.kafkaVersion}: ${artifacts.kafkaLibDir}\nQuestDB ${artifacts.questdbVersion}: ${artifacts.questdbJar}\n`);
+      return 0;
+    }
     case 'up': {
       const brokers = intFlag(parsed.values.brokers, 'brokers', 1);
       if (brokers !== 1 && brokers !== 3) throw new UsageError('--brokers must be 1 or 3');

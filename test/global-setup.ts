@@ -1,0 +1,47 @@
+/**
+ * Starts the real local stack (Kafka + QuestDB) once for the integration tests and stops it after
+ * the run, including when tests fail. The stack's JVMs are also tied to this process by a watchdog,
+ * so an interrupted run (Ctrl-C, SIGKILL) leaves nothing behind.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startStack, stackDir, stopStack } from '../infra/stack.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBrokers: string[];
+    questdbHttpUrl: string;
+    questdbPgPort: number;
+    stackHome: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const home = process.env.TRIBUTARY_HOME ?? join(homedir(), '.cache', 'tributary');
+  const portBase = Number(process.env.TRIBUTARY_TEST_PORT_BASE ?? 29000);
+  const log = (message: string): void => void process.stderr.write(`[test stack] ${message}\n`);
+  const state = await startStack({
+    name: 'test',
+    home,
+    portBase,
+    brokers: 1,
+    questdb: true,
+    fresh: true,
+    ownerPid: process.pid,
+    readyTimeoutMs: 180_000,
+    kafkaHeapMb: 512,
+    questdbHeapMb: 512,
+    env: process.env,
+    log,
+  });
+  log(`Kafka ${state.kafka.version} and QuestDB ${state.questdb?.version} ready after ${state.readyAfterMs?.total} ms`);
+  project.provide('kafkaBrokers', state.kafka.bootstrap);
+  project.provide('questdbHttpUrl', state.questdb?.httpUrl ?? '');
+  project.provide('questdbPgPort', state.questdb?.pgPort ?? 0);
+  project.provide('stackHome', home);
+  return async () => {
+    const result = await stopStack(stackDir(home, 'test'), log);
+    if (result.portsStillBusy.length > 0) throw new Error(`test stack left ports open: ${result.portsStillBusy.join(', ')}`);
+  };
+}

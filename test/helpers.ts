@@ -1,0 +1,32 @@
+/** Test helpers: unique names and condition polling (never fixed sleeps). */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+/** Polls `read` until `done(value)` holds; fails with the last value seen after `timeoutMs`. */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (done(last)) return last;
+    } catch (error) {
+      lastError = error;
+    }
+    await delay(200);
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}${lastError ? `, last error ${String(lastError)}` : ''}`);
+}
+
+/** Runs a QuestDB SQL statement over /exec and returns the dataset rows. */
+export async function questdbQuery(httpUrl: string, sql: string): Promise<unknown[][]> {
+  const response = await fetch(`${httpUrl}/exec?query=${encodeURIComponent(sql)}`);
+  const body = (await response.json()) as { dataset?: unknown[][]; error?: string };
+  if (!response.ok || body.error) throw new Error(`QuestDB: ${body.error ?? response.status}`);
+  return body.dataset ?? [];
+}

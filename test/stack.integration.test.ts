@@ -1,0 +1,90 @@
+/**
+ * Proves the local stack is the real thing: Kafka admin, keyed produce + consumer-group consume,
+ * QuestDB ILP/HTTP writes read back over the PostgreSQL wire protocol and over /exec.
+ */
+import { Sender } from '@questdb/nodejs-client';
+import { Kafka, logLevel, type EachMessagePayload } from 'kafkajs';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { eventually, questdbQuery, uniqueName } from './helpers.ts';
+
+const kafka = new Kafka({ clientId: 'stack-test', brokers: inject('kafkaBrokers'), logLevel: logLevel.ERROR });
+
+describe('local stack: Kafka', () => {
+  it('creates a 6-partition topic, produces keyed records and consumes them back in a group', async () => {
+    const topic = uniqueName('stack.test');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true })).toBe(true);
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      expect(metadata.topics[0]?.partitions).toHaveLength(6);
+
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const devices = Array.from({ length: 12 }, (_, i) => `device-${i}`);
+      const sent = devices.flatMap((key) => Array.from({ length: 10 }, (_, seq) => ({ key, value: String(seq) })));
+      await producer.send({ topic, acks: -1, messages: sent });
+      await producer.disconnect();
+
+      const consumer = kafka.consumer({ groupId: uniqueName('stack-group') });
+      const received = new Map<string, string[]>();
+      const partitionsByKey = new Map<string, Set<number>>();
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let count = 0;
+      const all = new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message, partition }: EachMessagePayload) => {
+            const key = message.key?.toString() ?? '';
+            received.set(key, [...(received.get(key) ?? []), message.value?.toString() ?? '']);
+            partitionsByKey.set(key, (partitionsByKey.get(key) ?? new Set()).add(partition));
+            if (++count === sent.length) resolve();
+          },
+        });
+      });
+      await all;
+      await consumer.disconnect();
+      expect(count).toBe(120);
+      for (const key of devices) {
+        expect(received.get(key)).toEqual(Array.from({ length: 10 }, (_, seq) => String(seq)));
+        expect(partitionsByKey.get(key)?.size).toBe(1);
+      }
+      const usedPartitions = new Set([...partitionsByKey.values()].flatMap((set) => [...set]));
+      expect(usedPartitions.size).toBeGreaterThan(1);
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('local stack: QuestDB', () => {
+  it('stores rows written over ILP/HTTP and serves them over PG wire and /exec', async () => {
+    const table = uniqueName('stack_test');
+    const httpUrl = inject('questdbHttpUrl');
+    const sender = await Sender.fromConfig(`http::addr=${new URL(httpUrl).host};auto_flush=off`);
+    const baseMs = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 5; i += 1) {
+      await sender.table(table).symbol('device', `d${i % 2}`).floatColumn('value', i * 1.5).at(baseMs + i * 1000, 'ms');
+    }
+    await sender.flush();
+    await sender.close();
+
+    const rows = await eventually(() => questdbQuery(httpUrl, `select device, value from '${table}' order by timestamp`), (r) => r.length === 5, 30_000, 'rows visible over /exec');
+    expect(rows.map((row) => row[1])).toEqual([0, 1.5, 3, 4.5, 6]);
+
+    const client = new pg.Client({ host: '127.0.0.1', port: inject('questdbPgPort'), user: 'admin', password: 'quest', database: 'qdb' });
+    await client.connect();
+    try {
+      const result = await client.query<{ device: string; total: number }>(`select device, sum(value) total from '${table}' group by device order by device`);
+      expect(result.rows).toEqual([
+        { device: 'd0', total: 9 },
+        { device: 'd1', total: 6 },
+      ]);
+      await client.query(`drop table '${table}'`);
+    } finally {
+      await client.end();
+    }
+  });
+});
