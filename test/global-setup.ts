@@ -19,10 +19,12 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = process.env.TRIBUTARY_HOME ?? join(homedir(), '.cache', 'tributary');
+  // Overridable so that two test runs (e.g. two developers' worktrees) can share a machine.
   const portBase = Number(process.env.TRIBUTARY_TEST_PORT_BASE ?? 29000);
+  const name = process.env.TRIBUTARY_TEST_STACK_NAME ?? 'test';
   const log = (message: string): void => void process.stderr.write(`[test stack] ${message}\n`);
   const state = await startStack({
-    name: 'test',
+    name,
     home,
     portBase,
     brokers: 1,
@@ -41,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('questdbPgPort', state.questdb?.pgPort ?? 0);
   project.provide('stackHome', home);
   return async () => {
-    const result = await stopStack(stackDir(home, 'test'), log);
+    const result = await stopStack(stackDir(home, name), log);
     if (result.portsStillBusy.length > 0) throw new Error(`test stack left ports open: ${result.portsStillBusy.join(', ')}`);
   };
 }

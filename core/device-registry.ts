@@ -1,0 +1,62 @@
+/**
+ * The device registry as every process sees it: an in-memory view of the compacted `iot.devices`
+ * topic, read to the end before the process serves, then followed, so that adding, disabling,
+ * rotating or removing a device takes effect within seconds everywhere without restarts.
+ */
+import type { ConsumedRecord, TopicFollowerPort } from './kafka-port.ts';
+import type { Logger } from './logger.ts';
+import { decodeDeviceRecord, type DeviceRecord } from './device-record.ts';
+
+export interface DeviceChange {
+  deviceId: string;
+  before: DeviceRecord | undefined;
+  after: DeviceRecord | undefined;
+}
+
+export interface DeviceRegistry {
+  /** Resolves when the registry has read every record present at start. */
+  start(): Promise<void>;
+  get(deviceId: string): DeviceRecord | undefined;
+  size(): number;
+  all(): IterableIterator<DeviceRecord>;
+  onChange(listener: (change: DeviceChange) => void): void;
+  /** Records that could not be decoded (they are skipped, never crash the process). */
+  invalidRecords(): number;
+  stop(): Promise<void>;
+}
+
+export function createDeviceRegistry(options: { follower: TopicFollowerPort; logger: Logger }): DeviceRegistry {
+  const devices = new Map<string, DeviceRecord>();
+  const listeners: Array<(change: DeviceChange) => void> = [];
+  let invalid = 0;
+  const logger = options.logger.child({ component: 'device-registry' });
+
+  const apply = (record: ConsumedRecord): void => {
+    const deviceId = record.key?.toString('utf8') ?? '';
+    const decoded = decodeDeviceRecord(deviceId, record.value);
+    if (!decoded.ok) {
+      invalid += 1;
+      logger.warn({ deviceId, offset: record.offset, reason: decoded.reason }, 'skipping invalid device record');
+      return;
+    }
+    const before = devices.get(deviceId);
+    const after = decoded.value ?? undefined;
+    if (after) devices.set(deviceId, after);
+    else devices.delete(deviceId);
+    for (const listener of listeners) listener({ deviceId, before, after });
+  };
+
+  return {
+    async start() {
+      await options.follower.start(apply);
+      await options.follower.caughtUp();
+      logger.info({ devices: devices.size }, 'device registry loaded');
+    },
+    get: (deviceId) => devices.get(deviceId),
+    size: () => devices.size,
+    all: () => devices.values(),
+    onChange: (listener) => void listeners.push(listener),
+    invalidRecords: () => invalid,
+    stop: () => options.follower.stop(),
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The narrow Kafka interface the services depend on. Adapters (kafka/) implement it on a concrete
+ * client, so the client can be swapped and compared without touching gateway/, ingest/ or enrich/.
+ */
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export interface ProducerStats {
+  /** Records waiting for the broker's acknowledgement (queued + in flight). */
+  pending: number;
+  /** Consecutive failed sends; 0 when the last send succeeded. */
+  consecutiveFailures: number;
+  lastError: string | null;
+}
+
+/**
+ * An idempotent, acks=all producer. `send` resolves once every broker in the ISR has the record,
+ * and rejects (InfraError) when it could not be written within the send timeout: the caller must
+ * then treat the record as not delivered.
+ */
+export interface KafkaProducerPort {
+  start(): Promise<void>;
+  send(record: OutgoingRecord): Promise<void>;
+  sendMany(records: readonly OutgoingRecord[]): Promise<void>;
+  stats(): ProducerStats;
+  /** Waits for in-flight sends (bounded by the send timeout), then disconnects. */
+  stop(): Promise<void>;
+}
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  timestampMs: number;
+}
+
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  records: readonly ConsumedRecord[];
+  /** Offset of the next record the partition will get (log end), as a decimal string. */
+  highWatermark: string;
+}
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read, i.e. last processed + 1. */
+  offset: string;
+}
+
+export interface GroupConsumerOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Where a group with no committed offset starts. */
+  fromBeginning: boolean;
+  /**
+   * Called per partition batch, in offset order, one batch per partition at a time. Offsets are
+   * committed only by `commit`, never automatically.
+   */
+  onBatch: (batch: ConsumedBatch, control: { isRunning: () => boolean; heartbeat: () => Promise<void> }) => Promise<void>;
+  onPartitionsRevoked?: (partitions: ReadonlyArray<{ topic: string; partition: number }>) => Promise<void> | void;
+  onPartitionsAssigned?: (partitions: ReadonlyArray<{ topic: string; partition: number }>) => Promise<void> | void;
+  onCrash?: (error: unknown) => void;
+}
+
+export interface GroupConsumerPort {
+  start(): Promise<void>;
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  /** Stop fetching from these partitions (backpressure); `resume` continues. */
+  pause(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
+  resume(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
+  /** Seek a partition to an offset (replay). */
+  seek(target: PartitionOffset): void;
+  lagByPartition(): Promise<Array<{ topic: string; partition: number; lag: number }>>;
+  stop(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  config?: Record<string, string>;
+}
+
+export interface KafkaAdminPort {
+  /** Creates the topics that do not exist yet; existing ones are left as they are. */
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /** Latest offsets (log end) per partition. */
+  endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
+  /** Earliest available offsets per partition. */
+  startOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
+  brokerCount(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads a whole topic from the beginning (no consumer group, nothing committed) and keeps
+ * following it: used for the compacted device registry. `caughtUp` resolves once every partition
+ * was read up to the end offsets seen at start.
+ */
+export interface TopicFollowerPort {
+  start(onRecord: (record: ConsumedRecord) => void): Promise<void>;
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface KafkaClientFactory {
+  name: string;
+  producer(options: { clientId: string; sendTimeoutMs: number; lingerMs: number; maxBatchRecords: number; compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd' }): KafkaProducerPort;
+  groupConsumer(options: GroupConsumerOptions & { clientId: string }): GroupConsumerPort;
+  admin(options: { clientId: string }): KafkaAdminPort;
+  follower(options: { clientId: string; topic: string }): TopicFollowerPort;
+}

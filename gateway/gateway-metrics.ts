@@ -1,0 +1,29 @@
+/** Prometheus metrics of the MQTT gateway. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+export function createGatewayMetrics(registry: Registry, state: { connections: () => number; pending: () => number }) {
+  const registers = [registry];
+  return {
+    connections: new Gauge({ name: 'tributary_gateway_connections', help: 'MQTT connections currently authenticated', registers, collect() { this.set(state.connections()); } }),
+    pending: new Gauge({ name: 'tributary_gateway_pending_publishes', help: 'QoS 1/2 publishes waiting for Kafka', registers, collect() { this.set(state.pending()); } }),
+    connects: new Counter({ name: 'tributary_gateway_connects_total', help: 'CONNECT outcomes', labelNames: ['outcome'], registers }),
+    received: new Counter({ name: 'tributary_gateway_publishes_received_total', help: 'PUBLISH packets received from devices', labelNames: ['qos'], registers }),
+    acknowledged: new Counter({ name: 'tributary_gateway_publishes_acknowledged_total', help: 'QoS 1/2 publishes acknowledged after Kafka had them', registers }),
+    failed: new Counter({ name: 'tributary_gateway_publishes_failed_total', help: 'QoS 1/2 publishes Kafka did not take: no PUBACK, connection closed', registers }),
+    refused: new Counter({ name: 'tributary_gateway_publishes_refused_total', help: 'publishes refused by policy (the connection is closed)', labelNames: ['reason'], registers }),
+    qos0Dropped: new Counter({ name: 'tributary_gateway_qos0_dropped_total', help: 'QoS 0 messages not delivered to Kafka', labelNames: ['reason'], registers }),
+    subscribeRefused: new Counter({ name: 'tributary_gateway_subscriptions_refused_total', help: 'subscriptions refused (SUBACK 0x80)', registers }),
+    packetsRefused: new Counter({ name: 'tributary_gateway_packets_refused_total', help: 'connections closed for an oversized or malformed packet', labelNames: ['reason'], registers }),
+    clientErrors: new Counter({ name: 'tributary_gateway_client_errors_total', help: 'client errors (protocol errors, resets)', registers }),
+    throttled: new Counter({ name: 'tributary_gateway_throttle_events_total', help: 'times reading from a device was paused for backpressure', labelNames: ['reason'], registers }),
+    revoked: new Counter({ name: 'tributary_gateway_sessions_revoked_total', help: 'live sessions closed after a registry change', registers }),
+    pubackLatency: new Histogram({
+      name: 'tributary_gateway_puback_latency_seconds',
+      help: 'PUBLISH received to PUBACK released (Kafka acks=all included)',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Tracks MQTT packet boundaries in a byte stream by reading each fixed header's Remaining Length,
+ * so an oversized packet is refused before its body is buffered. Aedes 1.x has no packet size
+ * limit of its own: without this, one PUBLISH could make the gateway buffer up to 256 MB.
+ * Pure state machine over chunks; no I/O.
+ */
+
+export type GuardVerdict = { ok: true } | { ok: false; reason: 'oversized' | 'malformed_length'; packetBytes?: number };
+
+export interface PacketSizeGuard {
+  /** Feeds the next chunk of the client's byte stream. */
+  scan(chunk: Buffer): GuardVerdict;
+}
+
+export function createPacketSizeGuard(maxPacketBytes: number): PacketSizeGuard {
+  // Bytes of the current packet's body still to skip.
+  let bodyRemaining = 0;
+  // Fixed-header parsing state: 0 = expect type byte, 1 = reading Remaining Length varint.
+  let phase: 0 | 1 = 0;
+  let length = 0;
+  let multiplier = 1;
+  let headerBytes = 0;
+
+  return {
+    scan(chunk) {
+      let index = 0;
+      while (index < chunk.length) {
+        if (bodyRemaining > 0) {
+          const skip = Math.min(bodyRemaining, chunk.length - index);
+          bodyRemaining -= skip;
+          index += skip;
+          continue;
+        }
+        const byte = chunk[index]!;
+        index += 1;
+        if (phase === 0) {
+          phase = 1;
+          length = 0;
+          multiplier = 1;
+          headerBytes = 0;
+          continue;
+        }
+        headerBytes += 1;
+        length += (byte & 0x7f) * multiplier;
+        multiplier *= 128;
+        if ((byte & 0x80) !== 0) {
+          // [MQTT-2.2.3] Remaining Length takes at most four bytes.
+          if (headerBytes >= 4) return { ok: false, reason: 'malformed_length' };
+          continue;
+        }
+        const packetBytes = 1 + headerBytes + length;
+        if (packetBytes > maxPacketBytes) return { ok: false, reason: 'oversized', packetBytes };
+        bodyRemaining = length;
+        phase = 0;
+      }
+      return { ok: true };
+    },
+  };
+}

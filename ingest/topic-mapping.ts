@@ -1,0 +1,176 @@
+/**
+ * Mapping rules from MQTT topic filters to Kafka topics, e.g. `devices/+/telemetry -> iot.telemetry`.
+ * Filters are compiled once; `map()` runs for every accepted publish, so it walks the topic string in place
+ * without regexes, splitting or other per-call allocation.
+ */
+
+// same shape as Result in core/device-record.ts; ingest keeps its own to stay free of registry code
+type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export interface MappingRule {
+  /** MQTT topic filter; `+` and `#` wildcards allowed. */
+  filter: string;
+  kafkaTopic: string;
+}
+
+export interface TopicMapper {
+  /** The Kafka topic of the first rule whose filter matches, or null when none does. */
+  map(mqttTopic: string): string | null;
+}
+
+/**
+ * Parses `filter=kafkaTopic` pairs separated by commas,
+ * e.g. `devices/+/telemetry=iot.telemetry,devices/+/events=iot.events`.
+ * Whitespace around pairs and parts is ignored. Splits each pair at its last `=` (Kafka names cannot contain one).
+ * Filters containing `,` cannot be expressed. Reports every bad rule at once, by 1-based position.
+ */
+export function parseMappingRules(spec: string): Result<MappingRule[]> {
+  if (spec.trim().length === 0) return { ok: false, reason: 'no mapping rules given' };
+  const rules: MappingRule[] = [];
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  spec.split(',').forEach((rawPair, index) => {
+    const position = index + 1;
+    const pair = rawPair.trim();
+    if (pair.length === 0) {
+      problems.push(`rule ${position} is empty`);
+      return;
+    }
+    const at = `rule ${position} ${JSON.stringify(pair)}`;
+    const eq = pair.lastIndexOf('=');
+    if (eq === -1) {
+      problems.push(`${at}: missing '=' between MQTT filter and Kafka topic`);
+      return;
+    }
+    const filter = pair.slice(0, eq).trim();
+    const kafkaTopic = pair.slice(eq + 1).trim();
+    if (filter.length === 0) problems.push(`${at}: empty MQTT filter`);
+    else {
+      const problem = topicFilterProblem(filter);
+      if (problem !== null) problems.push(`${at}: invalid MQTT filter: ${problem}`);
+    }
+    if (kafkaTopic.length === 0) problems.push(`${at}: empty Kafka topic`);
+    else {
+      const problem = kafkaTopicProblem(kafkaTopic);
+      if (problem !== null) problems.push(`${at}: invalid Kafka topic: ${problem}`);
+    }
+    const earlier = seen.get(filter);
+    if (earlier === undefined) seen.set(filter, position);
+    else problems.push(`${at}: filter already mapped by rule ${earlier}, so this rule never applies`);
+    rules.push({ filter, kafkaTopic });
+  });
+  if (problems.length > 0) return { ok: false, reason: problems.join('; ') };
+  return { ok: true, value: rules };
+}
+
+/** Why `name` is not a legal Kafka topic name, or null when it is. */
+export function kafkaTopicProblem(name: string): string | null {
+  if (name.length === 0) return 'must not be empty';
+  // Kafka's limit: 249 leaves room for the partition suffix in log directory names
+  if (name.length > 249) return `must be at most 249 characters, got ${name.length}`;
+  if (name === '.' || name === '..') return 'must not be "." or ".."';
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return 'may only contain ASCII letters, digits, ".", "_" and "-"';
+  return null;
+}
+
+/** Why `filter` is not a well-formed MQTT topic filter, or null when it is. */
+export function topicFilterProblem(filter: string): string | null {
+  if (filter.length === 0) return 'must not be empty'; // [MQTT-4.7.3-1]
+  if (filter.includes('\u0000')) return 'must not contain NUL'; // [MQTT-4.7.3-2]
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] ?? '';
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) {
+      return '"#" must be a whole level and the last one'; // [MQTT-4.7.1-2]
+    }
+    if (level.includes('+') && level !== '+') return '"+" must be a whole level'; // [MQTT-4.7.1-3]
+  }
+  return null;
+}
+
+/**
+ * MQTT matching of a topic name against a filter: `+` matches exactly one level, a trailing `#` matches the parent
+ * level and everything below it, and a filter starting with a wildcard never matches a `$` topic [MQTT-4.7.2-1].
+ * A malformed filter or an empty topic matches nothing.
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  const compiled = compileFilter(filter);
+  return compiled !== null && matchesCompiled(compiled, topic);
+}
+
+/**
+ * Builds a mapper over `rules`; the first matching rule wins. Throws on a malformed filter: rules should come from
+ * {@link parseMappingRules}, so a bad one here is a programming error.
+ */
+export function createTopicMapper(rules: readonly MappingRule[]): TopicMapper {
+  const compiled = rules.map((rule) => {
+    const matcher = compileFilter(rule.filter);
+    if (matcher === null) {
+      const problem = topicFilterProblem(rule.filter) ?? 'invalid';
+      throw new Error(`createTopicMapper: invalid MQTT filter ${JSON.stringify(rule.filter)}: ${problem}`);
+    }
+    return { matcher, kafkaTopic: rule.kafkaTopic };
+  });
+  return {
+    map(mqttTopic) {
+      for (const rule of compiled) {
+        if (matchesCompiled(rule.matcher, mqttTopic)) return rule.kafkaTopic;
+      }
+      return null;
+    },
+  };
+}
+
+/** A filter as literal levels and `+` markers (null), plus whether it ends in `#`. */
+interface CompiledFilter {
+  /** Set when the filter has no wildcards: matching is then string equality. */
+  readonly exact: string | null;
+  readonly levels: readonly (string | null)[];
+  readonly trailingHash: boolean;
+  /** The first level is a wildcard, so `$` topics must not match [MQTT-4.7.2-1]. */
+  readonly skipsDollarTopics: boolean;
+}
+
+function compileFilter(filter: string): CompiledFilter | null {
+  if (topicFilterProblem(filter) !== null) return null;
+  const parts = filter.split('/');
+  const trailingHash = parts[parts.length - 1] === '#';
+  if (trailingHash) parts.pop();
+  const levels = parts.map((level) => (level === '+' ? null : level));
+  const wildcardFree = !trailingHash && !levels.includes(null);
+  return {
+    exact: wildcardFree ? filter : null,
+    levels,
+    trailingHash,
+    skipsDollarTopics: levels.length === 0 ? trailingHash : levels[0] === null,
+  };
+}
+
+const slash = 0x2f;
+const dollar = 0x24;
+
+function matchesCompiled(filter: CompiledFilter, topic: string): boolean {
+  if (topic.length === 0) return false; // [MQTT-4.7.3-1]
+  if (filter.exact !== null) return topic === filter.exact;
+  if (filter.skipsDollarTopics && topic.charCodeAt(0) === dollar) return false;
+  const { levels } = filter;
+  // start of the current topic level; topic.length + 1 once every level has been consumed
+  let start = 0;
+  for (let i = 0; i < levels.length; i++) {
+    if (start > topic.length) return false;
+    const level = levels[i];
+    let end: number;
+    if (level === null || level === undefined) {
+      end = topic.indexOf('/', start);
+      if (end === -1) end = topic.length;
+    } else {
+      // a literal level must be followed by '/' or the end, so "ab" does not match "a"
+      if (!topic.startsWith(level, start)) return false;
+      end = start + level.length;
+      if (end !== topic.length && topic.charCodeAt(end) !== slash) return false;
+    }
+    start = end + 1;
+  }
+  // a trailing '#' also matches the parent level itself: "a/#" matches "a" [MQTT-4.7.1-2]
+  return filter.trailingHash || start === topic.length + 1;
+}

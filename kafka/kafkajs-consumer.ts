@@ -1,0 +1,165 @@
+/**
+ * GroupConsumerPort and TopicFollowerPort on kafkajs. Offsets are committed only when the caller
+ * says so (after its write succeeded); kafkajs' auto-commit and auto-resolve are off.
+ */
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord, GroupConsumerOptions, GroupConsumerPort, TopicFollowerPort } from '../core/kafka-port.ts';
+import { InfraError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (!headers) return result;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) result[name] = first.toString();
+  }
+  return result;
+}
+
+export function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    headers: headersOf(message.headers),
+    timestampMs: Number(message.timestamp),
+  };
+}
+
+export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kafka: Kafka; logger: Logger; partitionsConsumedConcurrently?: number }): GroupConsumerPort {
+  const { kafka, logger } = options;
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    // Rebalances must not wait out a stuck QuestDB write for long; the worker heartbeats while retrying.
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxWaitTimeInMs: 200,
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
+  });
+  let admin: Admin | null = null;
+
+  return {
+    async start() {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
+        logger.info({ assigned: assigned.length, memberId: event.payload.memberId }, 'joined consumer group');
+        void options.onPartitionsAssigned?.(assigned);
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+        if (!event.payload.restart) options.onCrash?.(event.payload.error);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          if (batch.messages.length === 0 || isStale()) return;
+          const records = batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message));
+          await options.onBatch(
+            { topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark },
+            { isRunning: () => isRunning() && !isStale(), heartbeat },
+          );
+        },
+      });
+    },
+    async commit(offsets) {
+      try {
+        await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      } catch (error) {
+        // After a rebalance the partition belongs to another worker; it re-reads from the last
+        // committed offset and DEDUP keys make the overlap harmless.
+        throw new InfraError('KAFKA_COMMIT_FAILED', `offset commit failed: ${String(error)}`, { retriable: false, cause: error });
+      }
+    },
+    pause(partitions) {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      consumer.pause([...byTopic].map(([topic, list]) => ({ topic, partitions: list })));
+    },
+    resume(partitions) {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      consumer.resume([...byTopic].map(([topic, list]) => ({ topic, partitions: list })));
+    },
+    seek({ topic, partition, offset }) {
+      consumer.seek({ topic, partition, offset });
+    },
+    async lagByPartition() {
+      if (!admin) {
+        admin = kafka.admin();
+        await admin.connect();
+      }
+      const result: Array<{ topic: string; partition: number; lag: number }> = [];
+      for (const topic of options.topics) {
+        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: options.groupId, topics: [topic] })]);
+        const committedByPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        for (const end of ends) {
+          const done = committedByPartition.get(end.partition) ?? -1;
+          const from = done < 0 ? Number(end.low) : done;
+          result.push({ topic, partition: end.partition, lag: Math.max(0, Number(end.high) - from) });
+        }
+      }
+      return result;
+    },
+    async stop() {
+      await consumer.disconnect();
+      await admin?.disconnect();
+      admin = null;
+    },
+  };
+}
+
+/** Reads a topic from the beginning and follows it; no commits (a throwaway group id). */
+export function createKafkajsFollower(options: { kafka: Kafka; logger: Logger; topic: string; clientId: string }): TopicFollowerPort {
+  const { kafka, topic } = options;
+  const consumer = kafka.consumer({ groupId: `${options.clientId}-follower-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 250 });
+  let resolveCaughtUp: () => void = () => {};
+  const caughtUp = new Promise<void>((resolve) => (resolveCaughtUp = resolve));
+  // Partitions still behind the end offsets seen at start: partition -> offset to reach.
+  const behind = new Map<number, bigint>();
+
+  const markRead = (partition: number, nextOffset: bigint): void => {
+    const target = behind.get(partition);
+    if (target !== undefined && nextOffset >= target) behind.delete(partition);
+    if (behind.size === 0) resolveCaughtUp();
+  };
+
+  return {
+    async start(onRecord) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+          if (BigInt(high) > BigInt(low)) behind.set(partition, BigInt(high));
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      if (behind.size === 0) resolveCaughtUp();
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          for (const message of batch.messages) onRecord(toConsumedRecord(batch.topic, batch.partition, message));
+          const last = batch.messages.at(-1);
+          if (last) markRead(batch.partition, BigInt(last.offset) + 1n);
+          // A compacted tail may end in removed offsets: the high watermark also proves we are done.
+          if (BigInt(batch.highWatermark) <= BigInt(batch.lastOffset()) + 1n) markRead(batch.partition, BigInt(batch.highWatermark));
+          await Promise.resolve();
+        },
+      });
+    },
+    caughtUp: () => caughtUp,
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}
