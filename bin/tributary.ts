@@ -5,11 +5,15 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import { UsageError } from './cli-args.ts';
+import { devicesCommand } from './commands/devices-command.ts';
+import { gatewayCommand } from './commands/gateway-command.ts';
 import { stackCommand } from './commands/stack-command.ts';
 import { startCommand } from './commands/start-command.ts';
 
 const commands: Record<string, { summary: string; run: (args: readonly string[]) => Promise<number> }> = {
   start: { summary: 'run the whole pipeline locally (starts the stack unless addresses are given)', run: startCommand },
+  gateway: { summary: 'run the MQTT gateway and Kafka bridge (acknowledges after Kafka has the message)', run: gatewayCommand },
+  devices: { summary: 'manage the device registry: add, list, show, disable, enable, rotate, remove', run: devicesCommand },
   stack: { summary: 'start, stop or inspect the local Kafka + QuestDB stack', run: stackCommand },
 };
 
@@ -22,6 +26,13 @@ ${Object.entries(commands)
 
 Run \`tributary <command> --help\` for a command's options.
 `;
+
+// kafkajs 2.2.4 arms a timer with a negative delay when its request queue is idle; harmless, but
+// Node 24 prints a TimeoutNegativeWarning each time. Every other warning is printed as usual.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning') process.stderr.write(`${warning.stack ?? `${warning.name}: ${warning.message}`}\n`);
+});
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...args] = argv;

@@ -16,6 +16,8 @@ export interface ProducerStats {
   /** Consecutive failed sends; 0 when the last send succeeded. */
   consecutiveFailures: number;
   lastError: string | null;
+  /** Epoch ms of the last failed send, or null. */
+  lastFailureAtMs: number | null;
 }
 
 /**

@@ -6,9 +6,9 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...fields } = log;
-      // kafkajs logs every retriable protocol error at ERROR; we surface failures through our own
-      // metrics and errors, so its lines go one level down.
-      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, `kafkajs: ${message}`);
-      else if (level === logLevel.INFO) logger.debug(fields, `kafkajs: ${message}`);
+      // kafkajs logs every retriable protocol error at ERROR and expected conditions at WARN; we
+      // surface failures through our own errors, metrics and readiness, so its lines go one level down.
+      if (level === logLevel.ERROR) logger.warn(fields, `kafkajs: ${message}`);
+      else logger.debug(fields, `kafkajs: ${message}`);
     };
 }

@@ -43,6 +43,7 @@ export function createKafkajsProducer(options: {
   let stopping = false;
   let consecutiveFailures = 0;
   let lastError: string | null = null;
+  let lastFailureAtMs: number | null = null;
   let drained: (() => void) | null = null;
 
   const connect = async (): Promise<Producer> => {
@@ -96,6 +97,7 @@ export function createKafkajsProducer(options: {
     } catch (error) {
       consecutiveFailures += 1;
       lastError = describeError(error);
+      lastFailureAtMs = Date.now();
       discardProducer();
       const failure = new InfraError('KAFKA_SEND_FAILED', `Kafka did not acknowledge the batch: ${lastError}`, { retriable: true, cause: error });
       for (const pending of batch) pending.reject(failure);
@@ -145,7 +147,7 @@ export function createKafkajsProducer(options: {
       await Promise.all(records.map(enqueue));
     },
     stats(): ProducerStats {
-      return { pending: queue.length + inFlight, consecutiveFailures, lastError };
+      return { pending: queue.length + inFlight, consecutiveFailures, lastError, lastFailureAtMs };
     },
     async stop() {
       stopping = true;

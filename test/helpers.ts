@@ -20,7 +20,7 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
     }
     await delay(200);
   }
-  throw new Error(`${what} not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}${lastError ? `, last error ${String(lastError)}` : ''}`);
+  throw new Error(`${what} not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}${lastError instanceof Error ? `, last error ${lastError.message}` : ''}`);
 }
 
 /** Runs a QuestDB SQL statement over /exec and returns the dataset rows. */

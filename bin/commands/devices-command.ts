@@ -1,0 +1,180 @@
+/**
+ * `tributary devices add|list|show|disable|enable|rotate|remove`: manages the device registry, the
+ * compacted Kafka topic every gateway and enricher follows. Changes take effect live, within seconds.
+ */
+import { createEnvReader } from '../../core/config.ts';
+import { createDeviceRegistry, type DeviceRegistry } from '../../core/device-registry.ts';
+import { encodeDeviceRecord, generateSecret, hashSecret, isValidDeviceId, type DeviceRecord } from '../../core/device-record.ts';
+import type { KafkaClientFactory } from '../../core/kafka-port.ts';
+import { createLogger } from '../../core/logger.ts';
+import { readIngestConfig } from '../../ingest/ingest-config.ts';
+import { tributaryTopicSpecs } from '../../ingest/kafka-bridge.ts';
+import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { parseCommandArgs, UsageError } from '../cli-args.ts';
+
+const help = `Usage: tributary devices <command> [options]
+
+Commands:
+  add <id> (--secret <s> | --generate-secret) [--site S] [--model M] [--unit metric=unit]... [--calibrate metric=scale:offset]...
+                 register a device (a new secret is printed once with --generate-secret)
+  list [--json]  list registered devices (secrets are never shown; only their hashes are stored)
+  show <id>      one device as JSON (without its secret hash)
+  disable <id>   refuse the device's connections and close its live session
+  enable <id>    allow the device again
+  rotate <id> (--secret <s> | --generate-secret)
+                 replace the device's secret; its live session is closed
+  remove <id>    delete the device (a tombstone in the compacted topic)
+
+Kafka: TRIBUTARY_KAFKA_BROKERS (default 127.0.0.1:19092, the local stack); topic TRIBUTARY_TOPIC_DEVICES (iot.devices).
+`;
+
+function parsePairs(values: readonly string[], flag: string): Array<[string, string]> {
+  return values.map((item) => {
+    const index = item.indexOf('=');
+    if (index <= 0 || index === item.length - 1) throw new UsageError(`--${flag} expects name=value, got ${JSON.stringify(item)}`);
+    return [item.slice(0, index), item.slice(index + 1)];
+  });
+}
+
+function parseCalibrations(values: readonly string[]): Record<string, { scale: number; offset: number }> {
+  return Object.fromEntries(
+    parsePairs(values, 'calibrate').map(([metric, spec]) => {
+      const [scale, offset = '0'] = spec.split(':');
+      const parsed = { scale: Number(scale), offset: Number(offset) };
+      if (!Number.isFinite(parsed.scale) || !Number.isFinite(parsed.offset) || parsed.scale === 0) {
+        throw new UsageError(`--calibrate ${metric}=${spec}: expected scale:offset numbers, scale not 0`);
+      }
+      return [metric, parsed];
+    }),
+  );
+}
+
+function withoutSecret(device: DeviceRecord): Omit<DeviceRecord, 'secretHash'> {
+  const { secretHash: _hidden, ...visible } = device;
+  return visible;
+}
+
+export async function devicesCommand(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    {
+      secret: { type: 'string' },
+      'generate-secret': { type: 'boolean', default: false },
+      site: { type: 'string' },
+      model: { type: 'string' },
+      unit: { type: 'string', multiple: true, default: [] },
+      calibrate: { type: 'string', multiple: true, default: [] },
+      json: { type: 'boolean', default: false },
+    },
+    help,
+  );
+  if (!parsed) return 0;
+  const [action, deviceId, ...extra] = parsed.positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  if (action === undefined) throw new UsageError(help);
+  if (action !== 'list' && !isValidDeviceId(deviceId)) throw new UsageError(`a device id (1-64 of A-Z a-z 0-9 _ . -) is required, got ${JSON.stringify(deviceId ?? '')}`);
+
+  const env = createEnvReader(process.env);
+  const ingest = readIngestConfig(env);
+  const logLevel = env.string('LOG_LEVEL', 'warn');
+  env.finish();
+  const logger = createLogger({ level: logLevel, name: 'tributary-devices' });
+  const kafka = createKafkajsClientFactory({ brokers: ingest.kafkaBrokers, logger });
+  const admin = kafka.admin({ clientId: 'tributary-devices' });
+  await admin.ensureTopics(tributaryTopicSpecs(ingest).filter((spec) => spec.topic === ingest.topics.devices));
+  await admin.close();
+  const registry = createDeviceRegistry({ follower: kafka.follower({ clientId: 'tributary-devices', topic: ingest.topics.devices }), logger });
+  await registry.start();
+  try {
+    return await runAction(action, deviceId ?? '', parsed.values, registry, kafka, ingest.topics.devices);
+  } finally {
+    await registry.stop();
+  }
+}
+
+async function runAction(
+  action: string,
+  deviceId: string,
+  values: { secret?: string; 'generate-secret': boolean; site?: string; model?: string; unit: string[]; calibrate: string[]; json: boolean },
+  registry: DeviceRegistry,
+  kafka: KafkaClientFactory,
+  topic: string,
+): Promise<number> {
+  const existing = registry.get(deviceId);
+  const now = Date.now();
+  const write = async (value: Buffer | null): Promise<void> => {
+    const producer = kafka.producer({ clientId: 'tributary-devices', sendTimeoutMs: 15_000, lingerMs: 0, maxBatchRecords: 1, compression: 'none' });
+    await producer.start();
+    try {
+      await producer.send({ topic, key: deviceId, value, headers: {} });
+    } finally {
+      await producer.stop();
+    }
+  };
+  const newSecret = (): { secret: string; generated: boolean } => {
+    if (values['generate-secret'] && values.secret !== undefined) throw new UsageError('give either --secret or --generate-secret');
+    if (values['generate-secret']) return { secret: generateSecret(), generated: true };
+    if (values.secret === undefined || values.secret.length < 8) throw new UsageError('--secret of at least 8 characters, or --generate-secret, is required');
+    return { secret: values.secret, generated: false };
+  };
+  const mustExist = (): DeviceRecord => {
+    if (!existing) throw new UsageError(`no device ${JSON.stringify(deviceId)} in the registry`);
+    return existing;
+  };
+
+  switch (action) {
+    case 'add': {
+      if (existing) throw new UsageError(`device ${deviceId} exists already (use rotate, enable or remove)`);
+      const { secret, generated } = newSecret();
+      const device: DeviceRecord = {
+        deviceId,
+        secretHash: await hashSecret(secret),
+        enabled: true,
+        ...(values.site !== undefined && { site: values.site }),
+        ...(values.model !== undefined && { model: values.model }),
+        ...(values.unit.length > 0 && { units: Object.fromEntries(parsePairs(values.unit, 'unit')) }),
+        ...(values.calibrate.length > 0 && { calibration: parseCalibrations(values.calibrate) }),
+        createdAtMs: now,
+        updatedAtMs: now,
+      };
+      await write(encodeDeviceRecord(device));
+      process.stdout.write(`added device ${deviceId}\n${generated ? `secret (shown once): ${secret}\n` : ''}`);
+      return 0;
+    }
+    case 'list': {
+      const devices = [...registry.all()].sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+      if (values.json) {
+        process.stdout.write(JSON.stringify(devices.map(withoutSecret), null, 2) + '\n');
+      } else {
+        for (const device of devices) {
+          process.stdout.write(`${device.deviceId.padEnd(24)} ${device.enabled ? 'enabled ' : 'DISABLED'} site=${device.site ?? '-'} model=${device.model ?? '-'}\n`);
+        }
+        process.stdout.write(`${devices.length} device(s)\n`);
+      }
+      return 0;
+    }
+    case 'show':
+      process.stdout.write(JSON.stringify(withoutSecret(mustExist()), null, 2) + '\n');
+      return 0;
+    case 'disable':
+    case 'enable': {
+      await write(encodeDeviceRecord({ ...mustExist(), enabled: action === 'enable', updatedAtMs: now }));
+      process.stdout.write(`${action}d device ${deviceId}\n`);
+      return 0;
+    }
+    case 'rotate': {
+      const device = mustExist();
+      const { secret, generated } = newSecret();
+      await write(encodeDeviceRecord({ ...device, secretHash: await hashSecret(secret), updatedAtMs: now }));
+      process.stdout.write(`rotated the secret of ${deviceId}\n${generated ? `secret (shown once): ${secret}\n` : ''}`);
+      return 0;
+    }
+    case 'remove':
+      mustExist();
+      await write(null);
+      process.stdout.write(`removed device ${deviceId}\n`);
+      return 0;
+    default:
+      throw new UsageError(`unknown devices command ${JSON.stringify(action)}\n\n${help}`);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `tributary gateway`: one process with the MQTT gateway and the Kafka bridge, the device
+ * registry they share, and the health/metrics endpoint.
+ */
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createEnvReader, type EnvReader } from '../../core/config.ts';
+import { createDeviceRegistry } from '../../core/device-registry.ts';
+import { createHealthServer } from '../../core/health-server.ts';
+import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
+import { createLogger, type Logger } from '../../core/logger.ts';
+import { readGatewayConfig, type GatewayConfig } from '../../gateway/gateway-config.ts';
+import { createMqttGateway, type MqttGateway } from '../../gateway/mqtt-gateway.ts';
+import { readIngestConfig, type IngestConfig } from '../../ingest/ingest-config.ts';
+import { createKafkaBridge } from '../../ingest/kafka-bridge.ts';
+import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { parseCommandArgs } from '../cli-args.ts';
+
+const help = `Usage: tributary gateway [options]
+
+Runs the MQTT gateway (Aedes on TCP, TLS, WebSocket) and the Kafka bridge. A QoS 1/2 publish is
+acknowledged only after Kafka has the record (acks=all). Settings come from the environment; see
+README.md "Gateway settings". Health: /livez, /readyz; Prometheus: /metrics.
+
+Options:
+  -h, --help    this help
+`;
+
+export interface GatewaySettings {
+  gateway: GatewayConfig;
+  ingest: IngestConfig;
+  httpHost: string;
+  httpPort: number;
+  logLevel: string;
+  shutdownDeadlineMs: number;
+}
+
+export function readGatewaySettings(env: EnvReader): GatewaySettings {
+  return {
+    gateway: readGatewayConfig(env),
+    ingest: readIngestConfig(env),
+    httpHost: env.string('TRIBUTARY_HTTP_HOST', '0.0.0.0'),
+    httpPort: env.int('TRIBUTARY_GATEWAY_HTTP_PORT', 9464, { min: 0, max: 65535 }),
+    logLevel: env.string('LOG_LEVEL', 'info'),
+    shutdownDeadlineMs: env.int('TRIBUTARY_SHUTDOWN_DEADLINE_MS', 30_000, { min: 1000 }),
+  };
+}
+
+export interface GatewayProcess {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  gateway: MqttGateway;
+  httpPort(): number;
+}
+
+/** Composes the gateway process; also used by `tributary start` and the tests. */
+export function composeGateway(settings: GatewaySettings, logger: Logger): GatewayProcess {
+  const metricsRegistry = new Registry();
+  collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_gateway_process_' });
+  const kafka = createKafkajsClientFactory({ brokers: settings.ingest.kafkaBrokers, logger });
+  const clientId = `tributary-gateway-${settings.gateway.gatewayId}`;
+  const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: settings.ingest.topics.devices }), logger });
+  const bridge = createKafkaBridge({
+    config: settings.ingest,
+    gatewayId: settings.gateway.gatewayId,
+    producer: kafka.producer({ clientId, ...settings.ingest }),
+    admin: kafka.admin({ clientId }),
+    logger,
+  });
+  const gateway = createMqttGateway({ config: settings.gateway, registry, sink: bridge, logger, metricsRegistry });
+  let registryLoaded = false;
+  const health = createHealthServer({
+    host: settings.httpHost,
+    port: settings.httpPort,
+    registry: metricsRegistry,
+    checks: () => [
+      { name: 'device-registry', check: () => (registryLoaded ? null : 'loading') },
+      { name: 'gateway', check: () => gateway.problem() },
+    ],
+  });
+  const stops: StopStep[] = [];
+  return {
+    gateway,
+    httpPort: () => health.port(),
+    async start() {
+      await health.start();
+      stops.unshift({ name: 'health server', stop: () => health.stop() });
+      await bridge.start();
+      stops.unshift({ name: 'kafka bridge', stop: () => bridge.stop() });
+      await registry.start();
+      registryLoaded = true;
+      stops.unshift({ name: 'device registry', stop: () => registry.stop() });
+      await gateway.start();
+      // Order on stop: gateway (drain, disconnect) → registry → bridge (flush producer) → health.
+      stops.unshift({ name: 'mqtt gateway', stop: () => gateway.stop() });
+    },
+    stop: createShutdown(() => stops),
+  };
+}
+
+export async function gatewayCommand(args: readonly string[]): Promise<number> {
+  if (!parseCommandArgs(args, {}, help)) return 0;
+  const env = createEnvReader(process.env);
+  const settings = readGatewaySettings(env);
+  env.finish();
+  const logger = createLogger({ level: settings.logLevel, name: 'tributary-gateway' });
+  const process_ = composeGateway(settings, logger);
+  return runUntilSignal(process_, {
+    logger,
+    shutdownDeadlineMs: settings.shutdownDeadlineMs,
+    onStarted: () => logger.info({ mqtt: process_.gateway.ports(), http: process_.httpPort() }, 'gateway running'),
+  });
+}

@@ -1,0 +1,251 @@
+/**
+ * The MQTT front door: Aedes with our authentication, authorization, limits and the
+ * acknowledge-after-Kafka delivery contract.
+ *
+ * Delivery: the forward to Kafka happens inside Aedes' authorizePublish hook, which is the only
+ * hook that runs before Aedes writes a QoS 1 PUBACK (or QoS 2 PUBREC). The hook's callback is
+ * released only when Kafka acknowledged (acks=all), in arrival order per client. If Kafka fails
+ * or times out the callback gets the error: no acknowledgement is sent and Aedes closes the
+ * connection, so the device resends after reconnecting. QoS 0 is forwarded without waiting and
+ * every loss is counted.
+ *
+ * Shutdown: readiness goes false, listeners stop accepting, pending publishes finish (bounded by
+ * shutdownDrainMs), then Aedes disconnects the remaining clients.
+ */
+import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
+import type { Registry } from 'prom-client';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DeviceRegistry } from '../core/device-registry.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PublishSink } from '../core/publish-sink.ts';
+import { createSampledLogger } from '../core/sampled-logger.ts';
+import { describeError } from '../core/errors.ts';
+import { authorizePublish, authorizeSubscribe } from './acl.ts';
+import { createAckSequencer } from './ack-sequencer.ts';
+import { createDeviceAuthenticator } from './device-authenticator.ts';
+import type { GatewayConfig } from './gateway-config.ts';
+import { createGatewayMetrics } from './gateway-metrics.ts';
+import { guardConnection, type GuardedConnection } from './guarded-connection.ts';
+import { createMqttListeners, type AcceptedConnection } from './mqtt-listeners.ts';
+
+export interface MqttGateway {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Null when ready to serve, else why not. */
+  problem(): string | null;
+  ports(): Record<string, number>;
+  connectedDevices(): number;
+}
+
+interface ConnectionInfo {
+  guard: GuardedConnection;
+  certificateSubject: string | undefined;
+  clientId: string;
+  cleanSession: boolean;
+}
+
+type ConnackError = Error & { returnCode: number };
+
+function connackError(returnCode: number, message: string): ConnackError {
+  return Object.assign(new Error(message), { returnCode });
+}
+
+export function createMqttGateway(deps: {
+  config: GatewayConfig;
+  registry: DeviceRegistry;
+  sink: PublishSink;
+  logger: Logger;
+  metricsRegistry: Registry;
+}): MqttGateway {
+  const { config, registry, sink } = deps;
+  const logger = deps.logger.child({ component: 'gateway' });
+  const sampled = createSampledLogger(logger, { perInterval: 5, intervalMs: 60_000 });
+  const connections = new WeakMap<object, ConnectionInfo>();
+  const liveClients = new Map<string, Client>();
+  const authenticator = createDeviceAuthenticator({ lookup: (id) => registry.get(id) });
+  const sequencer = createAckSequencer<Client>({
+    perClientMax: config.maxPendingPerClient,
+    globalMax: config.maxPendingTotal,
+    onThrottle: (client, reason, on) => {
+      if (on) metrics.throttled.inc({ reason });
+      connections.get(client.conn)?.guard.throttle(reason, on);
+    },
+  });
+  const metrics = createGatewayMetrics(deps.metricsRegistry, { connections: () => liveClients.size, pending: () => sequencer.pendingTotal() });
+  let accepting = false;
+  let broker: Aedes | null = null;
+
+  const listeners = createMqttListeners(config, (accepted: AcceptedConnection) => {
+    if (!accepting || !broker) {
+      accepted.stream.destroy();
+      return;
+    }
+    const guard = guardConnection(accepted.stream, {
+      maxPacketBytes: config.maxPacketBytes,
+      onRefused: (verdict) => {
+        metrics.packetsRefused.inc({ reason: verdict.reason });
+        sampled.warn(`packet:${verdict.reason}`, { remote: accepted.remoteAddress, ...verdict, maxPacketBytes: config.maxPacketBytes }, 'closing connection: packet refused');
+      },
+    });
+    connections.set(guard.stream, { guard, certificateSubject: accepted.certificateSubject, clientId: '', cleanSession: true });
+    broker.handle(guard.stream);
+  });
+
+  const refusePublish = (client: Client, packet: PublishPacket, reason: string, callback: (error?: Error | null) => void): void => {
+    metrics.refused.inc({ reason });
+    sampled.warn(`publish:${reason}`, { deviceId: client.id, topic: packet.topic, reason }, 'publish refused; closing connection');
+    callback(new Error(`publish to ${packet.topic} refused: ${reason}`));
+  };
+
+  const onPublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
+    // A will of a session that no longer has a client (another broker's orphan): we run one broker, drop it.
+    if (!client) {
+      callback(new Error('will without a client'));
+      return;
+    }
+    const receivedAtMs = Date.now();
+    const qos = packet.qos;
+    metrics.received.inc({ qos });
+    const decision = authorizePublish(client.id, packet.topic, config.topicLayout);
+    if (!decision.ok) return refusePublish(client, packet, 'forbidden_topic', callback);
+    if (!sink.routes(packet.topic)) return refusePublish(client, packet, 'unmapped_topic', callback);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (qos === 0) {
+      if (sequencer.pendingTotal() >= config.maxPendingTotal) {
+        metrics.qos0Dropped.inc({ reason: 'overloaded' });
+      } else {
+        sink
+          .forward({ deviceId: client.id, mqttTopic: packet.topic, payload, qos, retain: packet.retain, receivedAtMs })
+          .catch(() => metrics.qos0Dropped.inc({ reason: 'kafka_failed' }));
+      }
+      callback(null);
+      return;
+    }
+    const work = sink.forward({ deviceId: client.id, mqttTopic: packet.topic, payload, qos, retain: packet.retain, receivedAtMs });
+    sequencer.submit(client, work, (error) => {
+      if (error) {
+        metrics.failed.inc();
+        sampled.warn('kafka', { deviceId: client.id, err: describeError(error) }, 'publish not acknowledged by Kafka; closing connection so the device resends');
+      } else {
+        metrics.acknowledged.inc();
+        metrics.pubackLatency.observe((Date.now() - receivedAtMs) / 1000);
+      }
+      callback(error ?? null);
+    });
+  };
+
+  const createBroker = async (): Promise<Aedes> => {
+    const created = await Aedes.createBroker({
+      id: config.gatewayId,
+      connectTimeout: config.connectTimeoutMs,
+      keepaliveLimit: config.keepaliveLimitS,
+      preConnect(client, packet, callback) {
+        const info = connections.get(client.conn);
+        if (info) {
+          // Aedes replaces an empty client id with a generated one before authenticate; keep the original.
+          info.clientId = packet.clientId;
+          info.cleanSession = packet.clean ?? true;
+        }
+        callback(null, accepting);
+      },
+      authenticate(client, username, password, callback) {
+        const info = connections.get(client.conn);
+        authenticator
+          .authenticate({
+            clientId: info?.clientId ?? client.id,
+            cleanSession: info?.cleanSession ?? true,
+            username: username ?? undefined,
+            password: password ?? undefined,
+            certificateDeviceId: info?.certificateSubject,
+          })
+          .then(
+            (decision) => {
+              if (decision.ok) {
+                metrics.connects.inc({ outcome: `accepted_${decision.method}` });
+                callback(null, true);
+              } else {
+                metrics.connects.inc({ outcome: `refused_${decision.returnCode}` });
+                sampled.warn(`auth:${decision.reason}`, { clientId: client.id, reason: decision.reason }, 'connection refused');
+                callback(connackError(decision.returnCode, decision.reason), false);
+              }
+            },
+            (error: unknown) => {
+              logger.error({ err: error }, 'authentication failed unexpectedly');
+              callback(connackError(3, 'server unavailable'), false);
+            },
+          );
+      },
+      authorizePublish: onPublish,
+      authorizeSubscribe(client, subscription: Subscription, callback) {
+        const decision = authorizeSubscribe(client.id, subscription.topic, config.topicLayout);
+        if (decision.ok) {
+          callback(null, subscription);
+        } else {
+          metrics.subscribeRefused.inc();
+          sampled.warn('subscribe', { deviceId: client.id, topic: subscription.topic, reason: decision.reason }, 'subscription refused');
+          callback(null, null);
+        }
+      },
+      // Devices receive only commands; telemetry from one device is never forwarded to another.
+      authorizeForward(_client, packet: AedesPublishPacket) {
+        return packet;
+      },
+    });
+    created.on('clientReady', (client: Client) => {
+      liveClients.set(client.id, client);
+    });
+    created.on('clientDisconnect', (client: Client) => {
+      if (liveClients.get(client.id) === client) liveClients.delete(client.id);
+      sequencer.forget(client);
+    });
+    created.on('clientError', (client: Client, error: Error) => {
+      metrics.clientErrors.inc();
+      sampled.warn('client-error', { clientId: client.id, err: error.message }, 'client error');
+    });
+    created.on('connectionError', (client: Client, error: Error) => {
+      metrics.clientErrors.inc();
+      sampled.warn('connection-error', { clientId: client.id, err: error.message }, 'connection error');
+    });
+    return created;
+  };
+
+  // Revoking, disabling or rotating a device ends its live session at once.
+  registry.onChange(({ deviceId, before, after }) => {
+    const revoked = before !== undefined && (after === undefined || !after.enabled || after.secretHash !== before.secretHash);
+    const client = liveClients.get(deviceId);
+    if (revoked && client) {
+      metrics.revoked.inc();
+      logger.info({ deviceId }, 'device changed in the registry; closing its session');
+      client.close();
+    }
+  });
+
+  return {
+    async start() {
+      broker = await createBroker();
+      accepting = true;
+      await listeners.start();
+      logger.info({ ports: listeners.addresses(), gatewayId: config.gatewayId }, 'MQTT gateway listening');
+    },
+    async stop() {
+      if (!broker) return;
+      accepting = false;
+      const listenersClosed = listeners.stopAccepting();
+      const deadline = Date.now() + config.shutdownDrainMs;
+      while (sequencer.pendingTotal() > 0 && Date.now() < deadline) await delay(50);
+      if (sequencer.pendingTotal() > 0) logger.warn({ pending: sequencer.pendingTotal() }, 'shutdown drain deadline passed; unacknowledged publishes will be resent by devices');
+      const closing = broker;
+      broker = null;
+      await new Promise<void>((resolve) => closing.close(() => resolve()));
+      for (const client of liveClients.values()) client.conn.destroy();
+      liveClients.clear();
+      await Promise.race([listenersClosed, delay(5000)]);
+    },
+    problem() {
+      if (!accepting) return 'not accepting connections';
+      return sink.problem();
+    },
+    ports: () => listeners.addresses(),
+    connectedDevices: () => liveClients.size,
+  };
+}
