@@ -1,0 +1,138 @@
+/**
+ * Runs a real gateway process (composition of bin/commands/gateway-command.ts) in the test process
+ * against the real Kafka, with its own topics so tests never see each other's records.
+ */
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { composeGateway, readGatewaySettings, type GatewayProcess } from '../bin/commands/gateway-command.ts';
+import { createEnvReader } from '../core/config.ts';
+import { encodeDeviceRecord, hashSecret, type DeviceRecord } from '../core/device-record.ts';
+import { createLogger, silentLogger } from '../core/logger.ts';
+import { uniqueName } from './helpers.ts';
+
+export interface GatewayHarness {
+  gateway: GatewayProcess;
+  kafka: Kafka;
+  topics: { telemetry: string; events: string; devices: string };
+  mqttUrl: string;
+  wsUrl: string;
+  httpUrl: string;
+  registerDevice(deviceId: string, secret: string, extra?: Partial<DeviceRecord>): Promise<void>;
+  removeDevice(deviceId: string): Promise<void>;
+  connect(deviceId: string, secret: string, options?: IClientOptions): Promise<MqttClient>;
+  /** Sum of end offsets over all partitions of a topic: how many records it holds. */
+  recordCount(topic: string): Promise<number>;
+  /** Reads `count` records from the beginning of the topic (waits for them). */
+  readRecords(topic: string, count: number, timeoutMs?: number): Promise<ReadRecord[]>;
+  close(): Promise<void>;
+}
+
+export interface ReadRecord {
+  key: string;
+  value: string;
+  partition: number;
+  offset: number;
+  headers: Record<string, string>;
+}
+
+export async function startGatewayHarness(options: { brokers: string[]; env?: Record<string, string> }): Promise<GatewayHarness> {
+  const suffix = uniqueName('t');
+  const topics = { telemetry: `iot.telemetry.${suffix}`, events: `iot.events.${suffix}`, devices: `iot.devices.${suffix}` };
+  const env = createEnvReader({
+    TRIBUTARY_KAFKA_BROKERS: options.brokers.join(','),
+    TRIBUTARY_TOPIC_TELEMETRY: topics.telemetry,
+    TRIBUTARY_TOPIC_EVENTS: topics.events,
+    TRIBUTARY_TOPIC_DEVICES: topics.devices,
+    TRIBUTARY_TOPIC_DEAD_LETTER: `iot.dlq.${suffix}`,
+    TRIBUTARY_TOPIC_ALERTS: `iot.alerts.${suffix}`,
+    TRIBUTARY_MQTT_HOST: '127.0.0.1',
+    TRIBUTARY_MQTT_TCP_PORT: '0',
+    TRIBUTARY_MQTT_WS_PORT: '0',
+    TRIBUTARY_HTTP_HOST: '127.0.0.1',
+    TRIBUTARY_GATEWAY_HTTP_PORT: '0',
+    TRIBUTARY_GATEWAY_ID: `gw-${suffix}`,
+    ...options.env,
+  });
+  const settings = readGatewaySettings(env);
+  env.finish();
+  const logger = process.env.TRIBUTARY_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger();
+  const gateway = composeGateway(settings, logger);
+  await gateway.start();
+  const ports = gateway.gateway.ports();
+  const kafka = new Kafka({ clientId: 'gateway-test', brokers: options.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  let producer: Producer | null = null;
+  const writeDevice = async (deviceId: string, value: Buffer | null): Promise<void> => {
+    if (!producer) {
+      producer = kafka.producer({ idempotent: true });
+      await producer.connect();
+    }
+    await producer.send({ topic: topics.devices, acks: -1, messages: [{ key: deviceId, value }] });
+  };
+  return {
+    gateway,
+    kafka,
+    topics,
+    mqttUrl: `mqtt://127.0.0.1:${ports.tcp}`,
+    wsUrl: `ws://127.0.0.1:${ports.ws}/mqtt`,
+    httpUrl: `http://127.0.0.1:${gateway.httpPort()}`,
+    async registerDevice(deviceId, secret, extra = {}) {
+      const now = Date.now();
+      // Small scrypt cost keeps the tests fast; the gateway verifies whatever parameters the hash names.
+      const record: DeviceRecord = { deviceId, secretHash: await hashSecret(secret, { N: 1024 }), enabled: true, createdAtMs: now, updatedAtMs: now, ...extra };
+      await writeDevice(deviceId, encodeDeviceRecord(record));
+    },
+    removeDevice: (deviceId) => writeDevice(deviceId, null),
+    connect(deviceId, secret, clientOptions = {}) {
+      return mqtt.connectAsync(clientOptions.protocol === 'ws' ? `ws://127.0.0.1:${ports.ws}/mqtt` : `mqtt://127.0.0.1:${ports.tcp}`, {
+        clientId: deviceId,
+        username: deviceId,
+        password: secret,
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+        ...clientOptions,
+      });
+    },
+    async recordCount(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+    },
+    async readRecords(topic, count, timeoutMs = 30_000) {
+      const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+      const records: ReadRecord[] = [];
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`read ${records.length} of ${count} records from ${topic}`)), timeoutMs);
+          if (count === 0) {
+            clearTimeout(timer);
+            resolve();
+            return;
+          }
+          void consumer.run({
+            eachMessage: async ({ message, partition }) => {
+              const headers: Record<string, string> = {};
+              for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+              records.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', partition, offset: Number(message.offset), headers });
+              if (records.length >= count) {
+                clearTimeout(timer);
+                resolve();
+              }
+              await Promise.resolve();
+            },
+          });
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      return records;
+    },
+    async close() {
+      await gateway.stop();
+      await (producer as Producer | null)?.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
