@@ -13,6 +13,7 @@ import { createMqttGateway, type MqttGateway } from '../../gateway/mqtt-gateway.
 import { readIngestConfig, type IngestConfig } from '../../ingest/ingest-config.ts';
 import { createKafkaBridge } from '../../ingest/kafka-bridge.ts';
 import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 
 const help = `Usage: tributary gateway [options]
@@ -104,6 +105,7 @@ export async function gatewayCommand(args: readonly string[]): Promise<number> {
   env.finish();
   const logger = createLogger({ level: settings.logLevel, name: 'tributary-gateway' });
   const process_ = composeGateway(settings, logger);
+  superviseParent(process.env);
   return runUntilSignal(process_, {
     logger,
     shutdownDeadlineMs: settings.shutdownDeadlineMs,

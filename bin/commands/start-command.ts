@@ -1,12 +1,17 @@
 /**
  * `tributary start` (what `npm start` runs): the whole pipeline on one machine. Starts the local
  * stack unless TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL point at existing servers, then
- * the pipeline processes, prints the endpoints and runs until Ctrl-C, stopping all it started.
+ * the gateway and one enricher as child processes, prints the endpoints and runs until Ctrl-C,
+ * stopping everything it started. If a service dies, everything is stopped and the exit code is 1.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createEnvReader } from '../../core/config.ts';
 import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
+import { waitUntil } from '../../infra/readiness.ts';
 import { startStack, stackDir, stopStack } from '../../infra/stack.ts';
+import { startChildService, type ChildService } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { readStackSettings } from '../stack-settings.ts';
 import { describeStack } from './stack-command.ts';
@@ -14,15 +19,19 @@ import { describeStack } from './stack-command.ts';
 const help = `Usage: tributary start [options]
 
 Runs the pipeline locally: the Kafka + QuestDB stack (unless TRIBUTARY_KAFKA_BROKERS and
-TRIBUTARY_QUESTDB_URL are set), then the pipeline processes. Ctrl-C stops everything it started.
+TRIBUTARY_QUESTDB_URL are set), the MQTT gateway and one enricher. Ctrl-C stops everything.
+Every gateway and enricher setting (see README.md) is passed through to those processes.
 
 Options:
   --fresh       start the local stack with empty data
+  --no-enrich   run the gateway only
   -h, --help    this help
 `;
 
+const enrichAvailable = existsSync(fileURLToPath(new URL('./enrich-command.ts', import.meta.url)));
+
 export async function startCommand(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { fresh: { type: 'boolean', default: false } }, help);
+  const parsed = parseCommandArgs(args, { fresh: { type: 'boolean', default: false }, 'no-enrich': { type: 'boolean', default: false } }, help);
   if (!parsed) return 0;
   const env = createEnvReader(process.env);
   const settings = readStackSettings(env);
@@ -30,14 +39,33 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   const questdbUrl = env.optionalString('TRIBUTARY_QUESTDB_URL');
   const logLevel = env.string('LOG_LEVEL', 'info');
   const shutdownDeadlineMs = env.int('TRIBUTARY_SHUTDOWN_DEADLINE_MS', 60_000, { min: 1000 });
+  const mqttPort = env.string('TRIBUTARY_MQTT_TCP_PORT', '1883');
+  const wsPort = env.string('TRIBUTARY_MQTT_WS_PORT', '8083');
+  const gatewayHttpPort = env.string('TRIBUTARY_GATEWAY_HTTP_PORT', '9464');
+  const enrichHttpPort = env.string('TRIBUTARY_ENRICH_HTTP_PORT', '9465');
   env.finish();
   const logger = createLogger({ level: logLevel, name: 'tributary' });
   const useLocalStack = kafkaBrokers.length === 0 || questdbUrl === undefined;
   const stops: StopStep[] = [];
   const endpoints: string[] = [];
+  const children: ChildService[] = [];
+  let stopping = false;
+  let failed: (reason: string) => void = () => {};
+  const childFailure = new Promise<string>((resolve) => (failed = resolve));
+
+  const startChild = (name: string, childArgs: string[], childEnv: NodeJS.ProcessEnv): void => {
+    const child = startChildService(name, childArgs, childEnv);
+    children.push(child);
+    stops.unshift({ name, stop: () => child.stop(shutdownDeadlineMs - 5000) });
+    void child.exited.then((how) => {
+      if (!stopping) failed(`${name} exited (${how})`);
+    });
+  };
 
   const service = {
     async start() {
+      let brokers = kafkaBrokers;
+      let questdb = questdbUrl ?? '';
       if (useLocalStack) {
         const dir = stackDir(settings.home, 'dev');
         stops.unshift({ name: 'local stack', stop: async () => void (await stopStack(dir, (m) => logger.warn(m))) });
@@ -51,16 +79,53 @@ export async function startCommand(args: readonly string[]): Promise<number> {
           env: process.env,
           log: (message) => logger.info(message),
         });
+        brokers = state.kafka.bootstrap;
+        questdb = state.questdb?.httpUrl ?? '';
         endpoints.push(describeStack(state));
       } else {
         endpoints.push(`Kafka bootstrap  ${kafkaBrokers.join(',')}`, `QuestDB          ${questdbUrl}`);
       }
+      const childEnv = { ...process.env, TRIBUTARY_KAFKA_BROKERS: brokers.join(','), TRIBUTARY_QUESTDB_URL: questdb };
+      startChild('gateway', ['gateway'], childEnv);
+      endpoints.push(
+        `MQTT (TCP)       mqtt://127.0.0.1:${mqttPort}   topics devices/<id>/telemetry, devices/<id>/events`,
+        `MQTT (WebSocket) ws://127.0.0.1:${wsPort}/mqtt`,
+        `Gateway health   http://127.0.0.1:${gatewayHttpPort}/readyz   metrics http://127.0.0.1:${gatewayHttpPort}/metrics`,
+      );
+      const readiness = [`http://127.0.0.1:${gatewayHttpPort}/readyz`];
+      if (enrichAvailable && !parsed.values['no-enrich']) {
+        startChild('enrich', ['enrich'], childEnv);
+        endpoints.push(`Enricher health  http://127.0.0.1:${enrichHttpPort}/readyz   metrics http://127.0.0.1:${enrichHttpPort}/metrics`);
+        readiness.push(`http://127.0.0.1:${enrichHttpPort}/readyz`);
+      }
+      for (const url of readiness) {
+        await waitUntil(`${url}`, async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok, {
+          timeoutMs: 120_000,
+          failed: () => null, // a child that dies signals us (see childFailure below)
+        });
+      }
     },
-    stop: createShutdown(() => stops),
+    stop: createShutdown(() => [{ name: 'mark stopping', stop: () => void (stopping = true) }, ...stops]),
   };
-  return runUntilSignal(service, {
+
+  const code = runUntilSignal(service, {
     logger,
     shutdownDeadlineMs,
-    onStarted: () => process.stdout.write(`\nTributary is running. Endpoints:\n${endpoints.join('\n')}\n\nPress Ctrl-C to stop.\n`),
+    onStarted: () =>
+      process.stdout.write(
+        `\nTributary is running. Endpoints:\n${endpoints.join('\n')}\n\n` +
+          'Add a device:  npm run tributary -- devices add dev-1 --secret dev-1-secret --site lab\n' +
+          'Publish:       mosquitto_pub -p 1883 -i dev-1 -u dev-1 -P dev-1-secret -q 1 -t devices/dev-1/telemetry \\\n' +
+          `                 -m "{\\"v\\":1,\\"ts\\":$(date +%s000),\\"seq\\":1,\\"metrics\\":{\\"temperature\\":21.5}}"\n` +
+          'Press Ctrl-C to stop.\n',
+      ),
   });
+  // A service that dies takes the whole pipeline down, so the failure is visible, not silent.
+  void childFailure.then((reason) => {
+    logger.error({ reason }, 'a pipeline service stopped unexpectedly; shutting down');
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  });
+  const result = await code;
+  return process.exitCode === 1 ? 1 : result;
 }
