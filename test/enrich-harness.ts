@@ -1,0 +1,218 @@
+/**
+ * Runs real enricher processes (the composition of bin/commands/enrich-command.ts, in the test
+ * process or as `node bin/tributary.ts enrich` children) against the real Kafka and QuestDB, each
+ * test with its own topics, consumer groups and tables.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel, type IHeaders, type Producer } from 'kafkajs';
+import { composeEnricher, readEnrichSettings, type EnrichProcess } from '../bin/commands/enrich-command.ts';
+import { createEnvReader } from '../core/config.ts';
+import { encodeDeviceRecord, hashSecret, type DeviceRecord } from '../core/device-record.ts';
+import { recordHeaders } from '../core/envelope.ts';
+import { createLogger, silentLogger } from '../core/logger.ts';
+import { questdbQuery, uniqueName } from './helpers.ts';
+
+export interface TelemetryMessage {
+  deviceId: string;
+  /** An object is sent as JSON; a string as it is. */
+  payload: unknown;
+  receivedAtMs: number;
+}
+
+export interface ReadRecord {
+  key: string | null;
+  value: Buffer | null;
+  partition: number;
+  offset: string;
+  headers: Record<string, string>;
+}
+
+export interface EnrichChild {
+  process: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface EnrichHarness {
+  kafka: Kafka;
+  topics: { telemetry: string; devices: string; deadLetter: string; alerts: string };
+  tables: { readings: string; completeness: string };
+  questdbHttpUrl: string;
+  /** The environment `tributary enrich` reads for this harness's topics and tables. */
+  env(overrides?: Record<string, string>): Record<string, string>;
+  /** Composes and starts an enricher in this process; stopped by `close` unless stopped before. */
+  startEnricher(overrides?: Record<string, string>): Promise<EnrichProcess & { httpUrl: string }>;
+  /** Starts `node bin/tributary.ts enrich` as a child process; killed by `close` if still running. */
+  spawnEnricher(overrides?: Record<string, string>): EnrichChild;
+  registerDevice(record: Partial<DeviceRecord> & { deviceId: string }): Promise<void>;
+  produceTelemetry(messages: readonly TelemetryMessage[], options?: { extraHeaders?: Record<string, string> }): Promise<void>;
+  /** Reads `count` records of a topic from the beginning, without a consumer group. */
+  readTopic(topic: string, count: number, timeoutMs?: number): Promise<ReadRecord[]>;
+  query(sql: string): Promise<unknown[][]>;
+  /** True once QuestDB applied every committed WAL transaction of the table (rows are visible). */
+  walApplied(table: string): Promise<boolean>;
+  /** Committed offset per partition of the telemetry topic for a group (-1: none). */
+  committedOffsets(groupId: string): Promise<Map<number, number>>;
+  endOffsets(topic: string): Promise<Map<number, number>>;
+  close(): Promise<void>;
+}
+
+const entryPoint = fileURLToPath(new URL('../bin/tributary.ts', import.meta.url));
+
+export async function startEnrichHarness(options: { brokers: string[]; questdbHttpUrl: string; telemetryPartitions?: number }): Promise<EnrichHarness> {
+  const suffix = uniqueName('e');
+  const topics = {
+    telemetry: `iot.telemetry.${suffix}`,
+    devices: `iot.devices.${suffix}`,
+    deadLetter: `iot.dlq.${suffix}`,
+    alerts: `iot.alerts.${suffix}`,
+  };
+  const prefix = `${suffix}_`;
+  const tables = { readings: `${prefix}readings`, completeness: `${prefix}device_completeness` };
+  const kafka = new Kafka({ clientId: 'enrich-test', brokers: options.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: topics.telemetry, numPartitions: options.telemetryPartitions ?? 4, replicationFactor: 1 },
+      { topic: topics.devices, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 },
+      { topic: topics.alerts, numPartitions: 1, replicationFactor: 1 },
+    ],
+  });
+  const producer: Producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const enrichers: EnrichProcess[] = [];
+  const children: EnrichChild[] = [];
+  const secretHash = await hashSecret('test-secret', { N: 16, r: 1, p: 1 });
+
+  const env = (overrides: Record<string, string> = {}): Record<string, string> => ({
+    TRIBUTARY_KAFKA_BROKERS: options.brokers.join(','),
+    TRIBUTARY_QUESTDB_URL: options.questdbHttpUrl,
+    TRIBUTARY_QUESTDB_TABLE_PREFIX: prefix,
+    TRIBUTARY_TOPIC_TELEMETRY: topics.telemetry,
+    TRIBUTARY_TOPIC_DEVICES: topics.devices,
+    TRIBUTARY_TOPIC_DEAD_LETTER: topics.deadLetter,
+    TRIBUTARY_TOPIC_ALERTS: topics.alerts,
+    TRIBUTARY_ENRICH_GROUP: `enrich-${suffix}`,
+    TRIBUTARY_KAFKA_PARTITIONS: String(options.telemetryPartitions ?? 4),
+    TRIBUTARY_HTTP_HOST: '127.0.0.1',
+    TRIBUTARY_ENRICH_HTTP_PORT: '0',
+    TRIBUTARY_ENRICH_RETRY_MIN_MS: '50',
+    TRIBUTARY_ENRICH_RETRY_MAX_MS: '500',
+    TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS: '2000',
+    TRIBUTARY_ENRICH_LAG_POLL_INTERVAL_MS: '500',
+    ...overrides,
+  });
+
+  return {
+    kafka,
+    topics,
+    tables,
+    questdbHttpUrl: options.questdbHttpUrl,
+    env,
+    async startEnricher(overrides = {}) {
+      const reader = createEnvReader(env(overrides));
+      const settings = readEnrichSettings(reader);
+      reader.finish();
+      const logger = process.env.TRIBUTARY_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger();
+      const enricher = composeEnricher(settings, logger);
+      enrichers.push(enricher);
+      await enricher.start();
+      return Object.assign(enricher, { httpUrl: `http://127.0.0.1:${enricher.httpPort()}` });
+    },
+    spawnEnricher(overrides = {}) {
+      let output = '';
+      const child = spawn(process.execPath, [entryPoint, 'enrich'], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env(overrides) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      const handle = { process: child, output: () => output, exited };
+      children.push(handle);
+      return handle;
+    },
+    async registerDevice(record) {
+      const value = encodeDeviceRecord({ secretHash, enabled: true, createdAtMs: 1_700_000_000_000, updatedAtMs: 1_700_000_000_000, ...record });
+      await producer.send({ topic: topics.devices, acks: -1, messages: [{ key: record.deviceId, value }] });
+    },
+    async produceTelemetry(messages, produceOptions = {}) {
+      await producer.send({
+        topic: topics.telemetry,
+        acks: -1,
+        messages: messages.map(({ deviceId, payload, receivedAtMs }) => ({
+          key: deviceId,
+          value: typeof payload === 'string' ? payload : JSON.stringify(payload),
+          // The gateway's envelope (ingest/record-builder.ts).
+          headers: {
+            [recordHeaders.mqttTopic]: `devices/${deviceId}/telemetry`,
+            [recordHeaders.mqttQos]: '1',
+            [recordHeaders.mqttRetain]: 'false',
+            [recordHeaders.gatewayId]: 'gw-test',
+            [recordHeaders.receivedAtMs]: String(receivedAtMs),
+            [recordHeaders.contentType]: 'application/json',
+            ...produceOptions.extraHeaders,
+          },
+        })),
+      });
+    },
+    async readTopic(topic, count, timeoutMs = 30_000) {
+      const consumer = kafka.consumer({ groupId: uniqueName('enrich-test-reader') });
+      const records: ReadRecord[] = [];
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`read ${records.length} of ${count} records from ${topic} within ${timeoutMs} ms`)), timeoutMs);
+          void consumer.run({
+            eachMessage: ({ message, partition }) => {
+              records.push({ key: message.key?.toString() ?? null, value: message.value, partition, offset: message.offset, headers: headersOf(message.headers) });
+              if (records.length >= count) {
+                clearTimeout(timer);
+                resolve();
+              }
+              return Promise.resolve();
+            },
+          });
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      return records;
+    },
+    query: (sql) => questdbQuery(options.questdbHttpUrl, sql),
+    async walApplied(table) {
+      const rows = await questdbQuery(options.questdbHttpUrl, `select writerTxn, sequencerTxn from wal_tables() where name = '${table}'`);
+      return rows.length === 1 && rows[0]?.[0] === rows[0]?.[1];
+    },
+    async committedOffsets(groupId) {
+      const [topic] = await admin.fetchOffsets({ groupId, topics: [topics.telemetry] });
+      return new Map((topic?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
+    },
+    async endOffsets(topic) {
+      return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, Number(high)]));
+    },
+    async close() {
+      for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      await Promise.all(children.map((child) => child.exited));
+      await Promise.allSettled(enrichers.map((enricher) => enricher.stop()));
+      await producer.disconnect();
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      await admin.disconnect();
+      for (const table of Object.values(tables)) await questdbQuery(options.questdbHttpUrl, `drop table if exists '${table}'`).catch(() => undefined);
+    },
+  };
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) result[name] = first.toString();
+  }
+  return result;
+}

@@ -1,0 +1,251 @@
+/**
+ * The enricher against the real Kafka and QuestDB: enrichment lands, redelivery is idempotent,
+ * poison records are dead-lettered without stopping the partition, a QuestDB outage loses and
+ * commits nothing, and a worker killed mid-stream is replaced without loss or duplicates.
+ */
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { deadLetterHeaders, recordHeaders } from '../core/envelope.ts';
+import { InfraError } from '../core/errors.ts';
+import { silentLogger } from '../core/logger.ts';
+import { createQuestdbWriter } from '../enrich/questdb-writer.ts';
+import { startEnrichHarness, type EnrichHarness, type TelemetryMessage } from './enrich-harness.ts';
+import { eventually } from './helpers.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+
+const brokers = inject('kafkaBrokers');
+const questdbHttpUrl = inject('questdbHttpUrl');
+const t0 = Date.UTC(2026, 0, 1);
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function harness(options: { telemetryPartitions?: number } = {}): Promise<EnrichHarness> {
+  const created = await startEnrichHarness({ brokers, questdbHttpUrl, ...options });
+  cleanups.push(() => created.close());
+  return created;
+}
+
+async function proxyToQuestdb(): Promise<TcpProxy> {
+  const url = new URL(questdbHttpUrl);
+  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+  cleanups.push(() => proxy.close());
+  return proxy;
+}
+
+/** `count` messages per device, seq 1..count, two metrics each, one second apart from t0. */
+function stream(devices: readonly string[], count: number, firstSeq = 1): TelemetryMessage[] {
+  const messages: TelemetryMessage[] = [];
+  for (let seq = firstSeq; seq < firstSeq + count; seq += 1) {
+    for (const deviceId of devices) {
+      messages.push({ deviceId, payload: { v: 1, ts: t0 + seq * 1000, seq, metrics: { temperature: 20 + (seq % 7), humidity: 40 } }, receivedAtMs: t0 + seq * 1000 + 30 });
+    }
+  }
+  return messages;
+}
+
+async function metric(httpUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
+}
+
+async function rowCounts(h: EnrichHarness): Promise<{ rows: number; distinct: number }> {
+  const table = h.tables.readings;
+  const [[rows]] = (await h.query(`select count() from '${table}'`)) as [[number]];
+  const [[distinct]] = (await h.query(`select count() from (select distinct device, seq, metric from '${table}')`)) as [[number]];
+  return { rows, distinct };
+}
+
+async function committedEverything(h: EnrichHarness, groupId: string): Promise<boolean> {
+  const [committed, ends] = await Promise.all([h.committedOffsets(groupId), h.endOffsets(h.topics.telemetry)]);
+  return [...ends].every(([partition, end]) => end === 0 || committed.get(partition) === end);
+}
+
+describe('enrich worker', () => {
+  it('stores v1 and v2 readings enriched with the registry site, model, units and calibration, then commits', async () => {
+    const h = await harness();
+    await h.registerDevice({ deviceId: 'therm-1', site: 'north', model: 'TH-1', units: { temperature: 'degF' }, calibration: { temperature: { scale: 1, offset: 1 } } });
+    await h.registerDevice({ deviceId: 'meter-1', site: 'south', model: 'PM-2', calibration: { voltage: { scale: 2, offset: 0 } } });
+    await h.produceTelemetry([
+      { deviceId: 'therm-1', payload: { v: 1, ts: t0, seq: 1, metrics: { temperature: 211, humidity: 40 } }, receivedAtMs: t0 + 50 },
+      { deviceId: 'meter-1', payload: { v: 2, time: '2026-01-01T00:00:00.5Z', seq: 7, readings: [{ name: 'voltage', value: 1500, unit: 'mV' }] }, receivedAtMs: t0 + 900 },
+      // No device time: the row takes the gateway's receive time from the header.
+      { deviceId: 'meter-1', payload: { v: 2, seq: 8, readings: [{ name: 'current', value: 250, unit: 'mA' }] }, receivedAtMs: t0 + 2000 },
+    ]);
+    const enricher = await h.startEnricher();
+    const table = h.tables.readings;
+    const rows = await eventually(
+      () => h.query(`select device, site, model, metric, value, unit, seq, ts_source, ts, received_at from '${table}' order by device, metric`),
+      (r) => r.length === 4,
+      30_000,
+      'four readings stored',
+    );
+    expect(rows).toEqual([
+      ['meter-1', 'south', 'PM-2', 'current', 0.25, 'A', 8, 'gateway', '2026-01-01T00:00:02.000000Z', '2026-01-01T00:00:02.000000Z'],
+      // calibrated in the device's unit (1500 mV * 2), then normalised
+      ['meter-1', 'south', 'PM-2', 'voltage', 3, 'V', 7, 'device', '2026-01-01T00:00:00.500000Z', '2026-01-01T00:00:00.900000Z'],
+      ['therm-1', 'north', 'TH-1', 'humidity', 40, '', 1, 'device', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.050000Z'],
+      // registry unit degF, calibrated 211 + 1 = 212 degF = 100 degC
+      ['therm-1', 'north', 'TH-1', 'temperature', 100, 'degC', 1, 'device', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.050000Z'],
+    ]);
+    const positions = await h.query(`select kafka_partition, kafka_offset from '${table}' where device = 'meter-1' order by seq`);
+    expect(positions[0]?.[0]).toBe(positions[1]?.[0]);
+    expect(Number(positions[1]?.[1]) - Number(positions[0]?.[1])).toBe(1);
+
+    await eventually(() => committedEverything(h, h.env().TRIBUTARY_ENRICH_GROUP!), (done) => done, 15_000, 'offsets committed');
+    const ready = await fetch(`${enricher.httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await metric(enricher.httpUrl, 'tributary_enrich_rows_written_total')).toBe(4);
+    expect(await metric(enricher.httpUrl, 'tributary_enrich_records_committed_total')).toBe(3);
+  });
+
+  it('consuming the same records again in a new group adds no rows (DEDUP keys)', async () => {
+    const h = await harness();
+    const devices = ['dedup-1', 'dedup-2', 'dedup-3', 'dedup-4', 'dedup-5'];
+    for (const deviceId of devices) await h.registerDevice({ deviceId, site: 'east' });
+    const messages = stream(devices, 40);
+    await h.produceTelemetry(messages);
+    const expectedRows = messages.length * 2;
+
+    const first = await h.startEnricher({ TRIBUTARY_ENRICH_GROUP: 'dedup-first' });
+    await eventually(() => committedEverything(h, 'dedup-first'), (done) => done, 30_000, 'first group committed');
+    await first.stop();
+    await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'first writes applied');
+    expect(await rowCounts(h)).toEqual({ rows: expectedRows, distinct: expectedRows });
+
+    const second = await h.startEnricher({ TRIBUTARY_ENRICH_GROUP: 'dedup-second' });
+    await eventually(() => committedEverything(h, 'dedup-second'), (done) => done, 30_000, 'second group committed');
+    // The second worker did write every row again; QuestDB merged them.
+    expect(await metric(second.httpUrl, 'tributary_enrich_rows_written_total')).toBe(expectedRows);
+    await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'second writes applied');
+    expect(await rowCounts(h)).toEqual({ rows: expectedRows, distinct: expectedRows });
+  });
+
+  it('dead-letters poison records with their origin and keeps storing the good records behind them', async () => {
+    // One partition, so the good records are strictly behind the poison ones.
+    const h = await harness({ telemetryPartitions: 1 });
+    await h.registerDevice({ deviceId: 'good-1', site: 'west', model: 'G' });
+    const poison: TelemetryMessage[] = [
+      { deviceId: 'good-1', payload: '{"v":1,"ts":', receivedAtMs: t0 + 1 },
+      { deviceId: 'good-1', payload: { v: 3, seq: 1, data: {} }, receivedAtMs: t0 + 2 },
+      { deviceId: 'ghost-1', payload: { v: 1, ts: t0, seq: 1, metrics: { temperature: 20 } }, receivedAtMs: t0 + 3 },
+    ];
+    await h.produceTelemetry([...poison, ...stream(['good-1'], 3)]);
+    const enricher = await h.startEnricher();
+
+    const dead = await h.readTopic(h.topics.deadLetter, 3);
+    dead.sort((a, b) => Number(a.headers[deadLetterHeaders.sourceOffset]) - Number(b.headers[deadLetterHeaders.sourceOffset]));
+    expect(dead.map((record) => record.headers[deadLetterHeaders.errorReason])).toEqual(['invalid_json', 'unknown_version', 'unknown_device']);
+    dead.forEach((record, index) => {
+      const original = poison[index]!;
+      expect(record.key).toBe(original.deviceId);
+      expect(record.value?.toString()).toBe(typeof original.payload === 'string' ? original.payload : JSON.stringify(original.payload));
+      expect(record.headers).toMatchObject({
+        [deadLetterHeaders.sourceTopic]: h.topics.telemetry,
+        [deadLetterHeaders.sourcePartition]: '0',
+        [deadLetterHeaders.sourceOffset]: String(index),
+        [deadLetterHeaders.consumerGroup]: h.env().TRIBUTARY_ENRICH_GROUP,
+        // the original envelope travels with it
+        [recordHeaders.receivedAtMs]: String(original.receivedAtMs),
+        [recordHeaders.mqttTopic]: `devices/${original.deviceId}/telemetry`,
+      });
+      expect(Number(record.headers[deadLetterHeaders.failedAtMs])).toBeGreaterThan(t0);
+      expect(record.headers[deadLetterHeaders.error]).toBeTruthy();
+    });
+
+    const rows = await eventually(() => h.query(`select device, seq, metric from '${h.tables.readings}' order by seq, metric`), (r) => r.length === 6, 30_000, 'good rows stored');
+    expect(rows).toEqual([1, 2, 3].flatMap((seq) => [['good-1', seq, 'humidity'], ['good-1', seq, 'temperature']]));
+    await eventually(() => committedEverything(h, h.env().TRIBUTARY_ENRICH_GROUP!), (done) => done, 15_000, 'poison and good records committed');
+    expect(await metric(enricher.httpUrl, 'tributary_enrich_records_committed_total')).toBe(6);
+  });
+
+  it('a QuestDB write that failed leaves nothing in the sender to be sent with the next one', async () => {
+    const h = await harness();
+    const proxy = await proxyToQuestdb();
+    const writer = createQuestdbWriter({
+      config: { url: `http://127.0.0.1:${proxy.port}`, tablePrefix: `${h.tables.readings.replace(/readings$/, '')}`, maxRowsPerWrite: 100, requestTimeoutMs: 2000 },
+      retry: { minDelayMs: 10, maxDelayMs: 50 },
+      logger: silentLogger(),
+    });
+    cleanups.push(() => writer.stop());
+    await writer.start();
+    const row = (device: string) => ({
+      row: { ts: t0, tsSource: 'device' as const, receivedAtMs: t0, device, site: 's', model: 'm', metric: 'temperature', value: 1, unit: 'degC', seq: 1 },
+      partition: 0,
+      offset: 0,
+    });
+    await proxy.down();
+    const failed = await writer.writeRows([row('lost-in-outage')]).then(() => null, (error: unknown) => error);
+    expect(failed).toBeInstanceOf(InfraError);
+    expect(failed).toMatchObject({ code: 'QUESTDB_WRITE_FAILED', retriable: true });
+    await proxy.up();
+    await writer.writeRows([row('after-outage')]);
+    await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'write applied');
+    expect(await h.query(`select device from '${h.tables.readings}'`)).toEqual([['after-outage']]);
+  });
+
+  it('while QuestDB is unreachable nothing is committed and readiness fails; afterwards every row lands exactly once', async () => {
+    const h = await harness();
+    const proxy = await proxyToQuestdb();
+    const devices = Array.from({ length: 10 }, (_, i) => `outage-${i}`);
+    for (const deviceId of devices) await h.registerDevice({ deviceId });
+    const enricher = await h.startEnricher({ TRIBUTARY_QUESTDB_URL: `http://127.0.0.1:${proxy.port}` });
+    const group = h.env().TRIBUTARY_ENRICH_GROUP!;
+
+    await proxy.down();
+    const messages = stream(devices, 30);
+    await h.produceTelemetry(messages);
+    await eventually(() => metric(enricher.httpUrl, 'tributary_enrich_questdb_write_failures_total'), (failures) => failures >= 5, 30_000, 'write attempts failing');
+    const readiness = await fetch(`${enricher.httpUrl}/readyz`);
+    expect(readiness.status).toBe(503);
+    expect(await readiness.text()).toMatch(/questdb failing/);
+    const committed = await h.committedOffsets(group);
+    expect([...committed.values()].every((offset) => offset === -1)).toBe(true);
+    expect(await metric(enricher.httpUrl, 'tributary_enrich_records_committed_total')).toBe(0);
+    expect(await rowCounts(h)).toEqual({ rows: 0, distinct: 0 });
+
+    await proxy.up();
+    await eventually(() => committedEverything(h, group), (done) => done, 60_000, 'everything committed after the outage');
+    await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
+    expect(await rowCounts(h)).toEqual({ rows: messages.length * 2, distinct: messages.length * 2 });
+    expect((await fetch(`${enricher.httpUrl}/readyz`)).status).toBe(200);
+  });
+
+  it('when one of two enricher processes is SIGKILLed mid-stream, the other takes over: none missing, none doubled', async () => {
+    const h = await harness({ telemetryPartitions: 6 });
+    const devices = Array.from({ length: 24 }, (_, i) => `fleet-${i}`);
+    for (const deviceId of devices) await h.registerDevice({ deviceId, site: 'fleet' });
+    const group = h.env().TRIBUTARY_ENRICH_GROUP!;
+    const a = h.spawnEnricher();
+    const b = h.spawnEnricher();
+    const admin = h.kafka.admin();
+    await admin.connect();
+    cleanups.push(() => admin.disconnect());
+    await eventually(
+      async () => (await admin.describeGroups([group])).groups[0],
+      (g) => g?.state === 'Stable' && g.members.length === 2,
+      60_000,
+      `both enrichers in the group (a: ${a.output().slice(-500)})`,
+    );
+
+    const before = stream(devices, 50);
+    for (let start = 0; start < before.length; start += 100) await h.produceTelemetry(before.slice(start, start + 100));
+    // Both workers have committed work on every partition: the survivor must resume from the dead one's commits.
+    await eventually(async () => [...(await h.committedOffsets(group)).values()], (offsets) => offsets.length === 6 && offsets.every((o) => o > 0), 60_000, 'every partition committed');
+    a.process.kill('SIGKILL');
+    expect((await a.exited).signal).toBe('SIGKILL');
+
+    const after = stream(devices, 50, 51);
+    for (let start = 0; start < after.length; start += 100) await h.produceTelemetry(after.slice(start, start + 100));
+    const expected = (before.length + after.length) * 2;
+    // The dead member's partitions move after its session times out (30 s).
+    await eventually(() => committedEverything(h, group), (done) => done, 90_000, `survivor committed everything (b: ${b.output().slice(-500)})`);
+    await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
+    expect(await rowCounts(h)).toEqual({ rows: expected, distinct: expected });
+
+    b.process.kill('SIGTERM');
+    expect(await b.exited).toEqual({ code: 0, signal: null });
+  }, 240_000);
+});
