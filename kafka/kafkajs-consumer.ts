@@ -1,6 +1,11 @@
 /**
  * GroupConsumerPort and TopicFollowerPort on kafkajs. Offsets are committed only when the caller
  * says so (after its write succeeded); kafkajs' auto-commit and auto-resolve are off.
+ *
+ * kafkajs fetches each partition from its in-memory "resolved" offset, which only eachBatch's
+ * `resolveOffset` moves; committing does not. So after each batch the fetch position is moved to
+ * what the handler committed: a batch handled and committed is not fetched again, and a batch the
+ * handler returned from without committing (or threw on) is delivered again.
  */
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { ConsumedRecord, GroupConsumerOptions, GroupConsumerPort, TopicFollowerPort } from '../core/kafka-port.ts';
@@ -41,6 +46,9 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
   });
   let admin: Admin | null = null;
+  // topic|partition -> next offset, as last committed through `commit`.
+  const committed = new Map<string, bigint>();
+  const keyOf = (topic: string, partition: number): string => `${topic}|${partition}`;
 
   return {
     async start() {
@@ -59,19 +67,22 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           if (batch.messages.length === 0 || isStale()) return;
           const records = batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message));
           await options.onBatch(
             { topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark },
             { isRunning: () => isRunning() && !isStale(), heartbeat },
           );
+          const next = committed.get(keyOf(batch.topic, batch.partition));
+          if (next !== undefined && next > BigInt(records[0]!.offset)) resolveOffset((next - 1n).toString());
         },
       });
     },
     async commit(offsets) {
       try {
         await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+        for (const { topic, partition, offset } of offsets) committed.set(keyOf(topic, partition), BigInt(offset));
       } catch (error) {
         // After a rebalance the partition belongs to another worker; it re-reads from the last
         // committed offset and DEDUP keys make the overlap harmless.

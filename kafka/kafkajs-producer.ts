@@ -6,14 +6,23 @@
  * load. One request at a time also keeps kafkajs' idempotent sequence numbers simple and safe.
  * A batch that fails or exceeds the send timeout rejects all its records and the kafkajs producer
  * is replaced (a new producer id), so one bad request cannot wedge later ones.
+ *
+ * kafkajs 2.2.4 can resolve a send although the records for some partitions were never written:
+ * when a partition leader dies mid-request, its retry drops that leader's partitions from the
+ * result (reproduced on the 3-broker stack; see ADR 0005). So the partition of every keyed record
+ * is computed here, set explicitly, and a record counts as acknowledged only when the response
+ * acknowledges its partition. The others are rejected, so the device resends them.
  */
-import { CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { KafkaProducerPort, OutgoingRecord, ProducerStats } from '../core/kafka-port.ts';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { partitionForKey } from './key-partitioner.ts';
 
 interface Pending {
   record: OutgoingRecord;
+  /** Partition chosen for the record; null for unkeyed records (kafkajs picks). */
+  partition: number | null;
   enqueuedAtMs: number;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -45,6 +54,22 @@ export function createKafkajsProducer(options: {
   let lastError: string | null = null;
   let lastFailureAtMs: number | null = null;
   let drained: (() => void) | null = null;
+  let admin: Admin | null = null;
+  const partitionCounts = new Map<string, number>();
+
+  const partitionCount = async (topic: string): Promise<number> => {
+    const known = partitionCounts.get(topic);
+    if (known !== undefined) return known;
+    if (!admin) {
+      admin = kafka.admin();
+      await admin.connect();
+    }
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    const count = metadata.topics[0]?.partitions.length ?? 0;
+    if (count === 0) throw new InfraError('KAFKA_UNKNOWN_TOPIC', `topic ${topic} has no partitions`, { retriable: true });
+    partitionCounts.set(topic, count);
+    return count;
+  };
 
   const connect = async (): Promise<Producer> => {
     const created = kafka.producer({
@@ -73,25 +98,45 @@ export function createKafkajsProducer(options: {
     }
   };
 
-  const sendBatch = async (batch: Pending[]): Promise<void> => {
+  const assignPartitions = async (batch: Pending[]): Promise<TopicMessages[]> => {
     const byTopic = new Map<string, Message[]>();
-    for (const { record } of batch) {
+    for (const pending of batch) {
+      const { record } = pending;
+      if (record.key !== null) pending.partition = partitionForKey(record.key, partitionCounts.get(record.topic) ?? (await partitionCount(record.topic)));
       let messages = byTopic.get(record.topic);
       if (!messages) byTopic.set(record.topic, (messages = []));
-      messages.push({ key: record.key, value: record.value, headers: record.headers });
+      messages.push({ key: record.key, value: record.value, headers: record.headers, partition: pending.partition ?? undefined });
     }
-    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  };
+
+  const sendBatch = async (batch: Pending[]): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
+      const acknowledged = await Promise.race([
         (async () => {
+          const topicMessages = await assignPartitions(batch);
           producer ??= await connect();
-          await producer.sendBatch({ topicMessages, acks: -1, timeout: sendTimeoutMs, compression: compressionCodes[options.compression] });
+          const results = await producer.sendBatch({ topicMessages, acks: -1, timeout: sendTimeoutMs, compression: compressionCodes[options.compression] });
+          return new Set(results.filter((result) => result.errorCode === 0).map((result) => `${result.topicName}\u0000${result.partition}`));
         })(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no acknowledgement within ${sendTimeoutMs} ms`)), sendTimeoutMs);
         }),
       ]);
+      const missing = batch.filter((pending) => pending.partition !== null && !acknowledged.has(`${pending.record.topic}\u0000${pending.partition}`));
+      if (missing.length > 0) {
+        consecutiveFailures += 1;
+        lastError = `Kafka reported success without acknowledging ${missing.length} record(s)`;
+        lastFailureAtMs = Date.now();
+        logger.warn({ missing: missing.length, batch: batch.length }, 'send resolved without acknowledging every partition; failing those records');
+        discardProducer();
+        partitionCounts.clear();
+        const failure = new InfraError('KAFKA_PARTITION_NOT_ACKNOWLEDGED', lastError, { retriable: true });
+        for (const pending of missing) pending.reject(failure);
+        for (const pending of batch) if (!missing.includes(pending)) pending.resolve();
+        return;
+      }
       consecutiveFailures = 0;
       for (const pending of batch) pending.resolve();
     } catch (error) {
@@ -99,6 +144,8 @@ export function createKafkajsProducer(options: {
       lastError = describeError(error);
       lastFailureAtMs = Date.now();
       discardProducer();
+      // Partition counts may have changed (or the topic was recreated): read them again next time.
+      partitionCounts.clear();
       const failure = new InfraError('KAFKA_SEND_FAILED', `Kafka did not acknowledge the batch: ${lastError}`, { retriable: true, cause: error });
       for (const pending of batch) pending.reject(failure);
     } finally {
@@ -134,7 +181,7 @@ export function createKafkajsProducer(options: {
         reject(new InfraError('KAFKA_PRODUCER_STOPPED', 'the producer is shutting down', { retriable: true }));
         return;
       }
-      queue.push({ record, enqueuedAtMs: Date.now(), resolve, reject });
+      queue.push({ record, partition: null, enqueuedAtMs: Date.now(), resolve, reject });
       schedule();
     });
 
@@ -160,6 +207,8 @@ export function createKafkajsProducer(options: {
       const current = producer;
       producer = null;
       await current?.disconnect();
+      await admin?.disconnect();
+      admin = null;
     },
   };
 }

@@ -11,7 +11,7 @@ import { createEnvReader } from '../core/config.ts';
 import { encodeDeviceRecord, hashSecret, type DeviceRecord } from '../core/device-record.ts';
 import { recordHeaders } from '../core/envelope.ts';
 import { createLogger, silentLogger } from '../core/logger.ts';
-import { questdbQuery, uniqueName } from './helpers.ts';
+import { eventually, questdbQuery, uniqueName } from './helpers.ts';
 
 export interface TelemetryMessage {
   deviceId: string;
@@ -73,8 +73,10 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
   const kafka = new Kafka({ clientId: 'enrich-test', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
+  // kafkajs' waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a busy KRaft broker answers
+  // right after creating a topic; poll the metadata instead.
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: [
       { topic: topics.telemetry, numPartitions: options.telemetryPartitions ?? 4, replicationFactor: 1 },
       { topic: topics.devices, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
@@ -82,6 +84,12 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
       { topic: topics.alerts, numPartitions: 1, replicationFactor: 1 },
     ],
   });
+  await eventually(
+    async () => (await admin.fetchTopicMetadata({ topics: Object.values(topics) })).topics,
+    (metadata) => metadata.length === 4 && metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0)),
+    30_000,
+    'topic leaders elected',
+  );
   const producer: Producer = kafka.producer({ idempotent: true });
   await producer.connect();
   const enrichers: EnrichProcess[] = [];

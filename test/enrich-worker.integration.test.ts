@@ -3,12 +3,13 @@
  * poison records are dead-lettered without stopping the partition, a QuestDB outage loses and
  * commits nothing, and a worker killed mid-stream is replaced without loss or duplicates.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { deadLetterHeaders, recordHeaders } from '../core/envelope.ts';
-import { InfraError } from '../core/errors.ts';
+import { InfraError, describeError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { createQuestdbWriter } from '../enrich/questdb-writer.ts';
-import { startEnrichHarness, type EnrichHarness, type TelemetryMessage } from './enrich-harness.ts';
+import { startEnrichHarness, type EnrichChild, type EnrichHarness, type TelemetryMessage } from './enrich-harness.ts';
 import { eventually } from './helpers.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
@@ -45,6 +46,13 @@ function stream(devices: readonly string[], count: number, firstSeq = 1): Teleme
   return messages;
 }
 
+/** Adds the children's last output lines to a failure. */
+function explain(...children: EnrichChild[]): (error: unknown) => never {
+  return (error) => {
+    throw new Error(`${describeError(error)}\n${children.map((child) => child.output().slice(-3000)).join('\n---\n')}`);
+  };
+}
+
 async function metric(httpUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
@@ -74,7 +82,13 @@ describe('enrich worker', () => {
       // No device time: the row takes the gateway's receive time from the header.
       { deviceId: 'meter-1', payload: { v: 2, seq: 8, readings: [{ name: 'current', value: 250, unit: 'mA' }] }, receivedAtMs: t0 + 2000 },
     ]);
-    const enricher = await h.startEnricher();
+    const enricher = await h.startEnricher({
+      TRIBUTARY_ENRICH_ALERT_RULES: 'temperature>50',
+      // The readings were received in January: every device is long silent by our clock.
+      TRIBUTARY_ENRICH_SILENCE_AFTER_MS: '60000',
+      TRIBUTARY_ENRICH_SILENCE_CHECK_INTERVAL_MS: '200',
+      TRIBUTARY_ENRICH_COMPLETENESS_INTERVAL_MS: '200',
+    });
     const table = h.tables.readings;
     const rows = await eventually(
       () => h.query(`select device, site, model, metric, value, unit, seq, ts_source, ts, received_at from '${table}' order by device, metric`),
@@ -99,6 +113,30 @@ describe('enrich worker', () => {
     expect(ready.status).toBe(200);
     expect(await metric(enricher.httpUrl, 'tributary_enrich_rows_written_total')).toBe(4);
     expect(await metric(enricher.httpUrl, 'tributary_enrich_records_committed_total')).toBe(3);
+    const lagLines = await eventually(
+      async () => (await (await fetch(`${enricher.httpUrl}/metrics`)).text()).split('\n').filter((line) => line.startsWith('tributary_enrich_consumer_lag_records{')),
+      (lines) => lines.length === 4 && lines.every((line) => line.endsWith(' 0')),
+      15_000,
+      'consumer lag 0 on every partition',
+    );
+    expect(lagLines[0]).toContain(`topic="${h.topics.telemetry}"`);
+
+    const alerts = (await h.readTopic(h.topics.alerts, 3)).map((record): Record<string, unknown> => ({ key: record.key, ...(JSON.parse(record.value!.toString()) as Record<string, unknown>) }));
+    expect(alerts).toContainEqual({ key: 'therm-1', kind: 'threshold_crossed', deviceId: 'therm-1', metric: 'temperature', value: 100, threshold: 50, operator: '>', atMs: t0 });
+    expect(alerts.filter((alert) => alert.kind === 'device_silent').map((alert) => [alert.key, alert.lastHeardMs]).sort()).toEqual([
+      ['meter-1', t0 + 2000],
+      ['therm-1', t0 + 50],
+    ]);
+    const snapshots = await eventually(
+      () => h.query(`select device, received, duplicates, gaps, resets from '${h.tables.completeness}' latest on ts partition by device order by device`),
+      (r) => r.length === 2,
+      30_000,
+      'completeness snapshots stored',
+    );
+    expect(snapshots).toEqual([
+      ['meter-1', 2, 0, 0, 0],
+      ['therm-1', 1, 0, 0, 0],
+    ]);
   });
 
   it('consuming the same records again in a new group adds no rows (DEDUP keys)', async () => {
@@ -201,6 +239,14 @@ describe('enrich worker', () => {
     const readiness = await fetch(`${enricher.httpUrl}/readyz`);
     expect(readiness.status).toBe(503);
     expect(await readiness.text()).toMatch(/questdb failing/);
+    // The stuck batch holds up its broker's fetcher: records produced now are not even fetched.
+    const consumedWhileFailing = await metric(enricher.httpUrl, 'tributary_enrich_records_consumed_total');
+    const late = stream(devices, 10, 31);
+    await h.produceTelemetry(late);
+    const failuresSoFar = await metric(enricher.httpUrl, 'tributary_enrich_questdb_write_failures_total');
+    await eventually(() => metric(enricher.httpUrl, 'tributary_enrich_questdb_write_failures_total'), (failures) => failures >= failuresSoFar + 5, 30_000, 'more write attempts failing');
+    expect(await metric(enricher.httpUrl, 'tributary_enrich_records_consumed_total')).toBe(consumedWhileFailing);
+    expect(consumedWhileFailing).toBeLessThanOrEqual(messages.length);
     const committed = await h.committedOffsets(group);
     expect([...committed.values()].every((offset) => offset === -1)).toBe(true);
     expect(await metric(enricher.httpUrl, 'tributary_enrich_records_committed_total')).toBe(0);
@@ -209,8 +255,32 @@ describe('enrich worker', () => {
     await proxy.up();
     await eventually(() => committedEverything(h, group), (done) => done, 60_000, 'everything committed after the outage');
     await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
-    expect(await rowCounts(h)).toEqual({ rows: messages.length * 2, distinct: messages.length * 2 });
+    const expected = (messages.length + late.length) * 2;
+    expect(await rowCounts(h)).toEqual({ rows: expected, distinct: expected });
     expect((await fetch(`${enricher.httpUrl}/readyz`)).status).toBe(200);
+  });
+
+  it('stopping while QuestDB is unreachable abandons the batch uncommitted, promptly; the next worker writes it all', async () => {
+    const h = await harness();
+    const proxy = await proxyToQuestdb();
+    await h.registerDevice({ deviceId: 'stop-1' });
+    const first = await h.startEnricher({ TRIBUTARY_QUESTDB_URL: `http://127.0.0.1:${proxy.port}` });
+    const group = h.env().TRIBUTARY_ENRICH_GROUP!;
+    await proxy.down();
+    const messages = stream(['stop-1'], 50);
+    await h.produceTelemetry(messages);
+    await eventually(() => metric(first.httpUrl, 'tributary_enrich_questdb_write_failures_total'), (failures) => failures >= 3, 30_000, 'write attempts failing');
+    const stopStarted = Date.now();
+    await first.stop();
+    // Well inside the shutdown deadline: the retry loop ends at once instead of waiting for QuestDB.
+    expect(Date.now() - stopStarted).toBeLessThan(10_000);
+    expect([...(await h.committedOffsets(group)).values()].every((offset) => offset === -1)).toBe(true);
+
+    await proxy.up();
+    await h.startEnricher();
+    await eventually(() => committedEverything(h, group), (done) => done, 30_000, 'the next worker committed everything');
+    await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
+    expect(await rowCounts(h)).toEqual({ rows: messages.length * 2, distinct: messages.length * 2 });
   });
 
   it('when one of two enricher processes is SIGKILLed mid-stream, the other takes over: none missing, none doubled', async () => {
@@ -227,21 +297,28 @@ describe('enrich worker', () => {
       async () => (await admin.describeGroups([group])).groups[0],
       (g) => g?.state === 'Stable' && g.members.length === 2,
       60_000,
-      `both enrichers in the group (a: ${a.output().slice(-500)})`,
-    );
+      'both enrichers in the group',
+    ).catch(explain(a, b));
 
-    const before = stream(devices, 50);
-    for (let start = 0; start < before.length; start += 100) await h.produceTelemetry(before.slice(start, start + 100));
+    const messages = stream(devices, 100);
+    let sent = 0;
+    const producing = (async () => {
+      for (let start = 0; start < messages.length; start += 48) {
+        await h.produceTelemetry(messages.slice(start, start + 48));
+        sent = Math.min(messages.length, start + 48);
+        // Paces the stream so that the kill lands while records keep arriving.
+        await delay(40);
+      }
+    })();
     // Both workers have committed work on every partition: the survivor must resume from the dead one's commits.
     await eventually(async () => [...(await h.committedOffsets(group)).values()], (offsets) => offsets.length === 6 && offsets.every((o) => o > 0), 60_000, 'every partition committed');
     a.process.kill('SIGKILL');
+    expect(sent).toBeLessThan(messages.length);
     expect((await a.exited).signal).toBe('SIGKILL');
-
-    const after = stream(devices, 50, 51);
-    for (let start = 0; start < after.length; start += 100) await h.produceTelemetry(after.slice(start, start + 100));
-    const expected = (before.length + after.length) * 2;
+    await producing;
+    const expected = messages.length * 2;
     // The dead member's partitions move after its session times out (30 s).
-    await eventually(() => committedEverything(h, group), (done) => done, 90_000, `survivor committed everything (b: ${b.output().slice(-500)})`);
+    await eventually(() => committedEverything(h, group), (done) => done, 90_000, 'survivor committed everything').catch(explain(b));
     await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
     expect(await rowCounts(h)).toEqual({ rows: expected, distinct: expected });
 

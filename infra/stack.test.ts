@@ -1,0 +1,52 @@
+import { createServer, type Server } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findJava } from './java-tools.ts';
+import { questdbMinimumJava, startStack, type StackOptions } from './stack.ts';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+describe('startStack refuses clearly', () => {
+  it('names the taken port before starting anything', async () => {
+    const blocker = createServer();
+    servers.push(blocker);
+    await new Promise<void>((resolve) => blocker.listen(45092, '127.0.0.1', resolve));
+    const home = await mkdtemp(join(tmpdir(), 'tributary-stack-test-'));
+    const options: StackOptions = {
+      name: 'port-taken',
+      home,
+      portBase: 45000,
+      brokers: 1,
+      questdb: true,
+      fresh: true,
+      readyTimeoutMs: 1000,
+      kafkaHeapMb: 128,
+      questdbHeapMb: 128,
+      env: {},
+      log: () => undefined,
+    };
+    try {
+      await expect(startStack(options)).rejects.toThrow(/127\.0\.0\.1:45092 \(kafka 1 broker\)/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Java requirements', () => {
+  it('says which JDK is missing or too old', async () => {
+    await expect(findJava({ TRIBUTARY_JAVA_HOME: '/nonexistent-jdk' }, 17, 'Apache Kafka')).rejects.toThrow(/Java was not found.*Apache Kafka needs a JDK 17.*apt-get install/s);
+    await expect(findJava({}, 99, 'QuestDB 99')).rejects.toThrow(/QuestDB 99 needs Java 99\+, but java is Java \d+/);
+  });
+
+  it('knows QuestDB 9.4 and later need Java 25', () => {
+    expect(questdbMinimumJava('9.3.4')).toBe(17);
+    expect(questdbMinimumJava('9.4.0')).toBe(25);
+    expect(questdbMinimumJava('10.0.1')).toBe(25);
+  });
+});
