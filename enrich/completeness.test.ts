@@ -101,6 +101,7 @@ describe('createCompletenessTracker', () => {
     expect(snapshot.evictedDevices).toBe(1);
     expect(snapshot.devices.map((d) => d.deviceId).sort()).toEqual(['a', 'c']);
     expect(snapshot.totals).toEqual({ received: 5, duplicates: 0, gaps: 1, lateArrivals: 0, resets: 0 });
+    expect(tracker.totals()).toEqual(snapshot.totals);
     // A forgotten device starts afresh.
     expect(tracker.observe('b', 9)).toBe('new');
   });
@@ -111,8 +112,11 @@ describe('createCompletenessTracker', () => {
     const before = tracker.snapshot();
     tracker.observe('a', 3);
     expect(before.totals.gaps).toBe(0);
+    const totals = tracker.totals();
+    tracker.observe('a', 6);
+    expect(totals.gaps).toBe(1);
     expect(before.devices[0]?.highestSeq).toBe(1);
-    expect(tracker.snapshot().totals.gaps).toBe(1);
+    expect(tracker.snapshot().totals.gaps).toBe(3);
   });
 
   it('refuses nonsensical options', () => {

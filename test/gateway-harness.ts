@@ -131,7 +131,7 @@ export async function startGatewayHarness(options: { brokers: string[]; env?: Re
     },
     async close() {
       await gateway.stop();
-      await (producer as Producer | null)?.disconnect();
+      if (producer) await producer.disconnect();
       await admin.disconnect();
     },
   };

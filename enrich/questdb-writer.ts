@@ -1,0 +1,171 @@
+/**
+ * The enricher's QuestDB adapter: creates the tables over HTTP /exec, writes readings and
+ * completeness snapshots over ILP/HTTP. Every write is one HTTP request, which QuestDB applies as
+ * one transaction (all rows of the request, or none).
+ */
+import { Agent } from 'node:http';
+import { Sender } from '@questdb/nodejs-client';
+import { InfraError, describeError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { retry, type BackoffOptions } from '../core/retry.ts';
+import type { DeviceCompleteness } from './completeness.ts';
+import type { QuestdbConfig } from './enrich-config.ts';
+import type { CanonicalRow } from './enrichment.ts';
+import { completenessColumns, completenessTableName, readingsColumns, readingsTableName, schemaDdl } from './questdb-schema.ts';
+
+/** A canonical row and the Kafka record it came from. */
+export interface PositionedRow {
+  row: CanonicalRow;
+  partition: number;
+  offset: number;
+}
+
+export interface QuestdbWriter {
+  /** Creates the tables (idempotent), retrying until QuestDB answers or `stop` is called. */
+  start(): Promise<void>;
+  /**
+   * Writes the rows in one request. Resolves once QuestDB committed them; rejects with a retriable
+   * InfraError when it did not, in which case none of them were written and nothing is kept for
+   * later: the caller writes them again.
+   */
+  writeRows(rows: readonly PositionedRow[]): Promise<void>;
+  /** Writes one snapshot row per device at `atMs`, in requests of at most maxRowsPerWrite rows. */
+  writeCompleteness(devices: readonly DeviceCompleteness[], atMs: number): Promise<void>;
+  /** Waits for the write in progress, then closes the HTTP connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the writer; no I/O until `start`. Writes are serialised: the ILP sender has one buffer,
+ * so a completeness snapshot never interleaves with a batch of readings.
+ * Failure: a failed request is wrapped once as InfraError('QUESTDB_WRITE_FAILED', retriable) and
+ * the sender's buffer is cleared, so a retry neither duplicates nor silently drops rows.
+ * Shutdown: `stop` aborts the start-up retry, waits for the current write and closes connections.
+ */
+export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: BackoffOptions; logger: Logger }): QuestdbWriter {
+  const { config } = deps;
+  const logger = deps.logger.child({ component: 'questdb-writer' });
+  const readings = readingsTableName(config.tablePrefix);
+  const completeness = completenessTableName(config.tablePrefix);
+  const host = new URL(config.url).host;
+  const stopping = new AbortController();
+  // Our own agent, so `stop` can close the keep-alive connections the client's shared one would keep open.
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  let sender: Sender | null = null;
+  let queue: Promise<unknown> = Promise.resolve();
+  let stopped: Promise<void> | undefined;
+
+  const serialised = <T>(operation: () => Promise<T>): Promise<T> => {
+    const result = queue.then(operation);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+
+  const exec = async (sql: string): Promise<void> => {
+    let response: Response;
+    try {
+      response = await fetch(`${config.url}/exec?query=${encodeURIComponent(sql)}`, { signal: AbortSignal.timeout(config.requestTimeoutMs) });
+    } catch (error) {
+      throw new InfraError('QUESTDB_UNAVAILABLE', `QuestDB at ${config.url} did not answer: ${describeError(error)}`, { retriable: true, cause: error });
+    }
+    const body = await response.text();
+    // A refused statement is our bug or a conflicting table; retrying cannot help.
+    if (response.status >= 400 && response.status < 500) throw new Error(`QuestDB refused ${JSON.stringify(sql.slice(0, 60))}: ${body.slice(0, 300)}`);
+    if (!response.ok) throw new InfraError('QUESTDB_UNAVAILABLE', `QuestDB /exec answered ${response.status}: ${body.slice(0, 300)}`, { retriable: true });
+  };
+
+  const flush = async (target: Sender, rowCount: number): Promise<void> => {
+    try {
+      await target.flush();
+    } catch (error) {
+      throw new InfraError('QUESTDB_WRITE_FAILED', `QuestDB did not take ${rowCount} rows: ${describeError(error)}`, { retriable: true, cause: error });
+    } finally {
+      // flush() takes the buffer before sending; reset() also drops a half-built row after a throw.
+      target.reset();
+    }
+  };
+
+  const ready = (): Sender => {
+    if (sender === null) throw new Error('questdb writer: start() must resolve before writing');
+    return sender;
+  };
+
+  return {
+    async start() {
+      await retry(
+        async () => {
+          for (const statement of schemaDdl(config.tablePrefix)) await exec(statement);
+        },
+        {
+          ...deps.retry,
+          signal: stopping.signal,
+          onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'waiting for QuestDB to create the tables'),
+        },
+      );
+      const timeoutMs = config.requestTimeoutMs;
+      // protocol_version=2 (binary doubles, QuestDB 9+) is fixed, so creating the sender needs no /settings round trip.
+      sender = await Sender.fromConfig(
+        `http::addr=${host};protocol_version=2;auto_flush=off;stdlib_http=on;request_timeout=${timeoutMs};retry_timeout=${timeoutMs}`,
+        { agent, log: (level, message) => logger[level === 'info' ? 'debug' : level]({ questdbClient: true }, String(message)) },
+      );
+      logger.info({ url: config.url, readings, completeness }, 'QuestDB tables ready');
+    },
+
+    writeRows(rows) {
+      return serialised(async () => {
+        const target = ready();
+        target.reset();
+        for (const { row, partition, offset } of rows) {
+          await target
+            .table(readings)
+            .symbol(readingsColumns.device, row.device)
+            .symbol(readingsColumns.site, row.site)
+            .symbol(readingsColumns.model, row.model)
+            .symbol(readingsColumns.metric, row.metric)
+            .symbol(readingsColumns.unit, row.unit)
+            .symbol(readingsColumns.tsSource, row.tsSource)
+            .floatColumn(readingsColumns.value, row.value)
+            .intColumn(readingsColumns.seq, row.seq)
+            .timestampColumn(readingsColumns.receivedAt, Math.trunc(row.receivedAtMs), 'ms')
+            .intColumn(readingsColumns.kafkaPartition, partition)
+            .intColumn(readingsColumns.kafkaOffset, offset)
+            // Microseconds keep a device's sub-millisecond event time; rounding is deterministic, so replays match.
+            .at(Math.round(row.ts * 1000), 'us');
+        }
+        await flush(target, rows.length);
+      });
+    },
+
+    async writeCompleteness(devices, atMs) {
+      for (let start = 0; start < devices.length; start += config.maxRowsPerWrite) {
+        const chunk = devices.slice(start, start + config.maxRowsPerWrite);
+        await serialised(async () => {
+          const target = ready();
+          target.reset();
+          for (const device of chunk) {
+            await target
+              .table(completeness)
+              .symbol(completenessColumns.device, device.deviceId)
+              .intColumn(completenessColumns.received, device.received)
+              .intColumn(completenessColumns.duplicates, device.duplicates)
+              .intColumn(completenessColumns.gaps, device.gaps)
+              .intColumn(completenessColumns.resets, device.resets)
+              .at(Math.trunc(atMs), 'ms');
+          }
+          await flush(target, chunk.length);
+        });
+      }
+    },
+
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort(new Error('questdb writer stopping'));
+        await queue;
+        await sender?.close();
+        sender = null;
+        agent.destroy();
+      })();
+      return stopped;
+    },
+  };
+}
