@@ -66,7 +66,8 @@ export interface GroupConsumerOptions {
   fromBeginning: boolean;
   /**
    * Called per partition batch, in offset order, one batch per partition at a time. Offsets are
-   * committed only by `commit`, never automatically.
+   * committed only by `commit`, never automatically. After a batch, fetching continues from the
+   * partition's committed position: a batch that was not committed is delivered again.
    */
   onBatch: (batch: ConsumedBatch, control: { isRunning: () => boolean; heartbeat: () => Promise<void> }) => Promise<void>;
   onPartitionsRevoked?: (partitions: ReadonlyArray<{ topic: string; partition: number }>) => Promise<void> | void;

@@ -3,7 +3,8 @@
  * bytes unchanged, headers per core/envelope.ts) and hands it to the idempotent acks=all producer.
  * Creates the topics it writes to at start when they are absent.
  */
-import type { KafkaAdminPort, KafkaProducerPort, TopicSpec } from '../core/kafka-port.ts';
+import type { KafkaAdminPort, KafkaProducerPort } from '../core/kafka-port.ts';
+import { topicSpecs } from '../core/topic-specs.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DevicePublish, PublishSink } from '../core/publish-sink.ts';
 import { buildRecord } from './record-builder.ts';
@@ -13,18 +14,6 @@ import { createTopicMapper } from './topic-mapping.ts';
 export interface KafkaBridge extends PublishSink {
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** The topics Tributary owns, with their layout. The device registry is compacted: latest record per device. */
-export function tributaryTopicSpecs(config: Pick<IngestConfig, 'topics' | 'dataTopicPartitions' | 'replicationFactor'>): TopicSpec[] {
-  const { topics, dataTopicPartitions: partitions, replicationFactor } = config;
-  return [
-    { topic: topics.telemetry, partitions, replicationFactor },
-    { topic: topics.events, partitions, replicationFactor },
-    { topic: topics.deadLetter, partitions, replicationFactor },
-    { topic: topics.alerts, partitions, replicationFactor },
-    { topic: topics.devices, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact' } },
-  ];
 }
 
 export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: string; producer: KafkaProducerPort; admin: KafkaAdminPort; logger: Logger }): KafkaBridge {
@@ -37,7 +26,7 @@ export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: strin
 
   return {
     async start() {
-      await admin.ensureTopics(tributaryTopicSpecs(config));
+      await admin.ensureTopics(topicSpecs(config.topics, { partitions: config.dataTopicPartitions, replicationFactor: config.replicationFactor }));
       await producer.start();
       logger.info({ rules: config.mappingRules }, 'Kafka bridge ready');
     },

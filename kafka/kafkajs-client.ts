@@ -36,8 +36,10 @@ function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
       const existing = new Set(await admin.listTopics());
       const missing = specs.filter((spec) => !existing.has(spec.topic));
       if (missing.length === 0) return;
+      // kafkajs' own waitForLeaders gives up when a busy broker still answers "unknown topic" right
+      // after creating it, so leaders are awaited below by polling metadata instead.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((spec) => ({
           topic: spec.topic,
           numPartitions: spec.partitions,
@@ -45,6 +47,17 @@ function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
           configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          const metadata = await admin.fetchTopicMetadata({ topics: missing.map((spec) => spec.topic) });
+          if (metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0))) return;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+        }
+        if (Date.now() > deadline) throw new Error(`topics ${missing.map((spec) => spec.topic).join(', ')} have no leaders after 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     },
     async endOffsets(topic) {
       await ready();

@@ -7,8 +7,8 @@ import { createDeviceRegistry, type DeviceRegistry } from '../../core/device-reg
 import { encodeDeviceRecord, generateSecret, hashSecret, isValidDeviceId, type DeviceRecord } from '../../core/device-record.ts';
 import type { KafkaClientFactory } from '../../core/kafka-port.ts';
 import { createLogger } from '../../core/logger.ts';
+import { topicSpecs } from '../../core/topic-specs.ts';
 import { readIngestConfig } from '../../ingest/ingest-config.ts';
-import { tributaryTopicSpecs } from '../../ingest/kafka-bridge.ts';
 import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
 import { parseCommandArgs, UsageError } from '../cli-args.ts';
 
@@ -81,7 +81,7 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
   const logger = createLogger({ level: logLevel, name: 'tributary-devices' });
   const kafka = createKafkajsClientFactory({ brokers: ingest.kafkaBrokers, logger });
   const admin = kafka.admin({ clientId: 'tributary-devices' });
-  await admin.ensureTopics(tributaryTopicSpecs(ingest).filter((spec) => spec.topic === ingest.topics.devices));
+  await admin.ensureTopics(topicSpecs({ devices: ingest.topics.devices }, { partitions: 1, replicationFactor: ingest.replicationFactor }));
   await admin.close();
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId: 'tributary-devices', topic: ingest.topics.devices }), logger });
   await registry.start();

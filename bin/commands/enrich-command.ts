@@ -8,11 +8,13 @@ import { createEnvReader, type EnvReader } from '../../core/config.ts';
 import { createDeviceRegistry } from '../../core/device-registry.ts';
 import { createHealthServer } from '../../core/health-server.ts';
 import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
+import { topicSpecs } from '../../core/topic-specs.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { readEnrichConfig, type EnrichConfig } from '../../enrich/enrich-config.ts';
 import { createEnrichWorker, type EnrichWorker } from '../../enrich/enrich-worker.ts';
 import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
 import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 
 const help = `Usage: tributary enrich [options]
@@ -111,12 +113,8 @@ export function composeEnricher(settings: EnrichSettings, logger: Logger, option
       const admin = kafka.admin({ clientId });
       try {
         const { replicationFactor, telemetryPartitions } = settings;
-        await admin.ensureTopics([
-          { topic: config.topics.telemetry, partitions: telemetryPartitions, replicationFactor },
-          { topic: config.topics.devices, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact' } },
-          { topic: config.topics.deadLetter, partitions: 3, replicationFactor },
-          { topic: config.topics.alerts, partitions: 3, replicationFactor },
-        ]);
+        const { telemetry, devices, deadLetter, alerts } = config.topics;
+        await admin.ensureTopics(topicSpecs({ telemetry, devices, deadLetter, alerts }, { partitions: telemetryPartitions, replicationFactor }));
       } finally {
         await admin.close();
       }
@@ -151,6 +149,7 @@ export async function enrichCommand(args: readonly string[]): Promise<number> {
       process.kill(process.pid, 'SIGTERM');
     },
   });
+  superviseParent(process.env);
   const code = await runUntilSignal(enricher, {
     logger,
     shutdownDeadlineMs: settings.shutdownDeadlineMs,

@@ -1,0 +1,16 @@
+/**
+ * How Tributary lays out the topics it owns, in one place so that whichever process creates a topic
+ * first (gateway, enricher, `tributary devices`) creates it the same way.
+ */
+import type { TopicRole } from './envelope.ts';
+import type { TopicSpec } from './kafka-port.ts';
+
+export function topicSpec(role: TopicRole, topic: string, layout: { partitions: number; replicationFactor: number }): TopicSpec {
+  // The registry is compacted (latest record per device) and small: one partition keeps it ordered.
+  if (role === 'devices') return { topic, partitions: 1, replicationFactor: layout.replicationFactor, config: { 'cleanup.policy': 'compact' } };
+  return { topic, partitions: layout.partitions, replicationFactor: layout.replicationFactor };
+}
+
+export function topicSpecs(topics: Partial<Record<TopicRole, string>>, layout: { partitions: number; replicationFactor: number }): TopicSpec[] {
+  return (Object.entries(topics) as Array<[TopicRole, string | undefined]>).flatMap(([role, topic]) => (topic === undefined ? [] : [topicSpec(role, topic, layout)]));
+}
