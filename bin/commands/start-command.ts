@@ -4,8 +4,6 @@
  * the gateway and one enricher as child processes, prints the endpoints and runs until Ctrl-C,
  * stopping everything it started. If a service dies, everything is stopped and the exit code is 1.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createEnvReader } from '../../core/config.ts';
 import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -27,8 +25,6 @@ Options:
   --no-enrich   run the gateway only
   -h, --help    this help
 `;
-
-const enrichAvailable = existsSync(fileURLToPath(new URL('./enrich-command.ts', import.meta.url)));
 
 export async function startCommand(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(args, { fresh: { type: 'boolean', default: false }, 'no-enrich': { type: 'boolean', default: false } }, help);
@@ -93,7 +89,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
         `Gateway health   http://127.0.0.1:${gatewayHttpPort}/readyz   metrics http://127.0.0.1:${gatewayHttpPort}/metrics`,
       );
       const readiness = [`http://127.0.0.1:${gatewayHttpPort}/readyz`];
-      if (enrichAvailable && !parsed.values['no-enrich']) {
+      if (!parsed.values['no-enrich']) {
         startChild('enrich', ['enrich'], childEnv);
         endpoints.push(`Enricher health  http://127.0.0.1:${enrichHttpPort}/readyz   metrics http://127.0.0.1:${enrichHttpPort}/metrics`);
         readiness.push(`http://127.0.0.1:${enrichHttpPort}/readyz`);
