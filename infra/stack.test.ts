@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +13,16 @@ afterEach(async () => {
 
 describe('startStack refuses clearly', () => {
   it('names the taken port before starting anything', async () => {
+    // Take any free port and lay the stack out so that its Kafka broker port is that one.
     const blocker = createServer();
     servers.push(blocker);
-    await new Promise<void>((resolve) => blocker.listen(45092, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const takenPort = (blocker.address() as AddressInfo).port;
     const home = await mkdtemp(join(tmpdir(), 'tributary-stack-test-'));
     const options: StackOptions = {
       name: 'port-taken',
       home,
-      portBase: 45000,
+      portBase: takenPort - 92,
       brokers: 1,
       questdb: true,
       fresh: true,
@@ -31,7 +33,7 @@ describe('startStack refuses clearly', () => {
       log: () => undefined,
     };
     try {
-      await expect(startStack(options)).rejects.toThrow(/127\.0\.0\.1:45092 \(kafka 1 broker\)/);
+      await expect(startStack(options)).rejects.toThrow(`127.0.0.1:${takenPort} (kafka 1 broker)`);
     } finally {
       await rm(home, { recursive: true, force: true });
     }

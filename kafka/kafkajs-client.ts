@@ -4,6 +4,7 @@ import type { KafkaAdminPort, KafkaClientFactory } from '../core/kafka-port.ts';
 import type { Logger } from '../core/logger.ts';
 import { createKafkajsFollower, createKafkajsGroupConsumer } from './kafkajs-consumer.ts';
 import { kafkajsLogCreator } from './kafkajs-logging.ts';
+import { retryTransient } from './kafkajs-retry.ts';
 import { createKafkajsProducer } from './kafkajs-producer.ts';
 
 export function createKafkajsClientFactory(options: { brokers: readonly string[]; logger: Logger }): KafkaClientFactory {
@@ -37,7 +38,7 @@ function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
       const missing = specs.filter((spec) => !existing.has(spec.topic));
       if (missing.length === 0) return;
       // kafkajs' own waitForLeaders gives up when a busy broker still answers "unknown topic" right
-      // after creating it, so leaders are awaited below by polling metadata instead.
+      // after creating it, so readiness is awaited below instead.
       await admin.createTopics({
         waitForLeaders: false,
         topics: missing.map((spec) => ({
@@ -47,25 +48,16 @@ function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
           configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          const metadata = await admin.fetchTopicMetadata({ topics: missing.map((spec) => spec.topic) });
-          if (metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0))) return;
-        } catch (error) {
-          if (Date.now() > deadline) throw error;
-        }
-        if (Date.now() > deadline) throw new Error(`topics ${missing.map((spec) => spec.topic).join(', ')} have no leaders after 60 s`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      // Ready means every partition answers a ListOffsets on its leader, not just that metadata names one.
+      for (const spec of missing) await retryTransient(() => admin.fetchTopicOffsets(spec.topic));
     },
     async endOffsets(topic) {
       await ready();
-      return (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, offset: high }));
+      return (await retryTransient(() => admin.fetchTopicOffsets(topic))).map(({ partition, high }) => ({ partition, offset: high }));
     },
     async startOffsets(topic) {
       await ready();
-      return (await admin.fetchTopicOffsets(topic)).map(({ partition, low }) => ({ partition, offset: low }));
+      return (await retryTransient(() => admin.fetchTopicOffsets(topic))).map(({ partition, low }) => ({ partition, offset: low }));
     },
     async brokerCount() {
       await ready();

@@ -11,6 +11,7 @@ import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { ConsumedRecord, GroupConsumerOptions, GroupConsumerPort, TopicFollowerPort } from '../core/kafka-port.ts';
 import { InfraError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { retryTransient } from './kafkajs-retry.ts';
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
   const result: Record<string, string> = {};
@@ -147,7 +148,7 @@ export function createKafkajsFollower(options: { kafka: Kafka; logger: Logger; t
       const admin = kafka.admin();
       await admin.connect();
       try {
-        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        for (const { partition, high, low } of await retryTransient(() => admin.fetchTopicOffsets(topic))) {
           if (BigInt(high) > BigInt(low)) behind.set(partition, BigInt(high));
         }
       } finally {
