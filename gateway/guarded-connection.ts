@@ -9,10 +9,12 @@
 import { Duplex } from 'node:stream';
 import { createPacketSizeGuard, type GuardVerdict } from './packet-size-guard.ts';
 
+export type ThrottleReason = 'client' | 'global' | 'shutdown';
+
 export interface GuardedConnection {
   stream: Duplex;
   /** Stop (true) or resume (false) reading from the device for this reason; reading resumes when no reason holds. */
-  throttle(reason: 'client' | 'global', on: boolean): void;
+  throttle(reason: ThrottleReason, on: boolean): void;
   isThrottled(): boolean;
 }
 
@@ -21,7 +23,7 @@ export function guardConnection(
   options: { maxPacketBytes: number; onRefused: (verdict: Exclude<GuardVerdict, { ok: true }>) => void },
 ): GuardedConnection {
   const guard = createPacketSizeGuard(options.maxPacketBytes);
-  const reasons = new Set<'client' | 'global'>();
+  const reasons = new Set<ThrottleReason>();
   let wantsData = true;
 
   const updateFlow = (): void => {

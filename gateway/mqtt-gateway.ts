@@ -231,6 +231,8 @@ export function createMqttGateway(deps: {
       if (!broker) return;
       accepting = false;
       const listenersClosed = listeners.stopAccepting();
+      // Read nothing more from devices: what is in flight finishes, nothing new starts.
+      for (const client of liveClients.values()) connections.get(client.conn)?.guard.throttle('shutdown', true);
       const deadline = Date.now() + config.shutdownDrainMs;
       while (sequencer.pendingTotal() > 0 && Date.now() < deadline) await delay(50);
       if (sequencer.pendingTotal() > 0) logger.warn({ pending: sequencer.pendingTotal() }, 'shutdown drain deadline passed; unacknowledged publishes will be resent by devices');
