@@ -4,6 +4,7 @@
  * inside its own commands subtree.
  */
 import { isValidDeviceId } from '../core/device-record.ts';
+import { topicFilterProblem } from '../core/mqtt-topic.ts';
 
 /**
  * Where device topics live: `{prefix}/{deviceId}/{suffix}` for data,
@@ -170,17 +171,3 @@ function hasWildcardOrNul(text: string): boolean {
   return text.includes('+') || text.includes('#') || text.includes('\u0000');
 }
 
-/** Why a topic filter is malformed, or null when it is well-formed. */
-function topicFilterProblem(filter: string): string | null {
-  if (filter.length === 0) return 'empty topic filter'; // [MQTT-4.7.3-1]
-  if (filter.includes('\u0000')) return 'topic filter contains NUL'; // [MQTT-4.7.3-2]
-  const levels = filter.split('/');
-  for (let i = 0; i < levels.length; i++) {
-    const level = levels[i] ?? '';
-    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) {
-      return '"#" must be a whole level and the last one'; // [MQTT-4.7.1-2]
-    }
-    if (level.includes('+') && level !== '+') return '"+" must be a whole level'; // [MQTT-4.7.1-3]
-  }
-  return null;
-}

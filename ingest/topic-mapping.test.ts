@@ -89,8 +89,8 @@ describe('topicFilterProblem', () => {
   });
 
   it.each([
-    ['', 'must not be empty'],
-    ['a/\u0000', 'must not contain NUL'],
+    ['', 'empty topic filter'],
+    ['a/\u0000', 'topic filter contains NUL'],
     ['sport/tennis#', '"#" must be a whole level and the last one'],
     ['sport/#/ranking', '"#" must be a whole level and the last one'],
     ['sport+', '"+" must be a whole level'],

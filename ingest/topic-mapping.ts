@@ -3,6 +3,7 @@
  * Filters are compiled once; `map()` runs for every accepted publish, so it walks the topic string in place
  * without regexes, splitting or other per-call allocation.
  */
+import { topicFilterProblem } from '../core/mqtt-topic.ts';
 
 // same shape as Result in core/device-record.ts; ingest keeps its own to stay free of registry code
 type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -73,20 +74,8 @@ export function kafkaTopicProblem(name: string): string | null {
   return null;
 }
 
-/** Why `filter` is not a well-formed MQTT topic filter, or null when it is. */
-export function topicFilterProblem(filter: string): string | null {
-  if (filter.length === 0) return 'must not be empty'; // [MQTT-4.7.3-1]
-  if (filter.includes('\u0000')) return 'must not contain NUL'; // [MQTT-4.7.3-2]
-  const levels = filter.split('/');
-  for (let i = 0; i < levels.length; i++) {
-    const level = levels[i] ?? '';
-    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) {
-      return '"#" must be a whole level and the last one'; // [MQTT-4.7.1-2]
-    }
-    if (level.includes('+') && level !== '+') return '"+" must be a whole level'; // [MQTT-4.7.1-3]
-  }
-  return null;
-}
+/** Why `filter` is not a well-formed MQTT topic filter, or null when it is (re-exported from core). */
+export { topicFilterProblem };
 
 /**
  * MQTT matching of a topic name against a filter: `+` matches exactly one level, a trailing `#` matches the parent
