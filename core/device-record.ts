@@ -5,7 +5,9 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
-export type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
+import type { Result } from './result.ts';
+
+export type { Result };
 
 export interface Calibration {
   scale: number;

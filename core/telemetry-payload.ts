@@ -9,7 +9,9 @@
  */
 
 /** Outcome of a decoder or a rule: a value, or a stable machine-readable reason and a short human detail. */
-export type Result<T> = { ok: true; value: T } | { ok: false; reason: string; detail?: string };
+import type { Result } from './result.ts';
+
+export type { Result };
 
 /** A failed Result, usable as any Result<T>. */
 export type Failure = { ok: false; reason: string; detail?: string };

@@ -4,7 +4,8 @@
  *
  * Thresholds compare the stored (canonical-unit) value, so `temperature>80` means 80 degC.
  */
-import { isValidMetricName, type Result } from '../core/telemetry-payload.ts';
+import type { Result } from '../core/result.ts';
+import { isValidMetricName } from '../core/telemetry-payload.ts';
 import type { CanonicalRow } from './enrichment.ts';
 
 export type AlertOperator = '>' | '>=' | '<' | '<=';

@@ -2,7 +2,8 @@
  * Enrichment: one decoded telemetry message plus the device's registry entry → canonical rows, one per
  * reading, ready for the QuestDB writer. Pure; no I/O.
  */
-import type { Result, Telemetry } from '../core/telemetry-payload.ts';
+import type { Result } from '../core/result.ts';
+import type { Telemetry } from '../core/telemetry-payload.ts';
 import { applyConversion, resolveUnit } from './units.ts';
 
 /**

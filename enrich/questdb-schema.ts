@@ -4,7 +4,7 @@
  * See docs/adr/0004-narrow-readings-table.md for why the readings table is narrow and how its DEDUP
  * keys make redelivery and replay idempotent.
  */
-import type { Result } from '../core/telemetry-payload.ts';
+import type { Result } from '../core/result.ts';
 
 /** Columns of the readings table: one row per reading. */
 export const readingsColumns = {

@@ -5,7 +5,7 @@
  * A conversion is `(value + add) * mul / div`: offsets apply before scaling (°F, K), and exact
  * integer factors avoid binary-fraction noise (1500 mV → 1.5 V exactly, not 1.5000000000000002).
  */
-import type { Result } from '../core/telemetry-payload.ts';
+import type { Result } from '../core/result.ts';
 
 /** How one accepted unit maps onto its quantity's canonical unit. */
 export interface UnitConversion {

@@ -5,8 +5,7 @@
  */
 import { topicFilterProblem } from '../core/mqtt-topic.ts';
 
-// same shape as Result in core/device-record.ts; ingest keeps its own to stay free of registry code
-type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
+import type { Result } from '../core/result.ts';
 
 export interface MappingRule {
   /** MQTT topic filter; `+` and `#` wildcards allowed. */
