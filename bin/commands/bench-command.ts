@@ -1,0 +1,400 @@
+/**
+ * `tributary bench devices|e2e|connections`: the device-fleet simulator and the end-to-end
+ * benchmark (loadtest/README.md). The only part of the benchmark that reads the environment.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createEnvReader } from '../../core/config.ts';
+import { defaultTopics } from '../../core/envelope.ts';
+import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
+import { createBenchCredentials, readCredentialsFile, registerBenchDevices, writeCredentialsFile } from '../../loadtest/bench-devices.ts';
+import { runConnectionSweep } from '../../loadtest/connection-sweep.ts';
+import { createDeviceFleet } from '../../loadtest/device-fleet.ts';
+import { runE2eBench, type E2eOptions, type E2eResult } from '../../loadtest/e2e-bench.ts';
+import { formatE2eReport, formatFleetReport, formatSweepReport, sweepPointOf } from '../../loadtest/e2e-report.ts';
+import { findGroupMembers } from '../../loadtest/process-usage.ts';
+import { renderLineChart } from '../../loadtest/svg-plot.ts';
+import { findKnee, renderSweepPlots } from '../../loadtest/sweep-analysis.ts';
+import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+import { readStackSettings } from '../stack-settings.ts';
+
+const help = `Usage: tributary bench <devices|e2e|connections> [options]
+
+  devices       simulate a device fleet against any gateway; report PUBACK latency and counts
+  e2e           run devices → gateway → Kafka → enricher → QuestDB and count every message
+  connections   idle connections vs gateway memory
+
+Load options (devices, e2e):
+  --devices <n>              simulated devices (default 100)
+  --rate <msg/s>             offered rate over the whole fleet (default 1000)
+  --duration <s>             seconds of load (default 10)
+  --qos <0|1>                (default 1)
+  --v2-percent <0..100>      share of devices speaking telemetry v2, the rest v1 (default 50)
+  --readings <1..8>          readings per message (default 3)
+  --inflight <n>             unacknowledged messages per device at most (default 8)
+  --connect-concurrency <n>  connections opened at once (default 200)
+
+devices:
+  --url <url>                mqtt://host:port, mqtts://host:port or ws://host:port/mqtt (default mqtt://127.0.0.1:1883)
+  --ca <file>                CA certificate to trust (mqtts)
+  --insecure                 do not verify the server certificate (mqtts)
+  --topic-prefix <p>         devices publish to <p>/<id>/telemetry (default devices)
+  --credentials <file>       JSON array of {deviceId, secret}; otherwise the devices are registered
+                             in TRIBUTARY_TOPIC_DEVICES on TRIBUTARY_KAFKA_BROKERS first
+  --device-prefix <p>        ids of registered devices: <p>-000001... (default bench)
+  --write-credentials <file> save the registered devices' credentials for later runs
+  --drain <s>                seconds to wait for outstanding acks after the load (default 30)
+  --out <file>               also write the result as JSON
+
+e2e:
+  --sweep-rate <r1,r2,...>   one run per offered rate; reports the knee, writes SVG plots
+  --no-enrich                gateway and Kafka only (no enricher, no QuestDB)
+  --no-kafka-audit           skip reading the topic back (no Kafka duplicate count)
+  --restart-gateway-at <s>   fault: stop the gateway this many seconds into the load and start a new
+                             one; devices reconnect and resend what was not acknowledged
+  --restart-signal <KILL|TERM>  how the gateway is stopped: KILL (a crash, default) or TERM (graceful)
+  --drain-timeout <s>        wait this long for Kafka and QuestDB to catch up (default 120)
+  --probe-poll <ms>          publish→queryable probe poll interval (default 50)
+  --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
+  --stack-name <name>        local stack to start when no addresses are given (default bench); with
+                             addresses, the running local stack whose Kafka/QuestDB JVMs to measure
+  --port-base <port>         its port base (default $TRIBUTARY_STACK_PORT_BASE or 19000)
+  --kafka-pid, --questdb-pid measure these server processes too (with given addresses)
+  --gateway-env NAME=value   extra environment for the gateway child (repeatable; also connections),
+                             e.g. TRIBUTARY_KAFKA_LINGER_MS=2 or NODE_OPTIONS=--cpu-prof
+  --enrich-env NAME=value    extra environment for the enricher child (repeatable)
+  Uses TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL when both are set; otherwise starts a
+  fresh local stack tied to this process and stops it at the end.
+
+connections:
+  --counts <n1,n2,...>       cumulative connection totals (default 1000,2500,5000,10000)
+  --settle <s>               seconds to let memory settle after each step (default 5)
+  --out <file>               result JSON (default results/connections-<timestamp>.json; plot beside it)
+  Kafka as for e2e (addresses or a local stack without QuestDB).
+`;
+
+const options = {
+  devices: { type: 'string' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  qos: { type: 'string' },
+  'v2-percent': { type: 'string' },
+  readings: { type: 'string' },
+  inflight: { type: 'string' },
+  'connect-concurrency': { type: 'string' },
+  url: { type: 'string' },
+  ca: { type: 'string' },
+  insecure: { type: 'boolean', default: false },
+  'topic-prefix': { type: 'string' },
+  credentials: { type: 'string' },
+  'device-prefix': { type: 'string' },
+  'write-credentials': { type: 'string' },
+  drain: { type: 'string' },
+  out: { type: 'string' },
+  'sweep-rate': { type: 'string' },
+  'no-enrich': { type: 'boolean', default: false },
+  'no-kafka-audit': { type: 'boolean', default: false },
+  'drain-timeout': { type: 'string' },
+  'probe-poll': { type: 'string' },
+  'stack-name': { type: 'string' },
+  'port-base': { type: 'string' },
+  'kafka-pid': { type: 'string' },
+  'questdb-pid': { type: 'string' },
+  counts: { type: 'string' },
+  settle: { type: 'string' },
+  'gateway-env': { type: 'string', multiple: true },
+  'restart-gateway-at': { type: 'string' },
+  'restart-signal': { type: 'string' },
+  'enrich-env': { type: 'string', multiple: true },
+} as const;
+
+type Values = { [K in keyof typeof options]?: (typeof options)[K] extends { multiple: true } ? string[] : (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
+
+function envPairs(items: readonly string[] | undefined, name: string): Record<string, string> {
+  return Object.fromEntries(
+    (items ?? []).map((item) => {
+      const index = item.indexOf('=');
+      if (index <= 0) throw new UsageError(`--${name} expects NAME=value, got ${JSON.stringify(item)}`);
+      return [item.slice(0, index), item.slice(index + 1)];
+    }),
+  );
+}
+
+function rangedInt(values: Values, name: keyof Values, fallback: number, min: number, max: number): number {
+  const value = intFlag(values[name], name, fallback);
+  if (value < min || value > max) throw new UsageError(`--${name} must be in ${min}..${max}, got ${value}`);
+  return value;
+}
+
+function restartSignal(value: string | undefined): 'SIGKILL' | 'SIGTERM' {
+  if (value === undefined || /^(SIG)?KILL$/i.test(value)) return 'SIGKILL';
+  if (/^(SIG)?TERM$/i.test(value)) return 'SIGTERM';
+  throw new UsageError(`--restart-signal must be KILL or TERM, got ${JSON.stringify(value)}`);
+}
+
+function intList(text: string, name: string): number[] {
+  const list = text.split(',').map((item) => intFlag(item.trim(), name, 0));
+  if (list.length === 0 || list.some((value) => value <= 0)) throw new UsageError(`--${name} expects positive whole numbers separated by commas`);
+  return list;
+}
+
+function loadOptions(values: Values) {
+  const qos = rangedInt(values, 'qos', 1, 0, 1) as 0 | 1;
+  return {
+    devices: rangedInt(values, 'devices', 100, 1, 200_000),
+    ratePerSec: rangedInt(values, 'rate', 1000, 1, 10_000_000),
+    durationMs: rangedInt(values, 'duration', 10, 1, 86_400) * 1000,
+    qos,
+    v2Percent: rangedInt(values, 'v2-percent', 50, 0, 100),
+    readings: rangedInt(values, 'readings', 3, 1, 8),
+    maxInflightPerDevice: rangedInt(values, 'inflight', 8, 1, 65_535),
+    connectConcurrency: rangedInt(values, 'connect-concurrency', 200, 1, 10_000),
+  };
+}
+
+/** A one-line status: rewritten in place on a terminal, a line every 5 s otherwise. */
+function progressPrinter(): (line: string) => void {
+  const tty = process.stderr.isTTY;
+  let lastPrinted = 0;
+  return (line) => {
+    if (tty) {
+      process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 160) - 1)}`);
+      return;
+    }
+    if (!line.startsWith('[') || Date.now() - lastPrinted >= 5000) {
+      lastPrinted = Date.now();
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+function endProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write('\n');
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** The JVMs of a local stack (the recorded process groups lead with a watchdog shell when owned). */
+async function stackServerPids(state: StackState): Promise<Record<string, number>> {
+  const serverPids: Record<string, number> = {};
+  for (const node of state.kafka.nodes) {
+    const [pid] = await findGroupMembers(node.pgid, 'java');
+    if (pid !== undefined) serverPids[state.kafka.nodes.length > 1 ? `kafka-${node.nodeId}` : 'kafka'] = pid;
+  }
+  if (state.questdb) {
+    const [pid] = await findGroupMembers(state.questdb.pgid, 'java');
+    if (pid !== undefined) serverPids.questdb = pid;
+  }
+  return serverPids;
+}
+
+/** Stack addresses from the environment, or a fresh local stack tied to this process. */
+async function withStack<T>(values: Values, questdb: boolean, run: (stack: { kafkaBrokers: string[]; questdbHttpUrl: string; serverPids: Record<string, number> }) => Promise<T>): Promise<T> {
+  const env = createEnvReader(process.env);
+  const settings = readStackSettings(env);
+  const kafkaBrokers = env.list('TRIBUTARY_KAFKA_BROKERS', []);
+  const questdbUrl = env.optionalString('TRIBUTARY_QUESTDB_URL');
+  env.finish();
+  if (kafkaBrokers.length > 0 && (questdbUrl !== undefined || !questdb)) {
+    // A running local stack named with --stack-name: measure its JVMs too.
+    const existing = values['stack-name'] === undefined ? null : await readStackState(stackDir(settings.home, values['stack-name']));
+    const serverPids = existing ? await stackServerPids(existing) : {};
+    if (values['kafka-pid'] !== undefined) serverPids.kafka = intFlag(values['kafka-pid'], 'kafka-pid', 0);
+    if (values['questdb-pid'] !== undefined) serverPids.questdb = intFlag(values['questdb-pid'], 'questdb-pid', 0);
+    return run({ kafkaBrokers, questdbHttpUrl: questdbUrl ?? '', serverPids });
+  }
+  const name = values['stack-name'] ?? 'bench';
+  const dir = stackDir(settings.home, name);
+  process.stderr.write(`starting local stack "${name}" (Kafka${questdb ? ' + QuestDB' : ''})...\n`);
+  let state: StackState | null = null;
+  try {
+    state = await startStack({
+      ...settings,
+      name,
+      portBase: intFlag(values['port-base'], 'port-base', settings.portBase),
+      brokers: 1,
+      questdb,
+      fresh: true,
+      ownerPid: process.pid,
+      env: process.env,
+      log: (message) => process.stderr.write(`${message}\n`),
+    });
+    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state) });
+  } finally {
+    if (state ?? (await readStackState(dir))) await stopStack(dir, (message) => process.stderr.write(`${message}\n`));
+  }
+}
+
+async function devicesAction(values: Values): Promise<number> {
+  const load = loadOptions(values);
+  const env = createEnvReader(process.env);
+  const kafkaBrokers = env.list('TRIBUTARY_KAFKA_BROKERS', ['127.0.0.1:19092']);
+  const devicesTopic = env.string('TRIBUTARY_TOPIC_DEVICES', defaultTopics.devices);
+  env.finish();
+  let credentials;
+  if (values.credentials !== undefined) {
+    credentials = (await readCredentialsFile(values.credentials)).slice(0, load.devices);
+    if (credentials.length < load.devices) throw new UsageError(`${values.credentials} has only ${credentials.length} devices; --devices ${load.devices}`);
+  } else {
+    credentials = createBenchCredentials(values['device-prefix'] ?? 'bench', load.devices);
+    process.stderr.write(`registering ${credentials.length} devices in ${devicesTopic} on ${kafkaBrokers.join(',')}...\n`);
+    await registerBenchDevices({ brokers: kafkaBrokers, devicesTopic, credentials });
+    if (values['write-credentials'] !== undefined) await writeCredentialsFile(values['write-credentials'], credentials);
+  }
+  const fleet = createDeviceFleet({
+    url: values.url ?? 'mqtt://127.0.0.1:1883',
+    devices: credentials,
+    topicPrefix: values['topic-prefix'] ?? 'devices',
+    qos: load.qos,
+    v2Percent: load.v2Percent,
+    readings: load.readings,
+    maxInflightPerDevice: load.maxInflightPerDevice,
+    connectConcurrency: load.connectConcurrency,
+    keepaliveS: 120,
+    reconnect: true,
+    ...((values.ca !== undefined || values.insecure) && { tls: { ...(values.ca !== undefined && { ca: await readFile(values.ca) }), rejectUnauthorized: !values.insecure } }),
+  });
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = progressPrinter();
+  try {
+    progress(`connecting ${credentials.length} devices to ${values.url ?? 'mqtt://127.0.0.1:1883'}`);
+    await fleet.connect(abort.signal);
+    const started = performance.now();
+    const ticker = setInterval(() => {
+      const s = fleet.stats();
+      progress(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] connected ${s.connected} offered ${s.offered} sent ${s.sent} acked ${s.acknowledged} failed ${s.failed} backlog ${s.backlog} p99 ${fleet.pubackLatency.percentileMs(0.99).toFixed(1)} ms`);
+    }, 1000);
+    try {
+      await fleet.run({ ratePerSec: load.ratePerSec, durationMs: load.durationMs, drainTimeoutMs: rangedInt(values, 'drain', 30, 0, 3600) * 1000, signal: abort.signal });
+    } finally {
+      clearInterval(ticker);
+      endProgress();
+    }
+    const stats = fleet.stats();
+    const latency = fleet.pubackLatency.summary();
+    process.stdout.write(formatFleetReport(stats, latency, load.durationMs / 1000, load.qos) + '\n');
+    if (values.out !== undefined) await writeJson(values.out, { startedAt: new Date(Date.now() - load.durationMs).toISOString(), url: values.url, ...load, stats, latencyMs: latency });
+    return stats.connectFailures > 0 || stats.failed > 0 || stats.inFlight > 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await fleet.close();
+  }
+}
+
+async function e2eAction(values: Values): Promise<number> {
+  const load = loadOptions(values);
+  const rates = values['sweep-rate'] !== undefined ? intList(values['sweep-rate'], 'sweep-rate') : [load.ratePerSec];
+  const out = values.out ?? join('results', `e2e-${timestamp()}.json`);
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await withStack(values, !values['no-enrich'], async (stack) => {
+      const results: E2eResult[] = [];
+      const credentials = createBenchCredentials('bench', load.devices);
+      for (const rate of rates) {
+        if (abort.signal.aborted) break;
+        const base: E2eOptions = {
+          ...load,
+          ratePerSec: rate,
+          kafkaBrokers: stack.kafkaBrokers,
+          questdbHttpUrl: stack.questdbHttpUrl,
+          enrich: !values['no-enrich'],
+          auditKafka: !values['no-kafka-audit'],
+          drainTimeoutMs: rangedInt(values, 'drain-timeout', 120, 1, 3600) * 1000,
+          probePollMs: rangedInt(values, 'probe-poll', 50, 5, 10_000),
+          maxProbeRatePerSec: 300,
+          logDir: join(dirname(out), 'logs'),
+          serverPids: stack.serverPids,
+          gatewayEnv: envPairs(values['gateway-env'], 'gateway-env'),
+          enrichEnv: envPairs(values['enrich-env'], 'enrich-env'),
+          ...(values['restart-gateway-at'] !== undefined && { restartGateway: { afterMs: rangedInt(values, 'restart-gateway-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
+          credentials,
+          onProgress: progressPrinter(),
+          signal: abort.signal,
+        };
+        const result = await runE2eBench(base);
+        endProgress();
+        results.push(result);
+        process.stdout.write(formatE2eReport(result) + '\n\n');
+      }
+      if (rates.length === 1) {
+        await writeJson(out, results[0]);
+        process.stdout.write(`result: ${out}\n`);
+      } else {
+        const points = results.map(sweepPointOf);
+        const knee = findKnee(points);
+        const label = `${load.devices} devices, QoS ${load.qos}, ${load.readings} readings/msg`;
+        const plots = renderSweepPlots(points, label);
+        const stem = out.replace(/\.json$/, '');
+        await writeJson(out, { knee, points, runs: results });
+        await writeFile(`${stem}.throughput.svg`, plots.throughputSvg);
+        await writeFile(`${stem}.latency.svg`, plots.latencySvg);
+        process.stdout.write(`${formatSweepReport(points, knee)}\nresult: ${out}\nplots: ${stem}.throughput.svg, ${stem}.latency.svg\n`);
+      }
+      return results.every((result) => result.countsAgree) && !abort.signal.aborted ? 0 : 1;
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function connectionsAction(values: Values): Promise<number> {
+  const counts = intList(values.counts ?? '1000,2500,5000,10000', 'counts');
+  const out = values.out ?? join('results', `connections-${timestamp()}.json`);
+  return withStack(values, false, async (stack) => {
+    const result = await runConnectionSweep({
+      kafkaBrokers: stack.kafkaBrokers,
+      counts,
+      connectConcurrency: rangedInt(values, 'connect-concurrency', 200, 1, 10_000),
+      settleMs: rangedInt(values, 'settle', 5, 0, 600) * 1000,
+      logDir: join(dirname(out), 'logs'),
+      gatewayEnv: envPairs(values['gateway-env'], 'gateway-env'),
+      onProgress: (line) => process.stderr.write(`${line}\n`),
+    });
+    const stem = out.replace(/\.json$/, '');
+    await writeJson(out, result);
+    await writeFile(
+      `${stem}.svg`,
+      renderLineChart({
+        title: 'Gateway memory vs idle connections',
+        xLabel: 'idle MQTT connections',
+        yLabel: 'gateway RSS (MiB)',
+        series: [{ name: 'gateway RSS', points: [[0, result.baselineRssMiB], ...result.steps.map((s): [number, number] => [s.connections, s.gatewayRssMiB])] }],
+      }),
+    );
+    process.stdout.write(`result: ${out}\nplot: ${stem}.svg\n`);
+    return result.steps.every((step) => step.connectFailures === 0) ? 0 : 1;
+  });
+}
+
+export async function benchCommand(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(args, options, help);
+  if (!parsed) return 0;
+  const [action, ...extra] = parsed.positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const values = parsed.values as Values;
+  switch (action) {
+    case 'devices':
+      return devicesAction(values);
+    case 'e2e':
+      return e2eAction(values);
+    case 'connections':
+      return connectionsAction(values);
+    default:
+      throw new UsageError(`unknown bench command ${JSON.stringify(action ?? '')}\n\n${help}`);
+  }
+}

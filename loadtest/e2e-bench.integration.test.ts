@@ -1,0 +1,104 @@
+/**
+ * A seconds-long run of the end-to-end benchmark against the real stack, so the harness cannot rot:
+ * a low rate, and assertions on the counting only (never on timing).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runE2eBench, type E2eOptions, type E2eResult } from './e2e-bench.ts';
+
+const smallRun = (logDir: string): E2eOptions => ({
+  kafkaBrokers: inject('kafkaBrokers'),
+  questdbHttpUrl: inject('questdbHttpUrl'),
+  devices: 10,
+  ratePerSec: 200,
+  durationMs: 3000,
+  qos: 1,
+  v2Percent: 50,
+  readings: 3,
+  maxInflightPerDevice: 4,
+  connectConcurrency: 10,
+  enrich: true,
+  auditKafka: true,
+  drainTimeoutMs: 90_000,
+  probePollMs: 100,
+  maxProbeRatePerSec: 50,
+  logDir,
+});
+
+describe('e2e benchmark smoke run', () => {
+  let logDir = '';
+  let result: E2eResult;
+
+  beforeAll(async () => {
+    logDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
+    result = await runE2eBench(smallRun(logDir));
+  }, 180_000);
+
+  afterAll(async () => {
+    await rm(logDir, { recursive: true, force: true });
+  });
+
+  it('sent messages and had every one acknowledged', () => {
+    expect(result.problems).toEqual([]);
+    expect(result.fleet.connected).toBe(10);
+    expect(result.counts.sent).toBeGreaterThan(0);
+    expect(result.counts.acknowledged).toBe(result.counts.sent);
+    expect(result.counts.failed).toBe(0);
+  });
+
+  it('finds every acknowledged message in Kafka once', () => {
+    expect(result.counts.kafkaRecords).toBe(result.counts.acknowledged);
+    expect(result.lost.kafka).toBe(0);
+    expect(result.duplicates.kafkaRecords).toBe(0);
+    expect(result.counts.deadLettered).toBe(0);
+  });
+
+  it('finds every reading in QuestDB once: rows = acknowledged × readings, nothing lost', () => {
+    expect(result.counts.expectedRows).toBe(result.counts.acknowledged * 3);
+    expect(result.counts.questdbRows).toBe(result.counts.expectedRows);
+    expect(result.counts.questdbDistinctReadings).toBe(result.counts.expectedRows);
+    expect(result.lost.questdb).toBe(0);
+    expect(result.lost.questdbIncompleteMessages).toBe(0);
+    expect(result.duplicates.questdbRows).toBe(0);
+    expect(result.countsAgree).toBe(true);
+  });
+
+  it('measured the latencies and the pipeline processes', () => {
+    expect(result.latency.pubackMs.count).toBe(result.counts.acknowledged);
+    expect(result.latency.queryableMs?.count).toBeGreaterThan(0);
+    expect(result.processes.map((p) => p.name).sort()).toEqual(['enricher', 'gateway', 'load-generator']);
+    expect(result.processes.every((p) => p.peakRssMiB > 0)).toBe(true);
+  });
+});
+
+describe('e2e benchmark with a gateway crash', () => {
+  let logDir = '';
+  let result: E2eResult;
+
+  beforeAll(async () => {
+    logDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
+    result = await runE2eBench({ ...smallRun(logDir), durationMs: 6000, restartGateway: { afterMs: 2000, signal: 'SIGKILL' } });
+  }, 180_000);
+
+  afterAll(async () => {
+    await rm(logDir, { recursive: true, force: true });
+  });
+
+  it('reconnected every device to the new gateway and got every message acknowledged', () => {
+    expect(result.problems).toEqual([]);
+    expect(result.fleet.disconnects).toBeGreaterThanOrEqual(10);
+    expect(result.fleet.connected).toBe(10);
+    expect(result.counts.acknowledged).toBe(result.counts.sent);
+  });
+
+  it('lost nothing acknowledged, and QuestDB holds each reading once however often Kafka has it', () => {
+    expect(result.lost.kafka).toBe(0);
+    expect(result.lost.questdb).toBe(0);
+    expect(result.counts.kafkaRecords).toBe(result.counts.acknowledged + (result.duplicates.kafkaRecords ?? 0));
+    expect(result.counts.questdbRows).toBe(result.counts.acknowledged * 3);
+    expect(result.duplicates.questdbRows).toBe(0);
+    expect(result.countsAgree).toBe(true);
+  });
+});

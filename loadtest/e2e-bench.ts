@@ -1,0 +1,361 @@
+/**
+ * The end-to-end benchmark: simulated devices → gateway (child process) → Kafka → enricher (child
+ * process) → QuestDB, at a fixed offered rate, with every message counted at every stage.
+ *
+ * One run uses its own topics, devices, consumer group and table prefix, so runs (and a test run
+ * next to a benchmark) never see each other's data. Sequence: create the devices topic and register
+ * the devices → start the gateway, then the enricher → connect the fleet → offer load for the
+ * duration → wait for outstanding PUBACKs → wait until Kafka and QuestDB hold everything that was
+ * acknowledged (or a drain timeout) → audit: read the telemetry topic back and list QuestDB's stored
+ * messages, both as (device, seq) ledgers compared with the acknowledged one → stop everything.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
+import { createDeviceFleet, type DeviceCredential, type FleetStats } from './device-fleet.ts';
+import { createKafkaAuditor } from './kafka-audit.ts';
+import type { LatencySummary } from './latency-histogram.ts';
+import { compareLedgers, type LedgerComparison } from './message-ledger.ts';
+import { freePort, startPipelineProcess, type PipelineProcess } from './pipeline-process.ts';
+import { createProcessSampler, type ProcessUsageReport } from './process-usage.ts';
+import { auditQuestdb, questdbRowCount } from './questdb-audit.ts';
+import { createQueryableProbe, type QueryableProbeStats } from './queryable-probe.ts';
+import { readEnricherView, readGatewayView, type EnricherView, type GatewayView } from './service-views.ts';
+import { chooseProbeDevices } from './rate-schedule.ts';
+import { pipelineEnv, runNames, type RunNames } from './run-names.ts';
+import { createStageSampler, type StageSample } from './stage-sampler.ts';
+import { stageThroughput, type CountSample, type StageThroughput } from './stage-throughput.ts';
+import { probeMetric } from './telemetry-generator.ts';
+
+export interface E2eOptions {
+  kafkaBrokers: readonly string[];
+  /** QuestDB HTTP URL; needed when `enrich` is on. */
+  questdbHttpUrl: string;
+  devices: number;
+  ratePerSec: number;
+  durationMs: number;
+  qos: 0 | 1;
+  v2Percent: number;
+  readings: number;
+  maxInflightPerDevice: number;
+  connectConcurrency: number;
+  /** Run the enricher and audit QuestDB; off measures gateway + Kafka only. */
+  enrich: boolean;
+  /** Read the whole telemetry topic back to count duplicates (costly at millions of records). */
+  auditKafka: boolean;
+  /** How long to wait after the load for acks, Kafka and QuestDB to catch up. */
+  drainTimeoutMs: number;
+  /** Queryable-latency probe: poll interval and the most probe messages per second. */
+  probePollMs: number;
+  maxProbeRatePerSec: number;
+  /** Where the child processes' logs go, in a folder per run. */
+  logDir: string;
+  /** Extra environment for the gateway and enricher children. */
+  gatewayEnv?: Record<string, string>;
+  enrichEnv?: Record<string, string>;
+  /**
+   * Fault: stop the gateway this long after the load started and start a new one on the same ports
+   * (SIGKILL = crash, SIGTERM = graceful). Devices reconnect and resend what was not acknowledged.
+   */
+  restartGateway?: { afterMs: number; signal: 'SIGKILL' | 'SIGTERM' };
+  /** Pids of the servers to measure too, e.g. { kafka: 123, questdb: 456 }. */
+  serverPids?: Record<string, number>;
+  /** Reuse credentials (a sweep registers them in each run's own topic). */
+  credentials?: readonly DeviceCredential[];
+  /** Called about once a second with a one-line status. */
+  onProgress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface E2eResult {
+  runId: string;
+  startedAt: string;
+  options: Omit<E2eOptions, 'onProgress' | 'signal' | 'credentials' | 'gatewayEnv' | 'enrichEnv'> & { gatewayEnv: Record<string, string>; enrichEnv: Record<string, string> };
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  names: RunNames;
+  fleet: FleetStats;
+  counts: {
+    offered: number;
+    sent: number;
+    acknowledged: number;
+    failed: number;
+    notSent: number;
+    kafkaRecords: number;
+    deadLettered: number;
+    questdbRows: number | null;
+    questdbDistinctReadings: number | null;
+    /** acknowledged messages (sent, for QoS 0) × readings per message. */
+    expectedRows: number;
+  };
+  /** Acknowledged (QoS 1) or sent (QoS 0) messages absent from the stage. */
+  lost: { kafka: number | null; questdb: number | null; questdbIncompleteMessages: number | null; examples: Array<{ deviceId: string; seq: number }> };
+  duplicates: { kafkaRecords: number | null; questdbRows: number | null; kafkaUnexpected: number | null; questdbUnexpected: number | null };
+  /** Messages per second at each stage (QuestDB: rows / readings per message). */
+  throughput: { offeredPerSec: number; sent: StageThroughput; acknowledged: StageThroughput; kafka: StageThroughput; questdb: StageThroughput | null };
+  latency: { pubackMs: LatencySummary; queryableMs: LatencySummary | null; queryableProbe: QueryableProbeStats | null; queryableMethod: string };
+  /** The gateway's own view from its /metrics: PUBLISH received → PUBACK released (bucket bounds). */
+  gateway: GatewayView | null;
+  /** The enricher's own view from its /metrics: how it batched its QuestDB writes. */
+  enricher: EnricherView | null;
+  /** Per process; `cpuMicrosPerMessage` = its CPU time ÷ messages acknowledged (sent for QoS 0). */
+  processes: Array<ProcessUsageReport & { cpuMicrosPerMessage: number | null }>;
+  drain: { caughtUp: boolean; afterLoadMs: number };
+  /** True when nothing acknowledged was lost and every count agrees. */
+  countsAgree: boolean;
+  problems: string[];
+}
+
+const queryableMethod =
+  'sampled: every message of the probe devices is tracked; a poller queries QuestDB every probePollMs for their rows ' +
+  '(ts >= oldest outstanding send time) and records answer-arrival time minus send time (upper bound, + <= one poll interval + query time)';
+
+function describeFleet(stats: FleetStats): string {
+  return `sent ${stats.sent} acked ${stats.acknowledged}${stats.failed ? ` failed ${stats.failed}` : ''}${stats.backlog ? ` backlog ${stats.backlog}` : ''}`;
+}
+
+/** Runs one end-to-end benchmark; throws only on set-up failures (counting problems are in the result). */
+export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
+  const names = runNames(`${Date.now().toString(36)}${randomBytes(2).toString('hex')}`);
+  const runId = names.runId;
+  const startedAt = new Date().toISOString();
+  const progress = options.onProgress ?? (() => undefined);
+  const problems: string[] = [];
+  const stops: Array<() => Promise<unknown>> = [];
+  const kafka = createKafkaAuditor(options.kafkaBrokers);
+  stops.push(() => kafka.close());
+  const sampler = createProcessSampler(1000);
+  stops.push(() => Promise.resolve(sampler.stop()));
+  // One folder per run: a sweep's gateway and enricher logs stay apart.
+  const logDir = join(options.logDir, runId);
+  await mkdir(logDir, { recursive: true });
+
+  try {
+    // 1. devices, in this run's own registry topic
+    const credentials = options.credentials?.slice(0, options.devices) ?? createBenchCredentials(`bench-${runId}`, options.devices);
+    if (credentials.length < options.devices) throw new Error(`only ${credentials.length} credentials for ${options.devices} devices`);
+    await kafka.ensureTopic(names.devicesTopic, 1, { 'cleanup.policy': 'compact' });
+    await registerBenchDevices({ brokers: options.kafkaBrokers, devicesTopic: names.devicesTopic, credentials });
+
+    // 2. pipeline processes
+    const [mqttPort, gatewayHttpPort, enrichHttpPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const env = pipelineEnv(
+      names,
+      { kafkaBrokers: options.kafkaBrokers, questdbHttpUrl: options.questdbHttpUrl, mqttPort, gatewayHttpPort, enrichHttpPort },
+      { ...(options.gatewayEnv && { gateway: options.gatewayEnv }), ...(options.enrichEnv && { enrich: options.enrichEnv }) },
+    );
+    const gatewayEnv = env.gateway;
+    const enrichEnv = env.enrich;
+    const startGateway = (name: string): Promise<PipelineProcess> =>
+      startPipelineProcess({ name, command: 'gateway', env: gatewayEnv, readyUrl: `http://127.0.0.1:${gatewayHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000 });
+    let gateway = await startGateway('gateway');
+    stops.push(() => gateway.stop());
+    let enricher: PipelineProcess | null = null;
+    if (options.enrich) {
+      enricher = await startPipelineProcess({ name: 'enricher', command: 'enrich', env: enrichEnv, readyUrl: `http://127.0.0.1:${enrichHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000 });
+      stops.push(() => enricher!.stop());
+    }
+
+    // 3. devices connect
+    const probeIndexes = options.enrich ? chooseProbeDevices(options.devices, options.ratePerSec, options.maxProbeRatePerSec).slice(0, 200) : [];
+    const probe = options.enrich
+      ? createQueryableProbe({ httpUrl: options.questdbHttpUrl, table: names.table, probeMetric, probeIndexes, deviceIdOf: (i) => credentials[i]!.deviceId, pollIntervalMs: options.probePollMs })
+      : null;
+    if (probe) stops.push(() => probe.stop());
+    const fleet = createDeviceFleet({
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      devices: credentials,
+      topicPrefix: 'devices',
+      qos: options.qos,
+      v2Percent: options.v2Percent,
+      readings: options.readings,
+      maxInflightPerDevice: options.maxInflightPerDevice,
+      connectConcurrency: options.connectConcurrency,
+      keepaliveS: 120,
+      reconnect: true,
+      ...(probe && { observer: probe.observer }),
+    });
+    stops.push(() => fleet.close());
+    progress(`run ${runId}: connecting ${options.devices} devices`);
+    await fleet.connect(options.signal);
+    const connected = fleet.stats();
+    if (connected.connected < options.devices) problems.push(`${options.devices - connected.connected} of ${options.devices} devices could not connect`);
+    progress(`run ${runId}: ${connected.connected} connected in ${connected.connectMs} ms; offering ${options.ratePerSec} msg/s for ${options.durationMs / 1000} s`);
+
+    // 4. load, with the stages sampled once a second
+    sampler.watch('gateway', gateway.pid);
+    if (enricher) sampler.watch('enricher', enricher.pid);
+    sampler.watch('load-generator', process.pid);
+    for (const [name, pid] of Object.entries(options.serverPids ?? {})) sampler.watch(name, pid);
+    await sampler.markStart();
+    probe?.start();
+    const loadStarted = performance.now();
+    let lastProgress: StageSample | null = null;
+    const stages = createStageSampler({
+      startedAt: loadStarted,
+      fleetCounts: () => fleet.stats(),
+      kafkaRecords: () => kafka.recordCount(names.telemetryTopic),
+      questdbRows: options.enrich ? () => questdbRowCount(options.questdbHttpUrl, names.table) : null,
+      onError: (error) => problems.push(`sampling: ${String(error)}`),
+      onSample: (sample) => {
+        if (lastProgress && sample.atMs - lastProgress.atMs < 1000) return;
+        const kafkaRate = lastProgress ? Math.round(((sample.kafka - lastProgress.kafka) * 1000) / Math.max(1, sample.atMs - lastProgress.atMs)) : 0;
+        lastProgress = sample;
+        const stats = fleet.stats();
+        progress(
+          `[${(sample.atMs / 1000).toFixed(0).padStart(3)}s] offered ${stats.offered} ${describeFleet(stats)} kafka ${sample.kafka} (${kafkaRate}/s)` +
+            `${options.enrich ? ` rows ${sample.rows}` : ''} p99 puback ${fleet.pubackLatency.percentileMs(0.99).toFixed(1)} ms gw ${sampler.latestRssMiB().gateway ?? 0} MiB`,
+        );
+      },
+    });
+    stages.start();
+    const drainSampling = setTimeout(() => stages.fast(), options.durationMs);
+    let restart: Promise<void> = Promise.resolve();
+    const restartTimer = options.restartGateway
+      ? setTimeout(() => {
+          const { signal } = options.restartGateway!;
+          restart = (async () => {
+            progress(`run ${runId}: ${signal === 'SIGKILL' ? 'killing' : 'stopping'} the gateway`);
+            await (signal === 'SIGKILL' ? gateway.kill() : gateway.stop());
+            gateway = await startGateway('gateway-restarted');
+            sampler.watch('gateway (restarted)', gateway.pid, { sinceStart: true });
+            progress(`run ${runId}: gateway restarted`);
+          })().catch((error: unknown) => void problems.push(`gateway restart failed: ${String(error)}`));
+        }, options.restartGateway.afterMs)
+      : null;
+    await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: Math.min(options.drainTimeoutMs, 30_000), signal: options.signal });
+    clearTimeout(drainSampling);
+    if (restartTimer) clearTimeout(restartTimer);
+    await restart;
+    stages.fast();
+    const loadMs = options.durationMs;
+
+    // 5. drain: until Kafka and QuestDB hold everything acknowledged
+    const afterAcks = fleet.stats();
+    const expectedMessages = options.qos === 1 ? afterAcks.acknowledged : afterAcks.sent;
+    const expectedRows = expectedMessages * afterAcks.readingsPerMessage;
+    const drainDeadline = performance.now() + options.drainTimeoutMs;
+    let caughtUp = false;
+    while (performance.now() < drainDeadline && !options.signal?.aborted) {
+      const latest = stages.latest();
+      if (latest && latest.kafka >= expectedMessages && (!options.enrich || latest.rows >= expectedRows)) {
+        caughtUp = true;
+        break;
+      }
+      await delay(250);
+    }
+    await probe?.settle(caughtUp ? 5000 : 0);
+    const afterLoadMs = Math.round(performance.now() - loadStarted - loadMs);
+    await stages.stop();
+    const processes = await sampler.markEnd();
+    const gatewayView = await readGatewayView(`http://127.0.0.1:${gatewayHttpPort}/metrics`);
+    const enricherView = enricher ? await readEnricherView(`http://127.0.0.1:${enrichHttpPort}/metrics`) : null;
+    await probe?.stop();
+    if (!caughtUp) problems.push(`the pipeline did not catch up within the drain timeout (${options.drainTimeoutMs} ms)`);
+
+    // 6. audits
+    const fleetStats = fleet.stats();
+    const expectedLedger = options.qos === 1 ? fleet.ackedLedger : fleet.sentLedger;
+    const indexOf = (deviceId: string): number | undefined => fleet.deviceIndexOf(deviceId);
+    const kafkaRecords = await kafka.recordCount(names.telemetryTopic);
+    const deadLettered = await kafka.recordCount(names.deadLetterTopic);
+    if (deadLettered > 0) problems.push(`${deadLettered} records were dead-lettered (see ${enricher?.logFile ?? 'the enricher log'})`);
+    let kafkaComparison: LedgerComparison | null = null;
+    if (options.auditKafka) {
+      const audit = await kafka.readLedger({ topic: names.telemetryTopic, deviceCount: options.devices, deviceIndexOf: indexOf, timeoutMs: 300_000 });
+      kafkaComparison = compareLedgers(expectedLedger, audit.messages);
+      if (audit.foreignRecords > 0) problems.push(`${audit.foreignRecords} Kafka records were not from this run's devices`);
+    }
+    const questdb = options.enrich
+      ? await auditQuestdb({ httpUrl: options.questdbHttpUrl, table: names.table, deviceCount: options.devices, deviceIndexOf: indexOf, readingsPerMessage: fleetStats.readingsPerMessage })
+      : null;
+    const questdbComparison = questdb ? compareLedgers(expectedLedger, questdb.messages) : null;
+    const lostKafka = kafkaComparison?.missing ?? (kafkaRecords >= expectedMessages ? 0 : null);
+    const examples = (questdbComparison?.missingExamples ?? kafkaComparison?.missingExamples ?? []).map(({ deviceIndex, seq }) => ({ deviceId: credentials[deviceIndex]!.deviceId, seq }));
+
+    const counts: E2eResult['counts'] = {
+      offered: fleetStats.offered,
+      sent: fleetStats.sent,
+      acknowledged: fleetStats.acknowledged,
+      failed: fleetStats.failed,
+      notSent: fleetStats.notSent,
+      kafkaRecords,
+      deadLettered,
+      questdbRows: questdb?.rows ?? null,
+      questdbDistinctReadings: questdb?.distinctReadings ?? null,
+      expectedRows,
+    };
+    const lost: E2eResult['lost'] = { kafka: lostKafka, questdb: questdbComparison?.missing ?? null, questdbIncompleteMessages: questdb?.incompleteMessages ?? null, examples };
+    const duplicates: E2eResult['duplicates'] = {
+      kafkaRecords: kafkaComparison?.duplicates ?? null,
+      questdbRows: questdb?.duplicateRows ?? null,
+      kafkaUnexpected: kafkaComparison?.unexpected ?? null,
+      questdbUnexpected: questdbComparison?.unexpected ?? null,
+    };
+    const countsAgree =
+      lost.kafka === 0 &&
+      (options.qos === 0 || fleetStats.acknowledged === fleetStats.sent) &&
+      deadLettered === 0 &&
+      (questdb === null || (lost.questdb === 0 && questdb.incompleteMessages === 0 && questdb.duplicateRows === 0 && questdb.rows === expectedRows));
+    const { series } = stages;
+    const perMessage = (samples: CountSample[]): CountSample[] => samples.map(({ atMs, count }) => ({ atMs, count: count / fleetStats.readingsPerMessage }));
+
+    return {
+      runId,
+      startedAt,
+      options: {
+        kafkaBrokers: options.kafkaBrokers,
+        questdbHttpUrl: options.questdbHttpUrl,
+        devices: options.devices,
+        ratePerSec: options.ratePerSec,
+        durationMs: options.durationMs,
+        qos: options.qos,
+        v2Percent: options.v2Percent,
+        readings: options.readings,
+        maxInflightPerDevice: options.maxInflightPerDevice,
+        connectConcurrency: options.connectConcurrency,
+        enrich: options.enrich,
+        auditKafka: options.auditKafka,
+        drainTimeoutMs: options.drainTimeoutMs,
+        probePollMs: options.probePollMs,
+        maxProbeRatePerSec: options.maxProbeRatePerSec,
+        logDir,
+        serverPids: options.serverPids ?? {},
+        ...(options.restartGateway && { restartGateway: options.restartGateway }),
+        gatewayEnv,
+        enrichEnv: options.enrich ? enrichEnv : {},
+      },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` },
+      names,
+      fleet: fleetStats,
+      counts,
+      lost,
+      duplicates,
+      throughput: {
+        offeredPerSec: options.ratePerSec,
+        sent: stageThroughput(series.sent, fleetStats.sent, loadMs),
+        acknowledged: stageThroughput(series.acknowledged, fleetStats.acknowledged, loadMs),
+        kafka: stageThroughput(series.kafka, kafkaRecords, loadMs),
+        questdb: questdb ? stageThroughput(perMessage(series.questdb), questdb.rows / fleetStats.readingsPerMessage, loadMs) : null,
+      },
+      latency: { pubackMs: fleet.pubackLatency.summary(), queryableMs: probe ? probe.latency.summary() : null, queryableProbe: probe?.stats() ?? null, queryableMethod },
+      gateway: gatewayView,
+      enricher: enricherView,
+      processes: processes.map((usage) => ({ ...usage, cpuMicrosPerMessage: expectedMessages > 0 ? Math.round((usage.cpuSeconds * 1e6) / expectedMessages) : null })),
+      drain: { caughtUp, afterLoadMs },
+      countsAgree,
+      problems,
+    };
+  } finally {
+    // Reverse order: devices, probe, enricher, gateway, sampler, Kafka client.
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        problems.push(`stopping: ${String(error)}`);
+      }
+    }
+  }
+}

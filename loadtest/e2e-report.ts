@@ -1,0 +1,75 @@
+/** The human-readable summaries the bench command prints. Pure. */
+import type { FleetStats } from './device-fleet.ts';
+import type { E2eResult } from './e2e-bench.ts';
+import type { LatencySummary } from './latency-histogram.ts';
+import type { Knee, SweepPoint } from './sweep-analysis.ts';
+
+const n = (value: number | null | undefined): string => (value === null || value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US'));
+const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+
+export function formatLatency(summary: LatencySummary): string {
+  return summary.count === 0 ? 'no samples' : `p50 ${ms(summary.p50Ms)}  p95 ${ms(summary.p95Ms)}  p99 ${ms(summary.p99Ms)}  max ${ms(summary.maxMs)} ms  (${n(summary.count)} samples)`;
+}
+
+export function formatFleetReport(stats: FleetStats, latency: LatencySummary, loadSeconds: number, qos: 0 | 1): string {
+  return [
+    `devices     ${n(stats.connected)} connected of ${n(stats.devices)} in ${n(stats.connectMs)} ms (${n(stats.connectFailures)} failed, ${n(stats.disconnects)} disconnects)`,
+    `messages    offered ${n(stats.offered)}  sent ${n(stats.sent)}  acknowledged ${n(stats.acknowledged)}  failed ${n(stats.failed)}  not sent ${n(stats.notSent)}  still in flight ${n(stats.inFlight)}  resent ${n(stats.resent)}`,
+    `rate        ${n(stats.sent / loadSeconds)} sent/s  ${n(stats.acknowledged / loadSeconds)} acknowledged/s  (${n(stats.deferred)} sent late; generator tick late by up to ${n(stats.maxTickLateMs)} ms)`,
+    `${qos === 1 ? 'publish→PUBACK ' : 'publish→written'} ${formatLatency(latency)}`,
+  ].join('\n');
+}
+
+export function formatE2eReport(result: E2eResult): string {
+  const { counts, lost, duplicates, throughput, latency } = result;
+  const stage = (name: string, t: { count: number; perSec: number; steadyPerSec: number; completedAfterMs: number | null } | null): string =>
+    t === null ? `  ${name.padEnd(13)} n/a` : `  ${name.padEnd(13)} ${n(t.count).padStart(11)}   ${n(t.perSec).padStart(7)}/s overall  ${n(t.steadyPerSec).padStart(7)}/s steady  done after ${t.completedAfterMs === null ? 'never' : `${(t.completedAfterMs / 1000).toFixed(1)} s`}`;
+  const lines = [
+    `run ${result.runId}: ${n(result.options.devices)} devices, QoS ${result.options.qos}, ${n(result.options.ratePerSec)} msg/s offered for ${result.options.durationMs / 1000} s, ${result.fleet.readingsPerMessage} readings/msg, v2 ${result.options.v2Percent} %`,
+    `counts      offered ${n(counts.offered)}  sent ${n(counts.sent)}  acknowledged ${n(counts.acknowledged)}  failed ${n(counts.failed)}  not sent ${n(counts.notSent)}${result.fleet.resent > 0 ? `  resent after reconnect ${n(result.fleet.resent)} (${n(result.fleet.disconnects)} disconnects)` : ''}`,
+    `            Kafka records ${n(counts.kafkaRecords)}  QuestDB rows ${n(counts.questdbRows)} (expected ${n(counts.expectedRows)}, distinct ${n(counts.questdbDistinctReadings)})  dead-lettered ${n(counts.deadLettered)}`,
+    `lost        Kafka ${n(lost.kafka)}  QuestDB ${n(lost.questdb)}  incomplete messages ${n(lost.questdbIncompleteMessages)}${lost.examples.length > 0 ? `  e.g. ${lost.examples.slice(0, 3).map((e) => `${e.deviceId}#${e.seq}`).join(', ')}` : ''}`,
+    `duplicates  Kafka ${n(duplicates.kafkaRecords)}  QuestDB ${n(duplicates.questdbRows)}  (unacknowledged but delivered: Kafka ${n(duplicates.kafkaUnexpected)}, QuestDB ${n(duplicates.questdbUnexpected)})`,
+    'throughput (messages)',
+    stage('sent', throughput.sent),
+    stage('acknowledged', throughput.acknowledged),
+    stage('Kafka', throughput.kafka),
+    stage('QuestDB', throughput.questdb),
+    `latency     ${result.options.qos === 1 ? 'publish→PUBACK   ' : 'publish→written  '}  ${formatLatency(latency.pubackMs)}`,
+    `            publish→queryable  ${latency.queryableMs ? formatLatency(latency.queryableMs) : 'n/a'}${latency.queryableProbe ? ` [${latency.queryableProbe.probeDevices} probe devices, poll ${latency.queryableProbe.pollIntervalMs} ms, ${latency.queryableProbe.notSeen} not seen]` : ''}`,
+    ...(result.gateway
+      ? [`            in gateway (received→PUBACK, bucket bounds) p50 ≤ ${result.gateway.ackWaitP50BoundMs ?? 'n/a'}  p99 ≤ ${result.gateway.ackWaitP99BoundMs ?? 'n/a'} ms  mean ${result.gateway.ackWaitMeanMs ?? 'n/a'} ms; throttle events ${result.gateway.throttleEvents}`]
+      : []),
+    ...(result.enricher
+      ? [`enricher    ${n(result.enricher.questdbWrites)} QuestDB writes, ${result.enricher.meanRowsPerWrite ?? 'n/a'} rows and ${result.enricher.meanWriteMs ?? 'n/a'} ms each on average; ${result.enricher.meanRecordsPerBatch ?? 'n/a'} records per Kafka batch`]
+      : []),
+    'processes   name                 CPU (cores)  CPU µs/msg  peak RSS MiB',
+    ...result.processes.map((p) => `            ${p.name.padEnd(20)} ${p.cpuCores.toFixed(2).padStart(11)}  ${(p.cpuMicrosPerMessage === null ? 'n/a' : String(p.cpuMicrosPerMessage)).padStart(10)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`),
+    `drain       ${result.drain.caughtUp ? 'caught up' : 'DID NOT catch up'} ${(result.drain.afterLoadMs / 1000).toFixed(1)} s after the load ended`,
+    `verdict     ${result.countsAgree ? 'counts agree: nothing acknowledged was lost, no duplicate rows' : 'COUNTS DISAGREE'}`,
+    ...result.problems.map((problem) => `problem     ${problem}`),
+  ];
+  return lines.join('\n');
+}
+
+export function formatSweepReport(points: readonly SweepPoint[], knee: Knee): string {
+  const header = '  offered/s   achieved/s   acked/s   lost   p99 PUBACK ms   p99 queryable ms';
+  const rows = [...points]
+    .sort((a, b) => a.offeredPerSec - b.offeredPerSec)
+    .map((p) => `  ${n(p.offeredPerSec).padStart(9)}   ${n(p.achievedPerSec).padStart(10)}   ${n(p.ackedPerSec).padStart(7)}   ${n(p.lost).padStart(4)}   ${ms(p.p99PubackMs).padStart(13)}   ${p.p99QueryableMs === null ? 'n/a'.padStart(16) : ms(p.p99QueryableMs).padStart(16)}`);
+  return [header, ...rows, `knee: sustained ${n(knee.sustainedPerSec)} msg/s; ${knee.reason}`].join('\n');
+}
+
+/** One sweep point from an e2e result: end to end is the QuestDB stage, or Kafka without the enricher. */
+export function sweepPointOf(result: E2eResult): SweepPoint {
+  const endToEnd = result.throughput.questdb ?? result.throughput.kafka;
+  return {
+    offeredPerSec: result.options.ratePerSec,
+    // Steady rates (load window from 20 % on): independent of how long the run was, unlike `overall`.
+    achievedPerSec: endToEnd.steadyPerSec,
+    ackedPerSec: result.throughput.acknowledged.steadyPerSec,
+    lost: (result.lost.questdb ?? 0) + (result.lost.kafka ?? 0),
+    p99PubackMs: result.latency.pubackMs.p99Ms,
+    p99QueryableMs: result.latency.queryableMs?.p99Ms ?? null,
+  };
+}

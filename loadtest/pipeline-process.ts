@@ -1,0 +1,96 @@
+/**
+ * Runs one pipeline service (`node bin/tributary.ts gateway|enrich`) as a child process, so the
+ * benchmark can measure its CPU and memory apart from the load generator's. The child runs under
+ * the stack's owner watchdog (infra/managed-process.ts): if the benchmark dies, so does the child.
+ */
+import { createServer } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isGroupAlive, startManagedProcess, stopProcessGroup } from '../infra/managed-process.ts';
+import { findProcesses } from './process-usage.ts';
+
+const entryPoint = resolve(fileURLToPath(new URL('../bin/tributary.ts', import.meta.url)));
+
+export interface PipelineProcess {
+  name: string;
+  /** The node process itself (not its watchdog shell), for /proc sampling. */
+  pid: number;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after `graceMs`. Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (a crash), and wait until the process group is gone. */
+  kill(): Promise<void>;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done, fail) => server.once('error', fail).listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}
+
+async function tail(file: string, lines = 30): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Starts `tributary <command>` with `env` added to this process's environment, logging to
+ * `<logDir>/<name>.log`, and waits until `readyUrl` answers 200 (or fails with the log's tail).
+ */
+export async function startPipelineProcess(options: {
+  name: string;
+  command: string;
+  env: Record<string, string>;
+  readyUrl: string;
+  logDir: string;
+  readyTimeoutMs: number;
+}): Promise<PipelineProcess> {
+  const logFile = join(options.logDir, `${options.name}.log`);
+  const child = startManagedProcess({
+    command: process.execPath,
+    args: [entryPoint, options.command],
+    logFile,
+    ownerPid: process.pid,
+    env: { ...process.env, ...options.env },
+  });
+  let stopped: Promise<void> | undefined;
+  const stop = (graceMs = 30_000): Promise<void> => (stopped ??= stopProcessGroup(child.pgid, graceMs).then(() => undefined));
+  const deadline = Date.now() + options.readyTimeoutMs;
+  try {
+    for (;;) {
+      if (!isGroupAlive(child.pgid)) throw new Error(`${options.name} exited during start-up`);
+      try {
+        const response = await fetch(options.readyUrl, { signal: AbortSignal.timeout(2000) });
+        if (response.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${options.name} not ready at ${options.readyUrl} within ${options.readyTimeoutMs} ms`);
+      await delay(200);
+    }
+    // Node 24 names its main thread "MainThread", so pick the group member that is not the watchdog.
+    const [pid] = await findProcesses((stat) => stat.processGroup === child.pgid && stat.pid !== child.pgid && stat.command !== 'bash' && stat.command !== 'sleep');
+    if (pid === undefined) throw new Error(`${options.name}: no node process in group ${child.pgid}`);
+    const kill = async (): Promise<void> => {
+      try {
+        process.kill(-child.pgid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await stop(1000);
+    };
+    return { name: options.name, pid, logFile, stop, kill };
+  } catch (error) {
+    await stop(5000);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; ${logFile}:\n${await tail(logFile)}`, { cause: error });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * What QuestDB holds for a benchmark run: row counts, duplicate rows, and every stored message as
+ * a (device, seq) ledger. Reads over QuestDB's HTTP API: /exec for small answers, /exp (streamed
+ * CSV) for the per-message listing, which can be millions of lines.
+ */
+import { createMessageLedger, type MessageLedger } from './message-ledger.ts';
+
+/** Runs one SQL statement over /exec and returns the dataset rows. */
+export async function questdbExec(httpUrl: string, sql: string, timeoutMs = 30_000): Promise<unknown[][]> {
+  const response = await fetch(`${httpUrl}/exec?query=${encodeURIComponent(sql)}`, { signal: AbortSignal.timeout(timeoutMs) });
+  const body = (await response.json()) as { dataset?: unknown[][]; error?: string };
+  if (!response.ok || body.error !== undefined) throw new Error(`QuestDB: ${body.error ?? `HTTP ${response.status}`} (${sql.slice(0, 120)})`);
+  return body.dataset ?? [];
+}
+
+/** Rows in `table`, or 0 while the table does not exist yet (the enricher creates it). */
+export async function questdbRowCount(httpUrl: string, table: string): Promise<number> {
+  try {
+    const [[count] = []] = await questdbExec(httpUrl, `SELECT count() FROM '${table}'`, 5000);
+    return Number(count ?? 0);
+  } catch (error) {
+    if (error instanceof Error && /does not exist/.test(error.message)) return 0;
+    throw error;
+  }
+}
+
+/** Splits one CSV line from /exp (fields quoted only when they must be, `""` escapes a quote). */
+export function parseCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const char = line[i]!;
+    if (quoted) {
+      if (char === '"' && line[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      fields.push(field);
+      field = '';
+    } else field += char;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/** Streams a query's result as CSV lines (header skipped) to `onRow`. */
+export async function questdbExport(httpUrl: string, sql: string, onRow: (fields: string[]) => void, timeoutMs = 300_000): Promise<void> {
+  const response = await fetch(`${httpUrl}/exp?query=${encodeURIComponent(sql)}`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok || response.body === null) throw new Error(`QuestDB /exp: HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  const decoder = new TextDecoder();
+  let pending = '';
+  let header = true;
+  const take = (line: string): void => {
+    if (line === '') return;
+    if (header) header = false;
+    else onRow(parseCsvLine(line));
+  };
+  for await (const chunk of response.body) {
+    pending += decoder.decode(chunk as Uint8Array, { stream: true });
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      take(pending.slice(0, newline).replace(/\r$/, ''));
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf('\n');
+    }
+  }
+  take((pending + decoder.decode()).replace(/\r$/, ''));
+}
+
+export interface QuestdbAudit {
+  rows: number;
+  /** Distinct (device, metric, seq): the identity of one reading. */
+  distinctReadings: number;
+  /** rows - distinctReadings: readings stored more than once. */
+  duplicateRows: number;
+  /** Messages with at least one row, as a ledger by device index. */
+  messages: MessageLedger;
+  /** Messages with fewer or more rows than readings per message. */
+  incompleteMessages: number;
+  /** Rows of devices not in this run (0 unless the table is shared). */
+  foreignRows: number;
+}
+
+/**
+ * Audits `table`: counts, then one line per stored message (device, seq, rows) into a ledger.
+ * Each message should have exactly `readingsPerMessage` rows.
+ */
+export async function auditQuestdb(options: { httpUrl: string; table: string; deviceCount: number; deviceIndexOf: (deviceId: string) => number | undefined; readingsPerMessage: number }): Promise<QuestdbAudit> {
+  const { httpUrl, table } = options;
+  const rows = await questdbRowCount(httpUrl, table);
+  const [[distinct] = []] = rows === 0 ? [[0]] : await questdbExec(httpUrl, `SELECT count() FROM (SELECT DISTINCT device, metric, seq FROM '${table}')`, 120_000);
+  const messages = createMessageLedger(options.deviceCount);
+  let incompleteMessages = 0;
+  let foreignRows = 0;
+  if (rows > 0) {
+    await questdbExport(httpUrl, `SELECT device, seq, count() FROM '${table}' GROUP BY device, seq`, ([device = '', seq = '', count = '']) => {
+      const index = options.deviceIndexOf(device);
+      if (index === undefined) {
+        foreignRows += Number(count);
+        return;
+      }
+      messages.add(index, Number(seq));
+      if (Number(count) !== options.readingsPerMessage) incompleteMessages += 1;
+    });
+  }
+  const distinctReadings = Number(distinct ?? 0);
+  return { rows, distinctReadings, duplicateRows: rows - distinctReadings, messages, incompleteMessages, foreignRows };
+}
