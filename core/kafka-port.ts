@@ -64,6 +64,8 @@ export interface GroupConsumerOptions {
   topics: readonly string[];
   /** Where a group with no committed offset starts. */
   fromBeginning: boolean;
+  /** How many partitions' batches may be handled at once (each partition stays in order). Default 1. */
+  partitionsConcurrently?: number;
   /**
    * Called per partition batch, in offset order, one batch per partition at a time. Offsets are
    * committed only by `commit`, never automatically. After a batch, fetching continues from the

@@ -19,6 +19,8 @@ export interface QuestdbConfig {
 
 export interface EnrichConfig {
   groupId: string;
+  /** Partitions whose batches are processed at once (each partition stays in order). */
+  partitionsConcurrently: number;
   topics: { telemetry: string; devices: string; deadLetter: string; alerts: string };
   questdb: QuestdbConfig;
   unknownDevicePolicy: UnknownDevicePolicy;
@@ -43,6 +45,7 @@ export function readEnrichConfig(env: EnvReader): EnrichConfig {
   const alertSpec = env.string('TRIBUTARY_ENRICH_ALERT_RULES', '');
   const config: EnrichConfig = {
     groupId: env.string('TRIBUTARY_ENRICH_GROUP', 'tributary-enrich'),
+    partitionsConcurrently: env.int('TRIBUTARY_ENRICH_PARTITIONS_CONCURRENTLY', 12, { min: 1, max: 1000 }),
     topics: {
       telemetry: env.string('TRIBUTARY_TOPIC_TELEMETRY', defaultTopics.telemetry),
       devices: env.string('TRIBUTARY_TOPIC_DEVICES', defaultTopics.devices),

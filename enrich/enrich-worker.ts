@@ -260,6 +260,9 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
         topics: [config.topics.telemetry],
         // A new group reads the whole retained topic: starting at the end would skip stored telemetry.
         fromBeginning: true,
+        // Batches of several partitions in flight at once let the writer put them into one
+        // QuestDB transaction (group commit) instead of one small transaction per partition.
+        partitionsConcurrently: config.partitionsConcurrently,
         onBatch,
         onPartitionsAssigned,
         onCrash: (error) => {

@@ -85,6 +85,51 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     }
   };
 
+  // Group commit: rows from batches of different partitions that arrive while a write is out are
+  // sent together in the next request (one QuestDB transaction), up to maxRowsPerWrite. Each
+  // caller's promise settles with the request that carried its last row.
+  const waiting: Array<{ rows: readonly PositionedRow[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+
+  const writeWaiting = async (): Promise<void> => {
+    while (waiting.length > 0) {
+      const group = [waiting.shift()!];
+      let rowCount = group[0]!.rows.length;
+      while (waiting.length > 0 && rowCount + waiting[0]!.rows.length <= config.maxRowsPerWrite) {
+        rowCount += waiting[0]!.rows.length;
+        group.push(waiting.shift()!);
+      }
+      try {
+        await writeReadings(group.flatMap((caller) => caller.rows));
+        for (const caller of group) caller.resolve();
+      } catch (error) {
+        for (const caller of group) caller.reject(error);
+      }
+    }
+  };
+
+  const writeReadings = async (rows: readonly PositionedRow[]): Promise<void> => {
+    const target = ready();
+    target.reset();
+    for (const { row, partition, offset } of rows) {
+      await target
+        .table(readings)
+        .symbol(readingsColumns.device, row.device)
+        .symbol(readingsColumns.site, row.site)
+        .symbol(readingsColumns.model, row.model)
+        .symbol(readingsColumns.metric, row.metric)
+        .symbol(readingsColumns.unit, row.unit)
+        .symbol(readingsColumns.tsSource, row.tsSource)
+        .floatColumn(readingsColumns.value, row.value)
+        .intColumn(readingsColumns.seq, row.seq)
+        .timestampColumn(readingsColumns.receivedAt, Math.trunc(row.receivedAtMs), 'ms')
+        .intColumn(readingsColumns.kafkaPartition, partition)
+        .intColumn(readingsColumns.kafkaOffset, offset)
+        // Microseconds keep a device's sub-millisecond event time; rounding is deterministic, so replays match.
+        .at(Math.round(row.ts * 1000), 'us');
+    }
+    await flush(target, rows.length);
+  };
+
   const ready = (): Sender => {
     if (sender === null) throw new Error('questdb writer: start() must resolve before writing');
     return sender;
@@ -112,27 +157,9 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     },
 
     writeRows(rows) {
-      return serialised(async () => {
-        const target = ready();
-        target.reset();
-        for (const { row, partition, offset } of rows) {
-          await target
-            .table(readings)
-            .symbol(readingsColumns.device, row.device)
-            .symbol(readingsColumns.site, row.site)
-            .symbol(readingsColumns.model, row.model)
-            .symbol(readingsColumns.metric, row.metric)
-            .symbol(readingsColumns.unit, row.unit)
-            .symbol(readingsColumns.tsSource, row.tsSource)
-            .floatColumn(readingsColumns.value, row.value)
-            .intColumn(readingsColumns.seq, row.seq)
-            .timestampColumn(readingsColumns.receivedAt, Math.trunc(row.receivedAtMs), 'ms')
-            .intColumn(readingsColumns.kafkaPartition, partition)
-            .intColumn(readingsColumns.kafkaOffset, offset)
-            // Microseconds keep a device's sub-millisecond event time; rounding is deterministic, so replays match.
-            .at(Math.round(row.ts * 1000), 'us');
-        }
-        await flush(target, rows.length);
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ rows, resolve, reject });
+        if (waiting.length === 1) void serialised(writeWaiting);
       });
     },
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureArtifacts } from './artifacts.ts';
 import { findJava } from './java-tools.ts';
-import { kafkaLog4j2Properties, kafkaNodeProperties, questdbServerConf } from './kafka-config.ts';
+import { kafkaLog4j2Properties, kafkaNodeProperties, questdbLogConf, questdbServerConf } from './kafka-config.ts';
 import { isGroupAlive, startManagedProcess, stopProcessGroup, type ManagedProcess } from './managed-process.ts';
 import { assertPortsFree, waitForPortsFree } from './ports.ts';
 import { kafkaBrokerCount, questdbAnswers, waitUntil } from './readiness.ts';
@@ -188,6 +188,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
           ilpTcpPort: ports.questdbIlpTcp,
         }),
       );
+      await writeFile(join(root, 'conf', 'log.conf'), questdbLogConf);
       const logFile = join(dir, 'questdb.log');
       const child = startManagedProcess({
         command: questdbJava.javaPath,

@@ -36,13 +36,14 @@ export function toConsumedRecord(topic: string, partition: number, message: Kafk
   };
 }
 
-export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kafka: Kafka; logger: Logger; partitionsConsumedConcurrently?: number }): GroupConsumerPort {
+export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kafka: Kafka; logger: Logger }): GroupConsumerPort {
   const { kafka, logger } = options;
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
-    // Rebalances must not wait out a stuck QuestDB write for long; the worker heartbeats while retrying.
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    // A crashed worker's partitions move after 10 s (not the 30 s default); the worker heartbeats
+    // while it retries a failing QuestDB write, so a slow write does not cost it its partitions.
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
     maxWaitTimeInMs: 200,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
   });
@@ -67,7 +68,7 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           if (batch.messages.length === 0 || isStale()) return;
           const records = batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message));
