@@ -1,0 +1,88 @@
+/**
+ * How many rows per second one enricher writes to QuestDB when it is not waiting for input:
+ * fills a fresh telemetry topic with a backlog (N messages from D registered devices, 3 readings
+ * each, gateway headers), starts one `tributary enrich` process on it, and times it from start
+ * until every record is committed. Prints rows/s and the enricher's CPU.
+ *
+ *   node loadtest/enrich-backlog-bench.ts [messages=100000] [devices=1000]
+ *
+ * Needs TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL (e.g. a `tributary stack up` stack).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { recordHeaders } from '../core/envelope.ts';
+import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
+import { buildTelemetryPayload } from './telemetry-generator.ts';
+
+const messages = Number(process.argv[2] ?? 100_000);
+const deviceCount = Number(process.argv[3] ?? 1000);
+const brokers = (process.env.TRIBUTARY_KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+const questdbUrl = process.env.TRIBUTARY_QUESTDB_URL ?? '';
+if (brokers.length === 0 || questdbUrl === '') throw new Error('set TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL');
+const run = Date.now().toString(36);
+const topics = { telemetry: `iot.telemetry.backlog_${run}`, devices: `iot.devices.backlog_${run}` };
+const prefix = `backlog_${run}_`;
+
+const kafka = new Kafka({ clientId: 'enrich-backlog-bench', brokers, logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ topics: [{ topic: topics.telemetry, numPartitions: 12 }, { topic: topics.devices, numPartitions: 1 }], waitForLeaders: true });
+const credentials = createBenchCredentials('bl', deviceCount);
+await registerBenchDevices({ brokers, devicesTopic: topics.devices, credentials, scryptN: 1024 });
+
+const producer = kafka.producer();
+await producer.connect();
+const receivedAt = Date.now();
+for (let start = 0; start < messages; start += 5000) {
+  const batch = [];
+  for (let i = start; i < Math.min(messages, start + 5000); i += 1) {
+    const device = credentials[i % deviceCount]!.deviceId;
+    const seq = Math.floor(i / deviceCount);
+    batch.push({
+      key: device,
+      value: buildTelemetryPayload(i % 2 === 0 ? 1 : 2, seq, receivedAt + i, 3),
+      headers: { [recordHeaders.receivedAtMs]: String(receivedAt + i), [recordHeaders.mqttTopic]: `devices/${device}/telemetry` },
+    });
+  }
+  await producer.send({ topic: topics.telemetry, acks: -1, messages: batch });
+}
+await producer.disconnect();
+process.stdout.write(`backlog: ${messages} messages from ${deviceCount} devices in ${topics.telemetry}\n`);
+
+const entry = fileURLToPath(new URL('../bin/tributary.ts', import.meta.url));
+const started = Date.now();
+const child = spawn(process.execPath, [entry, 'enrich'], {
+  env: {
+    ...process.env,
+    TRIBUTARY_TOPIC_TELEMETRY: topics.telemetry,
+    TRIBUTARY_TOPIC_DEVICES: topics.devices,
+    TRIBUTARY_QUESTDB_TABLE_PREFIX: prefix,
+    TRIBUTARY_ENRICH_GROUP: `backlog-${run}`,
+    TRIBUTARY_ENRICH_HTTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+  },
+  stdio: 'inherit',
+});
+const cpuTicks = (): number => {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+};
+for (;;) {
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const committed = await admin.fetchOffsets({ groupId: `backlog-${run}`, topics: [topics.telemetry] });
+  const done = (committed[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  if (done >= messages) break;
+}
+const seconds = (Date.now() - started) / 1000;
+const cpuSeconds = cpuTicks() / 100;
+child.kill('SIGTERM');
+const response = await fetch(`${questdbUrl}/exec?query=${encodeURIComponent(`select count() from '${prefix}readings'`)}`);
+const rows = ((await response.json()) as { dataset: number[][] }).dataset[0]?.[0] ?? 0;
+process.stdout.write(
+  `one enricher: ${messages} messages = ${rows} rows in ${seconds.toFixed(1)} s (from process start, incl. startup) → ` +
+    `${Math.round(rows / seconds)} rows/s, ${Math.round(messages / seconds)} msg/s; enricher CPU ${cpuSeconds.toFixed(1)} s ` +
+    `(${((cpuSeconds * 1e6) / messages).toFixed(0)} µs/msg)\n`,
+);
+await admin.disconnect();
