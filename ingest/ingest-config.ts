@@ -13,6 +13,8 @@ export interface IngestConfig {
   lingerMs: number;
   maxBatchRecords: number;
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  /** Which Kafka client produces (see docs/adr/0005 and 0006). */
+  producerClient: 'kafkajs' | 'platformatic';
 }
 
 export function readIngestConfig(env: EnvReader): IngestConfig {
@@ -37,6 +39,7 @@ export function readIngestConfig(env: EnvReader): IngestConfig {
     lingerMs: env.int('TRIBUTARY_KAFKA_LINGER_MS', 0, { min: 0, max: 1000 }),
     maxBatchRecords: env.int('TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', 2000, { min: 1 }),
     compression: env.oneOf('TRIBUTARY_KAFKA_COMPRESSION', ['none', 'gzip', 'snappy', 'lz4', 'zstd'], 'none'),
+    producerClient: env.oneOf('TRIBUTARY_KAFKA_PRODUCER', ['kafkajs', 'platformatic'], 'kafkajs'),
   };
   if (config.kafkaBrokers.length === 0) env.problem('TRIBUTARY_KAFKA_BROKERS: at least one broker is required');
   return config;

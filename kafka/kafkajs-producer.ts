@@ -111,6 +111,7 @@ export function createKafkajsProducer(options: {
   };
 
   const sendBatch = async (batch: Pending[]): Promise<void> => {
+    const startedAt = Date.now();
     let timer: NodeJS.Timeout | undefined;
     try {
       const acknowledged = await Promise.race([
@@ -139,6 +140,7 @@ export function createKafkajsProducer(options: {
       }
       consecutiveFailures = 0;
       for (const pending of batch) pending.resolve();
+      logger.debug({ records: batch.length, ms: Date.now() - startedAt, waitedMs: startedAt - batch[0]!.enqueuedAtMs }, 'batch acknowledged');
     } catch (error) {
       consecutiveFailures += 1;
       lastError = describeError(error);

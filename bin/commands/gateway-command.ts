@@ -13,6 +13,7 @@ import { createMqttGateway, type MqttGateway } from '../../gateway/mqtt-gateway.
 import { readIngestConfig, type IngestConfig } from '../../ingest/ingest-config.ts';
 import { createKafkaBridge } from '../../ingest/kafka-bridge.ts';
 import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { createPlatformaticProducer } from '../../kafka/platformatic-producer.ts';
 import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 
@@ -63,7 +64,10 @@ export function composeGateway(settings: GatewaySettings, logger: Logger): Gatew
   const bridge = createKafkaBridge({
     config: settings.ingest,
     gatewayId: settings.gateway.gatewayId,
-    producer: kafka.producer({ clientId, ...settings.ingest }),
+    producer:
+      settings.ingest.producerClient === 'platformatic'
+        ? createPlatformaticProducer({ brokers: settings.ingest.kafkaBrokers, clientId, logger: logger.child({ component: 'kafka' }), ...settings.ingest })
+        : kafka.producer({ clientId, ...settings.ingest }),
     admin: kafka.admin({ clientId }),
     logger,
   });
