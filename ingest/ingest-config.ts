@@ -39,7 +39,7 @@ export function readIngestConfig(env: EnvReader): IngestConfig {
     lingerMs: env.int('TRIBUTARY_KAFKA_LINGER_MS', 0, { min: 0, max: 1000 }),
     maxBatchRecords: env.int('TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', 2000, { min: 1 }),
     compression: env.oneOf('TRIBUTARY_KAFKA_COMPRESSION', ['none', 'gzip', 'snappy', 'lz4', 'zstd'], 'none'),
-    producerClient: env.oneOf('TRIBUTARY_KAFKA_PRODUCER', ['kafkajs', 'platformatic'], 'kafkajs'),
+    producerClient: env.oneOf('TRIBUTARY_KAFKA_PRODUCER', ['kafkajs', 'platformatic'], 'platformatic'),
   };
   if (config.kafkaBrokers.length === 0) env.problem('TRIBUTARY_KAFKA_BROKERS: at least one broker is required');
   return config;

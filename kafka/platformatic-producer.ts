@@ -9,9 +9,10 @@
  * Every record's partition is chosen here (Java-compatible murmur2 for keys, round-robin
  * otherwise) and a record counts as acknowledged only when the send's result lists its partition;
  * see ADR 0005 for the kafkajs bug this guards against. A send that fails or exceeds the send
- * timeout rejects all its records and the client is replaced (new producer id), so one bad
- * request cannot wedge later ones. Failed records may have been written: devices resend, and the
- * pipeline is at-least-once.
+ * timeout rejects its records (except those a partition leader did acknowledge, and those sent
+ * once more, see below) and the client is replaced (new producer id), so one bad request cannot
+ * wedge later ones. Failed records may have been written: devices resend, and the pipeline is
+ * at-least-once.
  */
 import { Producer, stringSerializer, type MessageToProduce, type ProduceResult } from '@platformatic/kafka';
 import type { KafkaProducerPort, OutgoingRecord, ProducerStats } from '../core/kafka-port.ts';
@@ -21,12 +22,36 @@ import { partitionForKey } from './key-partitioner.ts';
 
 type PlatformaticProducer = Producer<Buffer, Buffer, string, string>;
 
+const retryDelayMs = 250;
+
 interface Pending {
   record: OutgoingRecord;
   partition: number;
   enqueuedAtMs: number;
+  /** Sends that carried this record and failed. */
+  failedAttempts: number;
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+/**
+ * The client nests errors (a send's error aggregates each leader's, which aggregates each retry's):
+ * the distinct innermost messages say what happened.
+ */
+export function describePlatformaticError(error: unknown): string {
+  const leaves: string[] = [];
+  const visit = (current: unknown, depth: number): void => {
+    if (current instanceof AggregateError && current.errors.length > 0 && depth < 5) {
+      for (const inner of current.errors) visit(inner, depth + 1);
+      return;
+    }
+    const message = describeError(current);
+    if (!leaves.includes(message)) leaves.push(message);
+  };
+  visit(error, 0);
+  const top = describeError(error);
+  const shown = leaves.slice(0, 3).join('; ') + (leaves.length > 3 ? `; (${leaves.length - 3} more)` : '');
+  return leaves.length === 1 && leaves[0] === top ? top : `${top} (${shown})`;
 }
 
 export interface PlatformaticProducerOptions {
@@ -61,14 +86,22 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       acks: -1,
       compression: options.compression,
       serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
-      // Bounded retries (an idempotent producer otherwise retries forever): our send timeout
-      // decides when a record failed. The client needs retries > 1 to honour the bound.
-      retries: 4,
-      retryDelay: 250,
-      timeout: sendTimeoutMs,
-      requestTimeout: sendTimeoutMs,
+      // Bounded retries (an idempotent producer otherwise retries forever), spread over a quarter
+      // of the send timeout; a failed send is then sent again in a new request (see sendBatch),
+      // so together they ride out a leader election after a broker dies (the broker session
+      // timeout, seconds) while our send timeout still decides when a record failed.
+      // The client needs retries > 1 to honour the bound.
+      retries: Math.max(2, Math.floor(sendTimeoutMs / 4 / retryDelayMs)),
+      retryDelay: retryDelayMs,
+      // The broker's wait for the in-sync replicas, and our wait for any one answer, both well
+      // inside the send timeout: a request stuck behind a dead replica is retried in time.
+      timeout: Math.max(1000, Math.floor(sendTimeoutMs / 3)),
+      requestTimeout: Math.max(2000, Math.floor(sendTimeoutMs / 2)),
       connectTimeout: Math.min(3000, sendTimeoutMs),
-      metadataMaxAge: 30_000,
+      // Retries after a NOT_LEADER_OR_FOLLOWER answer reuse the cached metadata until it is this
+      // old (the client refreshes at once only after network errors), so keep it short: during a
+      // leader election the retries must see the new leader within the retry window.
+      metadataMaxAge: 1000,
     });
 
   const discardProducer = (): void => {
@@ -121,13 +154,19 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
     return messages;
   };
 
+  const producedBy = (error: unknown): ProduceResult => {
+    const produced = error instanceof Error ? (error as Error & { produced?: ProduceResult }).produced : undefined;
+    return produced ?? {};
+  };
+
   const acknowledgedPartitions = (result: ProduceResult): Set<string> =>
     new Set((result.offsets ?? []).map((offset) => `${offset.topic}\u0000${offset.partition}`));
 
-  const fail = (batch: readonly Pending[], code: string, message: string, cause?: unknown): void => {
+  const fail = (batch: readonly Pending[], code: string, message: string, cause?: unknown, retrying = 0): void => {
     consecutiveFailures += 1;
     lastError = message;
     lastFailureAtMs = Date.now();
+    logger.warn({ code, failed: batch.length, retrying, err: cause }, message);
     discardProducer();
     // Partition counts may have changed (or the topic was recreated): read them again next time.
     partitionCounts.clear();
@@ -151,15 +190,38 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       const acknowledged = acknowledgedPartitions(result);
       const missing = batch.filter((pending) => !acknowledged.has(`${pending.record.topic}\u0000${pending.partition}`));
       if (missing.length > 0) {
-        logger.warn({ missing: missing.length, batch: batch.length }, 'send resolved without acknowledging every partition; failing those records');
         fail(missing, 'KAFKA_PARTITION_NOT_ACKNOWLEDGED', `Kafka reported success without acknowledging ${missing.length} record(s)`);
-        for (const pending of batch) if (!missing.includes(pending)) pending.resolve();
+        const failed = new Set(missing);
+        for (const pending of batch) if (!failed.has(pending)) pending.resolve();
         return;
       }
       consecutiveFailures = 0;
       for (const pending of batch) pending.resolve();
     } catch (error) {
-      fail(batch, 'KAFKA_SEND_FAILED', `Kafka did not acknowledge the batch: ${describeError(error)}`, error);
+      // A send goes to every partition leader at once; a failed send still reports (as
+      // `produced`) what the leaders that answered acknowledged. Those records are written:
+      // resolving them spares the devices a resend and the topic a duplicate.
+      const acknowledged = acknowledgedPartitions(producedBy(error));
+      const written = new Set(batch.filter((pending) => acknowledged.has(`${pending.record.topic}\u0000${pending.partition}`)));
+      // The client retries a request only towards the leader of its first partition, so after a
+      // failover that spreads the dead broker's partitions over several leaders, the retries of
+      // a request for several of them cannot all succeed (NOT_LEADER_OR_FOLLOWER). Sending the
+      // records again in a new request, grouped by the current leaders, usually does; at most
+      // twice, and only while 40 % of the send timeout is left, so the answer still comes in time.
+      const nowMs = Date.now();
+      const again = batch.filter((pending) => !written.has(pending) && pending.failedAttempts < 2 && nowMs - pending.enqueuedAtMs < sendTimeoutMs * 0.6 && !stopping);
+      const resend = new Set(again);
+      fail(
+        batch.filter((pending) => !written.has(pending) && !resend.has(pending)),
+        'KAFKA_SEND_FAILED',
+        `Kafka did not acknowledge the batch: ${describePlatformaticError(error)}`,
+        error,
+        again.length,
+      );
+      for (const pending of written) pending.resolve();
+      for (const pending of again) pending.failedAttempts += 1;
+      // In front of the queue: a device's later records were not sent yet, so its order holds.
+      queue.unshift(...again);
     } finally {
       clearTimeout(timer);
     }
@@ -193,7 +255,7 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
         reject(new InfraError('KAFKA_PRODUCER_STOPPED', 'the producer is shutting down', { retriable: true }));
         return;
       }
-      queue.push({ record, partition: -1, enqueuedAtMs: Date.now(), resolve, reject });
+      queue.push({ record, partition: -1, enqueuedAtMs: Date.now(), failedAttempts: 0, resolve, reject });
       schedule();
     });
 
