@@ -14,18 +14,15 @@
  * acknowledges its partition. The others are rejected, so the device resends them.
  */
 import { CompressionTypes, type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
-import type { KafkaProducerPort, OutgoingRecord, ProducerStats } from '../core/kafka-port.ts';
+import type { KafkaProducerPort, ProducerStats } from '../core/kafka-port.ts';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { partitionForKey } from './key-partitioner.ts';
+import { createSendQueue, type QueuedRecord } from './send-queue.ts';
 
-interface Pending {
-  record: OutgoingRecord;
+interface Pending extends QueuedRecord {
   /** Partition chosen for the record; null for unkeyed records (kafkajs picks). */
   partition: number | null;
-  enqueuedAtMs: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
 }
 
 const compressionCodes = {
@@ -45,15 +42,10 @@ export function createKafkajsProducer(options: {
   compression: keyof typeof compressionCodes;
 }): KafkaProducerPort {
   const { kafka, logger, sendTimeoutMs, lingerMs, maxBatchRecords } = options;
-  const queue: Pending[] = [];
   let producer: Producer | null = null;
-  let inFlight = 0;
-  let flushScheduled = false;
-  let stopping = false;
   let consecutiveFailures = 0;
   let lastError: string | null = null;
   let lastFailureAtMs: number | null = null;
-  let drained: (() => void) | null = null;
   let admin: Admin | null = null;
   const partitionCounts = new Map<string, number>();
 
@@ -88,15 +80,6 @@ export function createKafkajsProducer(options: {
     if (old) old.disconnect().catch((error: unknown) => logger.debug({ err: error }, 'discarding failed producer'));
   };
 
-  const failExpired = (nowMs: number): void => {
-    for (let index = queue.length - 1; index >= 0; index -= 1) {
-      const pending = queue[index]!;
-      if (nowMs - pending.enqueuedAtMs >= sendTimeoutMs) {
-        queue.splice(index, 1);
-        pending.reject(new InfraError('KAFKA_SEND_TIMEOUT', `not acknowledged by Kafka within ${sendTimeoutMs} ms`, { retriable: true }));
-      }
-    }
-  };
 
   const assignPartitions = async (batch: Pending[]): Promise<TopicMessages[]> => {
     const byTopic = new Map<string, Message[]>();
@@ -155,57 +138,21 @@ export function createKafkajsProducer(options: {
     }
   };
 
-  const pump = async (): Promise<void> => {
-    flushScheduled = false;
-    if (inFlight > 0) return;
-    while (queue.length > 0) {
-      failExpired(Date.now());
-      if (queue.length === 0) break;
-      const batch = queue.splice(0, maxBatchRecords);
-      inFlight = batch.length;
-      await sendBatch(batch);
-      inFlight = 0;
-    }
-    if (drained) drained();
-  };
-
-  const schedule = (): void => {
-    if (flushScheduled || inFlight > 0) return;
-    flushScheduled = true;
-    const run = (): void => void pump();
-    if (lingerMs > 0) setTimeout(run, lingerMs);
-    else setImmediate(run);
-  };
-
-  const enqueue = (record: OutgoingRecord): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (stopping) {
-        reject(new InfraError('KAFKA_PRODUCER_STOPPED', 'the producer is shutting down', { retriable: true }));
-        return;
-      }
-      queue.push({ record, partition: null, enqueuedAtMs: Date.now(), resolve, reject });
-      schedule();
-    });
+  const sends = createSendQueue<Pending>({ sendTimeoutMs, lingerMs, maxBatchRecords, entry: (base) => ({ ...base, partition: null }), sendBatch });
 
   return {
     async start() {
       producer ??= await connect();
     },
-    send: enqueue,
+    send: (record) => sends.enqueue(record),
     async sendMany(records) {
-      await Promise.all(records.map(enqueue));
+      await Promise.all(records.map((record) => sends.enqueue(record)));
     },
     stats(): ProducerStats {
-      return { pending: queue.length + inFlight, consecutiveFailures, lastError, lastFailureAtMs };
+      return { pending: sends.pending(), consecutiveFailures, lastError, lastFailureAtMs };
     },
     async stop() {
-      stopping = true;
-      if (queue.length > 0 || inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          drained = resolve;
-          schedule();
-        });
-      }
+      await sends.drain();
       const current = producer;
       producer = null;
       await current?.disconnect();

@@ -15,23 +15,20 @@
  * at-least-once.
  */
 import { Producer, stringSerializer, type MessageToProduce, type ProduceResult } from '@platformatic/kafka';
-import type { KafkaProducerPort, OutgoingRecord, ProducerStats } from '../core/kafka-port.ts';
+import type { KafkaProducerPort, ProducerStats } from '../core/kafka-port.ts';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { partitionForKey } from './key-partitioner.ts';
+import { createSendQueue, type QueuedRecord } from './send-queue.ts';
 
 type PlatformaticProducer = Producer<Buffer, Buffer, string, string>;
 
 const retryDelayMs = 250;
 
-interface Pending {
-  record: OutgoingRecord;
+interface Pending extends QueuedRecord {
   partition: number;
-  enqueuedAtMs: number;
   /** Sends that carried this record and failed. */
   failedAttempts: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
 }
 
 /**
@@ -66,15 +63,10 @@ export interface PlatformaticProducerOptions {
 
 export function createPlatformaticProducer(options: PlatformaticProducerOptions): KafkaProducerPort {
   const { logger, sendTimeoutMs, lingerMs, maxBatchRecords } = options;
-  const queue: Pending[] = [];
   let producer: PlatformaticProducer | null = null;
-  let inFlight = 0;
-  let flushScheduled = false;
-  let stopping = false;
   let consecutiveFailures = 0;
   let lastError: string | null = null;
   let lastFailureAtMs: number | null = null;
-  let drained: (() => void) | null = null;
   const partitionCounts = new Map<string, number>();
   const roundRobin = new Map<string, number>();
 
@@ -121,15 +113,6 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
     return count;
   };
 
-  const failExpired = (nowMs: number): void => {
-    for (let index = queue.length - 1; index >= 0; index -= 1) {
-      const pending = queue[index]!;
-      if (nowMs - pending.enqueuedAtMs >= sendTimeoutMs) {
-        queue.splice(index, 1);
-        pending.reject(new InfraError('KAFKA_SEND_TIMEOUT', `not acknowledged by Kafka within ${sendTimeoutMs} ms`, { retriable: true }));
-      }
-    }
-  };
 
   const toMessages = async (batch: Pending[]): Promise<Array<MessageToProduce<Buffer, Buffer, string, string>>> => {
     const messages: Array<MessageToProduce<Buffer, Buffer, string, string>> = [];
@@ -174,7 +157,7 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
     for (const pending of batch) pending.reject(failure);
   };
 
-  const sendBatch = async (batch: Pending[]): Promise<void> => {
+  const sendBatch = async (batch: Pending[], requeue: (entries: readonly Pending[]) => void): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
@@ -209,7 +192,7 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       // records again in a new request, grouped by the current leaders, usually does; at most
       // twice, and only while 40 % of the send timeout is left, so the answer still comes in time.
       const nowMs = Date.now();
-      const again = batch.filter((pending) => !written.has(pending) && pending.failedAttempts < 2 && nowMs - pending.enqueuedAtMs < sendTimeoutMs * 0.6 && !stopping);
+      const again = batch.filter((pending) => !written.has(pending) && pending.failedAttempts < 2 && nowMs - pending.enqueuedAtMs < sendTimeoutMs * 0.6 && !sends.isDraining());
       const resend = new Set(again);
       fail(
         batch.filter((pending) => !written.has(pending) && !resend.has(pending)),
@@ -221,43 +204,13 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       for (const pending of written) pending.resolve();
       for (const pending of again) pending.failedAttempts += 1;
       // In front of the queue: a device's later records were not sent yet, so its order holds.
-      queue.unshift(...again);
+      requeue(again);
     } finally {
       clearTimeout(timer);
     }
   };
 
-  const pump = async (): Promise<void> => {
-    flushScheduled = false;
-    if (inFlight > 0) return;
-    while (queue.length > 0) {
-      failExpired(Date.now());
-      if (queue.length === 0) break;
-      const batch = queue.splice(0, maxBatchRecords);
-      inFlight = batch.length;
-      await sendBatch(batch);
-      inFlight = 0;
-    }
-    if (drained) drained();
-  };
-
-  const schedule = (): void => {
-    if (flushScheduled || inFlight > 0) return;
-    flushScheduled = true;
-    const run = (): void => void pump();
-    if (lingerMs > 0) setTimeout(run, lingerMs);
-    else setImmediate(run);
-  };
-
-  const enqueue = (record: OutgoingRecord): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (stopping) {
-        reject(new InfraError('KAFKA_PRODUCER_STOPPED', 'the producer is shutting down', { retriable: true }));
-        return;
-      }
-      queue.push({ record, partition: -1, enqueuedAtMs: Date.now(), failedAttempts: 0, resolve, reject });
-      schedule();
-    });
+  const sends = createSendQueue<Pending>({ sendTimeoutMs, lingerMs, maxBatchRecords, entry: (base) => ({ ...base, partition: -1, failedAttempts: 0 }), sendBatch });
 
   let stopped: Promise<void> | null = null;
   return {
@@ -266,22 +219,16 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       // Connects, reads the API versions and gets a producer id now rather than on the first send.
       await producer.initIdempotentProducer({});
     },
-    send: enqueue,
+    send: (record) => sends.enqueue(record),
     async sendMany(records) {
-      await Promise.all(records.map(enqueue));
+      await Promise.all(records.map((record) => sends.enqueue(record)));
     },
     stats(): ProducerStats {
-      return { pending: queue.length + inFlight, consecutiveFailures, lastError, lastFailureAtMs };
+      return { pending: sends.pending(), consecutiveFailures, lastError, lastFailureAtMs };
     },
     stop() {
       stopped ??= (async () => {
-        stopping = true;
-        if (queue.length > 0 || inFlight > 0) {
-          await new Promise<void>((resolve) => {
-            drained = resolve;
-            schedule();
-          });
-        }
+        await sends.drain();
         const current = producer;
         producer = null;
         await current?.close(true);
