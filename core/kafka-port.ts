@@ -118,9 +118,19 @@ export interface TopicFollowerPort {
   stop(): Promise<void>;
 }
 
+/** Settings every producer adapter takes. */
+export interface ProducerSettings {
+  clientId: string;
+  /** A record not acknowledged within this long fails. */
+  sendTimeoutMs: number;
+  lingerMs: number;
+  maxBatchRecords: number;
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+}
+
 export interface KafkaClientFactory {
   name: string;
-  producer(options: { clientId: string; sendTimeoutMs: number; lingerMs: number; maxBatchRecords: number; compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd' }): KafkaProducerPort;
+  producer(options: ProducerSettings): KafkaProducerPort;
   groupConsumer(options: GroupConsumerOptions & { clientId: string }): GroupConsumerPort;
   admin(options: { clientId: string }): KafkaAdminPort;
   follower(options: { clientId: string; topic: string }): TopicFollowerPort;

@@ -14,11 +14,11 @@ import { silentLogger } from '../core/logger.ts';
 import { startStack, stackDir, stopStack, type StackState } from '../infra/stack.ts';
 import { rdkafkaInstallDir } from '../loadtest/client-compare.ts';
 import { uniqueName } from '../test/helpers.ts';
+import { faultStackOptions } from '../test/test-stacks.ts';
 import { createKafkajsClientFactory } from './kafkajs-client.ts';
 import { createPlatformaticProducer } from './platformatic-producer.ts';
 import { createRdkafkaProducer, loadNodeRdkafka, type RdkafkaModule } from './rdkafka-producer.ts';
 
-const name = `${process.env.TRIBUTARY_TEST_STACK_NAME ?? 'test'}-producers`;
 // Provided by test/global-setup.ts; a run without it (e.g. only this file) uses the default home.
 const home = (inject('stackHome') as string | undefined) ?? process.env.TRIBUTARY_HOME ?? join(homedir(), '.cache', 'tributary');
 // 100 senders pausing 200 ms between sends: about 500 records/s per producer for ~10 s, so the
@@ -26,6 +26,7 @@ const home = (inject('stackHome') as string | undefined) ?? process.env.TRIBUTAR
 const recordsPerProducer = 5000;
 const outstandingPerProducer = 100;
 const pauseBetweenSendsMs = 200;
+const stack = faultStackOptions({ suffix: 'producers', portOffset: 1000, brokers: 3, home, kafkaHeapMb: 256 });
 let state: StackState;
 
 function cachedRdkafka(): RdkafkaModule | null {
@@ -37,24 +38,11 @@ function cachedRdkafka(): RdkafkaModule | null {
 }
 
 beforeAll(async () => {
-  state = await startStack({
-    name,
-    home,
-    portBase: Number(process.env.TRIBUTARY_TEST_PORT_BASE ?? 29000) + 1000,
-    brokers: 3,
-    questdb: false,
-    fresh: true,
-    ownerPid: process.pid,
-    readyTimeoutMs: 180_000,
-    kafkaHeapMb: 256,
-    questdbHeapMb: 128,
-    env: process.env,
-    log: () => undefined,
-  });
+  state = await startStack(stack);
 });
 
 afterAll(async () => {
-  const result = await stopStack(stackDir(home, name), () => undefined);
+  const result = await stopStack(stackDir(stack.home, stack.name), () => undefined);
   expect(result.portsStillBusy).toEqual([]);
 });
 

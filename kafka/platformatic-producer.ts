@@ -15,7 +15,7 @@
  * at-least-once.
  */
 import { Producer, stringSerializer, type MessageToProduce, type ProduceResult } from '@platformatic/kafka';
-import type { KafkaProducerPort, ProducerStats } from '../core/kafka-port.ts';
+import type { KafkaProducerPort, ProducerStats, ProducerSettings } from '../core/kafka-port.ts';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { partitionForKey } from './key-partitioner.ts';
@@ -51,14 +51,9 @@ export function describePlatformaticError(error: unknown): string {
   return leaves.length === 1 && leaves[0] === top ? top : `${top} (${shown})`;
 }
 
-export interface PlatformaticProducerOptions {
+export interface PlatformaticProducerOptions extends ProducerSettings {
   brokers: readonly string[];
-  clientId: string;
   logger: Logger;
-  sendTimeoutMs: number;
-  lingerMs: number;
-  maxBatchRecords: number;
-  compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 }
 
 export function createPlatformaticProducer(options: PlatformaticProducerOptions): KafkaProducerPort {

@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { KafkaProducerPort, OutgoingRecord, ProducerStats } from '../core/kafka-port.ts';
+import type { KafkaProducerPort, OutgoingRecord, ProducerStats, ProducerSettings } from '../core/kafka-port.ts';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 
@@ -63,15 +63,10 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-export interface RdkafkaProducerOptions {
+export interface RdkafkaProducerOptions extends ProducerSettings {
   rdkafka: RdkafkaModule;
   brokers: readonly string[];
-  clientId: string;
   logger: Logger;
-  sendTimeoutMs: number;
-  lingerMs: number;
-  maxBatchRecords: number;
-  compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
   /** How often delivery reports are collected; each report waits up to this long (default 5 ms). */
   pollIntervalMs?: number;
   /** librdkafka's own queue bound; a send beyond it is rejected at once (default 100,000). */

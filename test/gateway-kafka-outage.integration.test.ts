@@ -5,24 +5,12 @@
  */
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startStack, stackDir, stopStack, type StackOptions } from '../infra/stack.ts';
+import { startStack, stackDir, stopStack } from '../infra/stack.ts';
 import { startGatewayHarness, type GatewayHarness } from './gateway-harness.ts';
 import { eventually } from './helpers.ts';
+import { faultStackOptions } from './test-stacks.ts';
 
-const stackOptions: StackOptions = {
-  name: `${process.env.TRIBUTARY_TEST_STACK_NAME ?? 'test'}-outage`,
-  home: inject('stackHome'),
-  portBase: Number(process.env.TRIBUTARY_TEST_PORT_BASE ?? 29000) + 2000,
-  brokers: 1,
-  questdb: false,
-  fresh: true,
-  ownerPid: process.pid,
-  readyTimeoutMs: 180_000,
-  kafkaHeapMb: 384,
-  questdbHeapMb: 128,
-  env: process.env,
-  log: () => undefined,
-};
+const stackOptions = faultStackOptions({ suffix: 'outage', portOffset: 2000, brokers: 1, home: inject('stackHome'), kafkaHeapMb: 384 });
 const dir = stackDir(stackOptions.home, stackOptions.name);
 let harness: GatewayHarness;
 let brokers: string[];

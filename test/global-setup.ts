@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStack, stackDir, stopStack } from '../infra/stack.ts';
+import { testPortBase, testStackName } from './test-stacks.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,9 +20,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = process.env.TRIBUTARY_HOME ?? join(homedir(), '.cache', 'tributary');
-  // Overridable so that two test runs (e.g. two developers' worktrees) can share a machine.
-  const portBase = Number(process.env.TRIBUTARY_TEST_PORT_BASE ?? 29000);
-  const name = process.env.TRIBUTARY_TEST_STACK_NAME ?? 'test';
+  const portBase = testPortBase;
+  const name = testStackName;
   const log = (message: string): void => void process.stderr.write(`[test stack] ${message}\n`);
   const state = await startStack({
     name,

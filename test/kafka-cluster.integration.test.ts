@@ -10,30 +10,17 @@ import { silentLogger } from '../core/logger.ts';
 import { startStack, stackDir, stopStack, type StackState } from '../infra/stack.ts';
 import { createKafkajsClientFactory } from '../kafka/kafkajs-client.ts';
 import { uniqueName } from './helpers.ts';
+import { faultStackOptions } from './test-stacks.ts';
 
-const name = `${process.env.TRIBUTARY_TEST_STACK_NAME ?? 'test'}-cluster`;
-const home = inject('stackHome');
+const options = faultStackOptions({ suffix: 'cluster', portOffset: 3000, brokers: 3, home: inject('stackHome'), kafkaHeapMb: 256 });
 let state: StackState;
 
 beforeAll(async () => {
-  state = await startStack({
-    name,
-    home,
-    portBase: Number(process.env.TRIBUTARY_TEST_PORT_BASE ?? 29000) + 3000,
-    brokers: 3,
-    questdb: false,
-    fresh: true,
-    ownerPid: process.pid,
-    readyTimeoutMs: 180_000,
-    kafkaHeapMb: 256,
-    questdbHeapMb: 128,
-    env: process.env,
-    log: () => undefined,
-  });
+  state = await startStack(options);
 });
 
 afterAll(async () => {
-  const result = await stopStack(stackDir(home, name), () => undefined);
+  const result = await stopStack(stackDir(options.home, options.name), () => undefined);
   expect(result.portsStillBusy).toEqual([]);
 });
 
