@@ -18,6 +18,7 @@ export default defineConfig({
           include: ['**/*.integration.test.ts'],
           exclude: ['node_modules/**'],
           globalSetup: ['test/global-setup.ts'],
+          setupFiles: ['test/quiet-warnings.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
           fileParallelism: false,

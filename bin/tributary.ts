@@ -4,6 +4,7 @@
  * handlers and composes the rooms (gateway + ingest, enrich, stack...) into processes.
  */
 import { ConfigError } from '../core/errors.ts';
+import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
 import { UsageError } from './cli-args.ts';
 import { devicesCommand } from './commands/devices-command.ts';
 import { gatewayCommand } from './commands/gateway-command.ts';
@@ -29,12 +30,7 @@ ${Object.entries(commands)
 Run \`tributary <command> --help\` for a command's options.
 `;
 
-// kafkajs 2.2.4 arms a timer with a negative delay when its request queue is idle; harmless, but
-// Node 24 prints a TimeoutNegativeWarning each time. Every other warning is printed as usual.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name !== 'TimeoutNegativeWarning') process.stderr.write(`${warning.stack ?? `${warning.name}: ${warning.message}`}\n`);
-});
+silenceKafkajsTimeoutWarning();
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...args] = argv;

@@ -86,7 +86,7 @@ export interface FleetStats {
 export interface DeviceFleet {
   /** Opens every connection (batched); resolves when each device connected or failed. */
   connect(signal?: AbortSignal): Promise<void>;
-  /** Offers `ratePerSec` for `durationMs`, then waits up to `drainTimeoutMs` for outstanding acks. */
+  /** Offers `ratePerSec` for `durationMs`, then waits up to `drainTimeoutMs` for outstanding acks and reconnects. */
   run(options: { ratePerSec: number; durationMs: number; drainTimeoutMs: number; signal?: AbortSignal }): Promise<void>;
   stats(): FleetStats;
   /** Publish→PUBACK latency (QoS 1) or publish→written (QoS 0), ms. */
@@ -339,8 +339,11 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
         counters.notSent += device.backlog;
         device.backlog = 0;
       }
+      // Drained when nothing is unacknowledged and every dropped device is back (a device still
+      // waiting to reconnect would otherwise end the run disconnected, depending on timing alone).
+      const unsettled = (device: SimulatedDevice): boolean => device.pending.size > 0 || device.reconnectAttempts > 0;
       const drainUntil = performance.now() + drainTimeoutMs;
-      while (performance.now() < drainUntil && devices.some((device) => device.pending.size > 0)) await delay(20);
+      while (performance.now() < drainUntil && devices.some(unsettled)) await delay(20);
     },
 
     async close() {

@@ -257,6 +257,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
 
     // 6. audits
     const fleetStats = fleet.stats();
+    if (fleetStats.connected < connected.connected) problems.push(`${connected.connected - fleetStats.connected} devices dropped and had not reconnected by the end of the drain`);
     const expectedLedger = options.qos === 1 ? fleet.ackedLedger : fleet.sentLedger;
     const indexOf = (deviceId: string): number | undefined => fleet.deviceIndexOf(deviceId);
     const kafkaRecords = await kafka.recordCount(names.telemetryTopic);
