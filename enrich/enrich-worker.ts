@@ -7,23 +7,21 @@
  * second write a no-op (docs/adr/0004-narrow-readings-table.md).
  */
 import type { Registry } from 'prom-client';
-import type { DeviceRegistry } from '../core/device-registry.ts';
-import { isValidDeviceId } from '../core/device-record.ts';
 import { recordHeaders } from '../core/envelope.ts';
+import type { DeviceRegistry } from '../core/device-registry.ts';
 import { describeError } from '../core/errors.ts';
 import type { ConsumedBatch, ConsumedRecord, GroupConsumerPort, KafkaClientFactory, KafkaProducerPort, OutgoingRecord } from '../core/kafka-port.ts';
 import { createShutdown } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import { retry } from '../core/retry.ts';
 import { createSampledLogger } from '../core/sampled-logger.ts';
-import { decodeTelemetry } from '../core/telemetry-payload.ts';
 import { createAlertEvaluator, type AlertEvaluator, type AlertEvent } from './alert-rules.ts';
 import { createCompletenessTracker, type CompletenessTracker } from './completeness.ts';
-import { buildDeadLetter, recordRejections } from './dead-letter.ts';
+import { buildDeadLetter } from './dead-letter.ts';
 import type { EnrichConfig } from './enrich-config.ts';
 import { createEnrichMetrics } from './enrich-metrics.ts';
-import { enrichTelemetry } from './enrichment.ts';
 import type { PositionedRow, QuestdbWriter } from './questdb-writer.ts';
+import { rowsOfRecord } from './record-rows.ts';
 
 export interface EnrichWorkerDeps {
   config: EnrichConfig;
@@ -110,13 +108,6 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
     if (failing.delete(stage)) logger.info({ stage }, `${stage} recovered`);
   };
 
-  const receivedAtOf = (record: ConsumedRecord): number => {
-    const header = record.headers[recordHeaders.receivedAtMs];
-    // Same value on every redelivery, unlike our clock: rows stay identical for DEDUP.
-    if (header !== undefined && /^\d{1,15}$/.test(header)) return Number(header);
-    return record.timestampMs;
-  };
-
   const handleBatch = async (batch: ConsumedBatch, control: { isRunning: () => boolean; heartbeat: () => Promise<void> }): Promise<void> => {
     const startedMs = now();
     const rows: PositionedRow[] = [];
@@ -133,44 +124,26 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
       sampled.warn(reason, { partition: record.partition, offset: record.offset, reason, detail }, 'dead-lettering a telemetry record');
     };
 
+    const context = { deviceOf: (deviceId: string) => deps.registry.get(deviceId) ?? null, unknownDevicePolicy: config.unknownDevicePolicy };
     for (const record of batch.records) {
-      const deviceId = record.key?.toString('utf8') ?? '';
-      if (!isValidDeviceId(deviceId)) {
-        refuse(record, recordRejections.invalidDeviceId, describeKey(record.key));
+      const result = rowsOfRecord(record, context);
+      if (!result.ok) {
+        refuse(record, result.reason, result.detail);
         continue;
       }
-      if (record.value === null) {
-        refuse(record, recordRejections.missingValue);
-        continue;
-      }
-      const decoded = decodeTelemetry(record.value);
-      if (!decoded.ok) {
-        refuse(record, decoded.reason, decoded.detail);
-        continue;
-      }
-      const enriched = enrichTelemetry({
-        deviceId,
-        telemetry: decoded.value,
-        receivedAtMs: receivedAtOf(record),
-        device: deps.registry.get(deviceId) ?? null,
-        unknownDevicePolicy: config.unknownDevicePolicy,
-      });
-      if (!enriched.ok) {
-        refuse(record, enriched.reason, enriched.detail);
-        continue;
-      }
-      const observation = tracker.observe(deviceId, decoded.value.seq);
+      const { deviceId, seq, rows: recordRows } = result.value;
+      const observation = tracker.observe(deviceId, seq);
       if (observation === 'duplicate') metrics.seqDuplicates.inc();
       else if (observation === 'reset') metrics.seqResets.inc();
       const offset = Number(record.offset);
-      for (const row of enriched.value) {
+      for (const row of recordRows) {
         rows.push({ row, partition: record.partition, offset });
         for (const event of alerts.onRow(row)) {
           alertRecords.push(alertRecord(event));
           alertKinds.push(event.kind);
         }
       }
-      if (enriched.value[0]) metrics.eventLag.observe((startedMs - enriched.value[0].ts) / 1000);
+      if (recordRows[0]) metrics.eventLag.observe((startedMs - recordRows[0].ts) / 1000);
     }
 
     for (let start = 0; start < rows.length; start += config.questdb.maxRowsPerWrite) {
@@ -303,8 +276,4 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
       return `${stage} failing for ${Math.round((now() - state.since) / 1000)} s: ${state.error}`;
     },
   };
-}
-
-function describeKey(key: Buffer | null): string {
-  return key === null ? 'no key' : `key ${JSON.stringify(key.toString('utf8').slice(0, 80))}`;
 }

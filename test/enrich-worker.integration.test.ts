@@ -302,17 +302,22 @@ describe('enrich worker', () => {
 
     const messages = stream(devices, 100);
     let sent = 0;
+    let killed!: () => void;
+    const kill = new Promise<void>((resolve) => (killed = resolve));
     const producing = (async () => {
       for (let start = 0; start < messages.length; start += 48) {
+        // Half the stream goes before the kill and half after, however slow the machine is, so
+        // records keep arriving while the dead worker's partitions move.
+        if (start >= messages.length / 2) await kill;
         await h.produceTelemetry(messages.slice(start, start + 48));
         sent = Math.min(messages.length, start + 48);
-        // Paces the stream so that the kill lands while records keep arriving.
         await delay(40);
       }
     })();
     // Both workers have committed work on every partition: the survivor must resume from the dead one's commits.
     await eventually(async () => [...(await h.committedOffsets(group)).values()], (offsets) => offsets.length === 6 && offsets.every((o) => o > 0), 60_000, 'every partition committed');
     a.process.kill('SIGKILL');
+    killed();
     expect(sent).toBeLessThan(messages.length);
     expect((await a.exited).signal).toBe('SIGKILL');
     await producing;
