@@ -16,6 +16,7 @@ const commands: Record<string, { summary: string; run: (args: readonly string[])
   gateway: { summary: 'run the MQTT gateway and Kafka bridge (acknowledges after Kafka has the message)', run: gatewayCommand },
   devices: { summary: 'manage the device registry: add, list, show, disable, enable, rotate, remove', run: devicesCommand },
   enrich: { summary: 'run an enricher: Kafka telemetry → QuestDB, commit after the write', run: async (args) => (await import('./commands/enrich-command.ts')).enrichCommand(args) },
+  replay: { summary: 'replay partition ranges of the telemetry topic into QuestDB, safely alongside live traffic', run: async (args) => (await import('./commands/replay-command.ts')).replayCommand(args) },
   bench: { summary: 'device-fleet simulator and end-to-end benchmark (loadtest/README.md)', run: async (args) => (await import('./commands/bench-command.ts')).benchCommand(args) },
   stack: { summary: 'start, stop or inspect the local Kafka + QuestDB stack', run: stackCommand },
 };

@@ -103,6 +103,8 @@ export interface KafkaAdminPort {
   endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
   /** Earliest available offsets per partition. */
   startOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
+  /** Per partition, the first offset whose record timestamp is ≥ `timestampMs`; the log end when none is. */
+  offsetsForTime(topic: string, timestampMs: number): Promise<Array<{ partition: number; offset: string }>>;
   brokerCount(): Promise<number>;
   close(): Promise<void>;
 }
@@ -115,6 +117,26 @@ export interface KafkaAdminPort {
 export interface TopicFollowerPort {
   start(onRecord: (record: ConsumedRecord) => void): Promise<void>;
   caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Offsets [fromOffset, toOffset) of one partition, as decimal strings. */
+export interface PartitionRange {
+  partition: number;
+  fromOffset: string;
+  toOffset: string;
+}
+
+/**
+ * Reads fixed offset ranges of a topic's partitions once, outside any consumer group's offsets
+ * (nothing is committed): replay. `read` calls `onBatch` with each partition's records in offset
+ * order, one batch per partition at a time, and resolves when every range was read to its end;
+ * a batch is delivered once, only records inside the range. `onBatch` throwing ends the read with
+ * that error.
+ */
+export interface RangeReaderPort {
+  read(onBatch: (batch: ConsumedBatch) => Promise<void>): Promise<void>;
+  /** Ends a read early (the read resolves); safe to call at any time. */
   stop(): Promise<void>;
 }
 
@@ -134,4 +156,5 @@ export interface KafkaClientFactory {
   groupConsumer(options: GroupConsumerOptions & { clientId: string }): GroupConsumerPort;
   admin(options: { clientId: string }): KafkaAdminPort;
   follower(options: { clientId: string; topic: string }): TopicFollowerPort;
+  rangeReader(options: { clientId: string; topic: string; ranges: readonly PartitionRange[]; partitionsConcurrently?: number }): RangeReaderPort;
 }

@@ -35,7 +35,7 @@ describe('rowsOfRecord', () => {
   });
 
   it('falls back to the Kafka timestamp when the receive-time header is missing or malformed', () => {
-    for (const headers of [{}, { [recordHeaders.receivedAtMs]: 'soon' }]) {
+    for (const headers of [{}, { [recordHeaders.receivedAtMs]: 'soon' }] as Array<Record<string, string>>) {
       const result = rowsOfRecord(record({ headers }), context);
       expect(result.ok && result.value.rows[0]?.receivedAtMs).toBe(1_750_000_000_999);
     }

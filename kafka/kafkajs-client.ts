@@ -4,6 +4,7 @@ import type { KafkaAdminPort, KafkaClientFactory } from '../core/kafka-port.ts';
 import type { Logger } from '../core/logger.ts';
 import { createKafkajsFollower, createKafkajsGroupConsumer } from './kafkajs-consumer.ts';
 import { kafkajsLogCreator } from './kafkajs-logging.ts';
+import { createKafkajsRangeReader } from './kafkajs-range-reader.ts';
 import { retryTransient } from './kafkajs-retry.ts';
 import { createKafkajsProducer } from './kafkajs-producer.ts';
 
@@ -24,6 +25,7 @@ export function createKafkajsClientFactory(options: { brokers: readonly string[]
     groupConsumer: ({ clientId, ...consumerOptions }) => createKafkajsGroupConsumer({ kafka: kafkaFor(clientId), logger, ...consumerOptions }),
     follower: ({ clientId, topic }) => createKafkajsFollower({ kafka: kafkaFor(clientId), logger, topic, clientId }),
     admin: ({ clientId }) => createKafkajsAdmin(kafkaFor(clientId)),
+    rangeReader: ({ clientId, ...readerOptions }) => createKafkajsRangeReader({ kafka: kafkaFor(clientId), logger, clientId, ...readerOptions }),
   };
 }
 
@@ -58,6 +60,10 @@ function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
     async startOffsets(topic) {
       await ready();
       return (await retryTransient(() => admin.fetchTopicOffsets(topic))).map(({ partition, low }) => ({ partition, offset: low }));
+    },
+    async offsetsForTime(topic, timestampMs) {
+      await ready();
+      return (await retryTransient(() => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs))).map(({ partition, offset }) => ({ partition, offset }));
     },
     async brokerCount() {
       await ready();

@@ -30,7 +30,9 @@ export interface ReadRecord {
 
 export interface EnrichChild {
   process: ChildProcess;
+  /** stdout and stderr as they came. */
   output(): string;
+  stdout(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -45,6 +47,8 @@ export interface EnrichHarness {
   startEnricher(overrides?: Record<string, string>): Promise<EnrichProcess & { httpUrl: string }>;
   /** Starts `node bin/tributary.ts enrich` as a child process; killed by `close` if still running. */
   spawnEnricher(overrides?: Record<string, string>): EnrichChild;
+  /** Starts `node bin/tributary.ts <args>` with this harness's environment; killed by `close` if still running. */
+  spawnCli(args: readonly string[], overrides?: Record<string, string>): EnrichChild;
   registerDevice(record: Partial<DeviceRecord> & { deviceId: string }): Promise<void>;
   produceTelemetry(messages: readonly TelemetryMessage[], options?: { extraHeaders?: Record<string, string> }): Promise<void>;
   /** Reads `count` records of a topic from the beginning, without a consumer group. */
@@ -52,6 +56,10 @@ export interface EnrichHarness {
   query(sql: string): Promise<unknown[][]>;
   /** True once QuestDB applied every committed WAL transaction of the table (rows are visible). */
   walApplied(table: string): Promise<boolean>;
+  /** Rows in the readings table, and distinct (device, seq, metric) among them. */
+  rowCounts(): Promise<{ rows: number; distinct: number }>;
+  /** True once the group committed every partition of the telemetry topic to its end. */
+  committedEverything(groupId: string): Promise<boolean>;
   /** Committed offset per partition of the telemetry topic for a group (-1: none). */
   committedOffsets(groupId: string): Promise<Map<number, number>>;
   endOffsets(topic: string): Promise<Map<number, number>>;
@@ -115,6 +123,25 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
     ...overrides,
   });
 
+  const spawnCli = (args: readonly string[], overrides: Record<string, string>): EnrichChild => {
+    let output = '';
+    let stdout = '';
+    const child = spawn(process.execPath, [entryPoint, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env(overrides) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // 'close', not 'exit': every byte of stdout has been read by then.
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+    const handle = { process: child, output: () => output, stdout: () => stdout, exited };
+    children.push(handle);
+    return handle;
+  };
+
   return {
     kafka,
     topics,
@@ -132,18 +159,9 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
       return Object.assign(enricher, { httpUrl: `http://127.0.0.1:${enricher.httpPort()}` });
     },
     spawnEnricher(overrides = {}) {
-      let output = '';
-      const child = spawn(process.execPath, [entryPoint, 'enrich'], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env(overrides) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-      const handle = { process: child, output: () => output, exited };
-      children.push(handle);
-      return handle;
+      return spawnCli(['enrich'], overrides);
     },
+    spawnCli: (args, overrides = {}) => spawnCli(args, overrides),
     async registerDevice(record) {
       const value = encodeDeviceRecord({ secretHash, enabled: true, createdAtMs: 1_700_000_000_000, updatedAtMs: 1_700_000_000_000, ...record });
       await producer.send({ topic: topics.devices, acks: -1, messages: [{ key: record.deviceId, value }] });
@@ -197,6 +215,16 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
       const rows = await questdbQuery(options.questdbHttpUrl, `select writerTxn, sequencerTxn from wal_tables() where name = '${table}'`);
       return rows.length === 1 && rows[0]?.[0] === rows[0]?.[1];
     },
+    async rowCounts() {
+      const [[rows]] = (await questdbQuery(options.questdbHttpUrl, `select count() from '${tables.readings}'`)) as [[number]];
+      const [[distinct]] = (await questdbQuery(options.questdbHttpUrl, `select count() from (select distinct device, seq, metric from '${tables.readings}')`)) as [[number]];
+      return { rows, distinct };
+    },
+    async committedEverything(groupId) {
+      const [topic] = await admin.fetchOffsets({ groupId, topics: [topics.telemetry] });
+      const committed = new Map((topic?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
+      return (await admin.fetchTopicOffsets(topics.telemetry)).every(({ partition, high }) => Number(high) === 0 || committed.get(partition) === Number(high));
+    },
     async committedOffsets(groupId) {
       const [topic] = await admin.fetchOffsets({ groupId, topics: [topics.telemetry] });
       return new Map((topic?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
@@ -214,6 +242,19 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
       for (const table of Object.values(tables)) await questdbQuery(options.questdbHttpUrl, `drop table if exists '${table}'`).catch(() => undefined);
     },
   };
+}
+
+/** `count` messages per device, seq firstSeq.., two metrics each, one second apart from `t0`. */
+export function telemetryStream(devices: readonly string[], count: number, options: { firstSeq?: number; t0: number }): TelemetryMessage[] {
+  const messages: TelemetryMessage[] = [];
+  const firstSeq = options.firstSeq ?? 1;
+  for (let seq = firstSeq; seq < firstSeq + count; seq += 1) {
+    for (const deviceId of devices) {
+      const atMs = options.t0 + seq * 1000;
+      messages.push({ deviceId, payload: { v: 1, ts: atMs, seq, metrics: { temperature: 20 + (seq % 7), humidity: 40 } }, receivedAtMs: atMs + 30 });
+    }
+  }
+  return messages;
 }
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {

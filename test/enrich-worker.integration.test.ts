@@ -9,7 +9,7 @@ import { deadLetterHeaders, recordHeaders } from '../core/envelope.ts';
 import { InfraError, describeError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { createQuestdbWriter } from '../enrich/questdb-writer.ts';
-import { startEnrichHarness, type EnrichChild, type EnrichHarness, type TelemetryMessage } from './enrich-harness.ts';
+import { startEnrichHarness, telemetryStream, type EnrichChild, type EnrichHarness, type TelemetryMessage } from './enrich-harness.ts';
 import { eventually } from './helpers.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
@@ -37,13 +37,7 @@ async function proxyToQuestdb(): Promise<TcpProxy> {
 
 /** `count` messages per device, seq 1..count, two metrics each, one second apart from t0. */
 function stream(devices: readonly string[], count: number, firstSeq = 1): TelemetryMessage[] {
-  const messages: TelemetryMessage[] = [];
-  for (let seq = firstSeq; seq < firstSeq + count; seq += 1) {
-    for (const deviceId of devices) {
-      messages.push({ deviceId, payload: { v: 1, ts: t0 + seq * 1000, seq, metrics: { temperature: 20 + (seq % 7), humidity: 40 } }, receivedAtMs: t0 + seq * 1000 + 30 });
-    }
-  }
-  return messages;
+  return telemetryStream(devices, count, { firstSeq, t0 });
 }
 
 /** Adds the children's last output lines to a failure. */
@@ -59,16 +53,12 @@ async function metric(httpUrl: string, name: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
-async function rowCounts(h: EnrichHarness): Promise<{ rows: number; distinct: number }> {
-  const table = h.tables.readings;
-  const [[rows]] = (await h.query(`select count() from '${table}'`)) as [[number]];
-  const [[distinct]] = (await h.query(`select count() from (select distinct device, seq, metric from '${table}')`)) as [[number]];
-  return { rows, distinct };
+function rowCounts(h: EnrichHarness): Promise<{ rows: number; distinct: number }> {
+  return h.rowCounts();
 }
 
-async function committedEverything(h: EnrichHarness, groupId: string): Promise<boolean> {
-  const [committed, ends] = await Promise.all([h.committedOffsets(groupId), h.endOffsets(h.topics.telemetry)]);
-  return [...ends].every(([partition, end]) => end === 0 || committed.get(partition) === end);
+function committedEverything(h: EnrichHarness, groupId: string): Promise<boolean> {
+  return h.committedEverything(groupId);
 }
 
 describe('enrich worker', () => {

@@ -1,0 +1,195 @@
+/**
+ * `tributary replay`: an operator command that re-reads partition ranges of the telemetry topic
+ * into QuestDB, safely while the live enrichers run (enrich/replay.ts says why it is safe).
+ */
+import { createEnvReader } from '../../core/config.ts';
+import { createDeviceRegistry } from '../../core/device-registry.ts';
+import type { KafkaAdminPort } from '../../core/kafka-port.ts';
+import { createLogger } from '../../core/logger.ts';
+import { readEnrichConfig } from '../../enrich/enrich-config.ts';
+import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
+import { parseOffsetBound, parsePartitions, planReplay, type OffsetBound, type ReplayPlan } from '../../enrich/replay-plan.ts';
+import { createReplay, type ReplayReport } from '../../enrich/replay.ts';
+import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+
+const help = `Usage: tributary replay --partition <p>[,<p>...|all] [--from <bound>] [--to <bound>] [options]
+
+Re-reads a range of the telemetry topic and writes its readings to QuestDB again, through the
+same decode and enrichment as the live enrichers. Safe while live traffic flows: the live
+consumer group's offsets are not touched, and a replayed reading overwrites its stored row
+(DEDUP keys) instead of adding one. Readings are enriched with the registry as it is now, so a
+replay after fixing a device's site or calibration corrects its stored rows. Dead letters and
+alerts are not published again; refused records are counted by reason.
+
+Bounds (--from is inclusive, --to exclusive; default earliest → latest):
+  earliest | latest          the first retained offset | the log end when the replay starts
+  1200                       an offset (the same offset on every partition given)
+  2026-11-22T08:00:00Z       the first record at or after this time (Kafka record timestamp)
+  -15m, -2h, -1d, -30s       a time relative to now
+
+Options:
+  --partition <p>    partition(s) to replay: 3, 0,4,7 or all (repeatable)
+  --from <bound>     where to start [earliest]
+  --to <bound>       where to stop [latest]
+  --max-rate <n>     read at most n records/s, to leave QuestDB room for live traffic [no cap]
+  --dry-run          print the resolved offset ranges and stop
+  --json             print the plan or the final report as JSON on stdout
+  -h, --help         this help
+
+Environment: the enricher's (see tributary enrich --help): TRIBUTARY_KAFKA_BROKERS,
+TRIBUTARY_QUESTDB_URL, TRIBUTARY_QUESTDB_TABLE_PREFIX, TRIBUTARY_TOPIC_TELEMETRY,
+TRIBUTARY_TOPIC_DEVICES, TRIBUTARY_ENRICH_UNKNOWN_DEVICES; LOG_LEVEL [warn].
+
+Exit status: 0 when every range was replayed; 1 when stopped or failed (the report gives the
+offset each partition reached: rerun with that --from to resume; replaying again is harmless).
+`;
+
+export async function replayCommand(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    {
+      partition: { type: 'string', multiple: true, default: [] },
+      from: { type: 'string', default: 'earliest' },
+      to: { type: 'string', default: 'latest' },
+      'max-rate': { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    help,
+  );
+  if (!parsed) return 0;
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected arguments: ${parsed.positionals.join(' ')}`);
+  const { values } = parsed;
+  const from = usable(parseOffsetBound(values.from, Date.now()), '--from');
+  const to = usable(parseOffsetBound(values.to, Date.now()), '--to');
+  const maxRecordsPerSec = intFlag(values['max-rate'], 'max-rate', 0);
+
+  const env = createEnvReader(process.env);
+  const config = readEnrichConfig(env);
+  const brokers = env.list('TRIBUTARY_KAFKA_BROKERS', ['127.0.0.1:19092']);
+  const logLevel = env.string('LOG_LEVEL', 'warn');
+  env.finish();
+  const logger = createLogger({ level: logLevel, name: 'tributary-replay' });
+  const kafka = createKafkajsClientFactory({ brokers, logger });
+  const clientId = `tributary-replay-${process.pid}`;
+  const topic = config.topics.telemetry;
+
+  const admin = kafka.admin({ clientId });
+  let plan: ReplayPlan;
+  try {
+    plan = await resolvePlan(admin, topic, values.partition, from, to);
+  } finally {
+    await admin.close();
+  }
+  const total = plan.ranges.reduce((sum, range) => sum + Number(BigInt(range.toOffset) - BigInt(range.fromOffset)), 0);
+  for (const note of plan.notes) process.stderr.write(`replay: ${note}\n`);
+  if (values['dry-run']) {
+    if (values.json) process.stdout.write(`${JSON.stringify({ topic, ...plan, records: total }, null, 2)}\n`);
+    else process.stdout.write(describePlan(topic, plan, total));
+    return 0;
+  }
+  process.stderr.write(describePlan(topic, plan, total));
+  if (total === 0) {
+    if (values.json) process.stdout.write(`${JSON.stringify(emptyReport(plan), null, 2)}\n`);
+    return 0;
+  }
+
+  const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: config.topics.devices }), logger });
+  const writer = createQuestdbWriter({ config: config.questdb, retry: config.retry, logger });
+  const replay = createReplay({
+    ranges: plan.ranges,
+    reader: kafka.rangeReader({ clientId, topic, ranges: plan.ranges, partitionsConcurrently: Math.min(plan.ranges.length, config.partitionsConcurrently) }),
+    writer,
+    deviceOf: (deviceId) => registry.get(deviceId) ?? null,
+    unknownDevicePolicy: config.unknownDevicePolicy,
+    maxRowsPerWrite: config.questdb.maxRowsPerWrite,
+    retry: config.retry,
+    maxRecordsPerSec,
+    logger,
+  });
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`replay: ${signal}: stopping after the write in progress\n`);
+    interrupted = true;
+    void replay.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = setInterval(() => process.stderr.write(describeProgress(replay.progress(), total)), 2000);
+  let report: ReplayReport;
+  try {
+    // The registry is read to its end first: enrichment must see every device.
+    await registry.start();
+    if (!interrupted) await writer.start();
+    report = interrupted ? replay.progress() : await replay.run();
+  } finally {
+    clearInterval(progress);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await writer.stop();
+    await registry.stop();
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.stderr.write(describeOutcome(report, total));
+  return report.complete ? 0 : 1;
+}
+
+function usable(result: ReturnType<typeof parseOffsetBound>, flag: string): OffsetBound {
+  if (!result.ok) throw new UsageError(`${flag} ${result.detail ?? result.reason}`);
+  return result.value;
+}
+
+async function resolvePlan(admin: KafkaAdminPort, topic: string, partitionArgs: readonly string[], from: OffsetBound, to: OffsetBound): Promise<ReplayPlan> {
+  const [lows, highs] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic)]);
+  const highByPartition = new Map(highs.map(({ partition, offset }) => [partition, BigInt(offset)]));
+  const offsets = lows.map(({ partition, offset }) => ({ partition, low: BigInt(offset), high: highByPartition.get(partition) ?? BigInt(offset) }));
+  const partitions = parsePartitions(partitionArgs, offsets.length);
+  if (!partitions.ok) throw new UsageError(partitions.detail ?? partitions.reason);
+  // Time bounds are answered by the brokers before planning, which itself is pure.
+  const atTime = new Map<number, ReadonlyMap<number, bigint>>();
+  for (const bound of [from, to]) {
+    if (bound.kind !== 'time' || atTime.has(bound.timestampMs)) continue;
+    const answer = await admin.offsetsForTime(topic, bound.timestampMs);
+    atTime.set(bound.timestampMs, new Map(answer.map(({ partition, offset }) => [partition, BigInt(offset)])));
+  }
+  const plan = planReplay({ partitions: partitions.value, from, to, offsets, offsetsAtTime: (timestampMs) => atTime.get(timestampMs) ?? new Map() });
+  if (!plan.ok) throw new UsageError(plan.detail ?? plan.reason);
+  return plan.value;
+}
+
+function describePlan(topic: string, plan: ReplayPlan, total: number): string {
+  const lines = plan.ranges.map((range) => `  partition ${range.partition}: offsets [${range.fromOffset}, ${range.toOffset}) = ${BigInt(range.toOffset) - BigInt(range.fromOffset)} records`);
+  return `replay of ${topic}: ${total} records\n${lines.join('\n')}\n`;
+}
+
+function describeProgress(report: ReplayReport, total: number): string {
+  const share = total > 0 ? ((100 * report.records) / total).toFixed(1) : '100.0';
+  const refused = Object.values(report.refused).reduce((sum, count) => sum + count, 0);
+  return `replay: ${report.records} of ${total} records (${share} %), ${report.rows} rows written, ${refused} refused, ${report.recordsPerSec} records/s\n`;
+}
+
+function describeOutcome(report: ReplayReport, total: number): string {
+  const refused = Object.entries(report.refused).map(([reason, count]) => `${reason} ${count}`);
+  const summary = `${describeProgress(report, total).trimEnd()} in ${(report.durationMs / 1000).toFixed(1)} s${refused.length > 0 ? `; refused: ${refused.join(', ')}` : ''}\n`;
+  if (report.complete) return `${summary}replay complete\n`;
+  const resume = report.partitions
+    .filter((partition) => partition.nextOffset !== partition.toOffset)
+    .map((partition) => `  partition ${partition.partition}: --from ${partition.nextOffset} --to ${partition.toOffset}`)
+    .join('\n');
+  return `${summary}replay ${report.error === null ? 'stopped' : `failed: ${report.error}`}; to resume:\n${resume}\n`;
+}
+
+function emptyReport(plan: ReplayPlan): ReplayReport {
+  return {
+    complete: true,
+    partitions: plan.ranges.map((range) => ({ ...range, nextOffset: range.toOffset, records: 0, rows: 0, refused: 0 })),
+    records: 0,
+    rows: 0,
+    refused: {},
+    refusedSamples: [],
+    durationMs: 0,
+    recordsPerSec: 0,
+    error: null,
+  };
+}
