@@ -25,6 +25,7 @@ describe('parseOffsetBound', () => {
     expect(bound('-15m')).toEqual({ kind: 'time', timestampMs: nowMs - 15 * 60_000 });
     expect(bound('-2h')).toEqual({ kind: 'time', timestampMs: nowMs - 2 * 3_600_000 });
     expect(bound('-1d')).toEqual({ kind: 'time', timestampMs: nowMs - 86_400_000 });
+    expect(bound('now-30s')).toEqual({ kind: 'time', timestampMs: nowMs - 30_000 });
   });
 
   it('refuses a time without a zone, negative offsets and words it does not know, saying what it expects', () => {

@@ -11,13 +11,14 @@ const relativeUnits: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000
 
 /**
  * Parses a bound: `earliest`, `latest`, an offset (`1200`), an RFC 3339 time with its zone
- * (`2026-11-22T08:00:00Z`), or a time relative to `nowMs` (`-15m`, `-2h`, `-1d`, `-30s`).
+ * (`2026-11-22T08:00:00Z`), or a time relative to `nowMs` (`now-15m`, `now-2h`, `now-1d`, `now-30s`;
+ * `-2h` works too, written `--from=-2h` since a leading dash reads as an option).
  */
 export function parseOffsetBound(text: string, nowMs: number): Result<OffsetBound> {
   const value = text.trim();
   if (value === 'earliest' || value === 'latest') return { ok: true, value: { kind: value } };
   if (/^\d{1,19}$/.test(value)) return { ok: true, value: { kind: 'offset', offset: BigInt(value) } };
-  const relative = /^-(\d{1,9})([smhd])$/.exec(value);
+  const relative = /^(?:now)?-(\d{1,9})([smhd])$/.exec(value);
   if (relative) return { ok: true, value: { kind: 'time', timestampMs: nowMs - Number(relative[1]) * relativeUnits[relative[2]!]! } };
   // A zone is required: a time without one would silently mean the operator's local time.
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
@@ -27,7 +28,7 @@ export function parseOffsetBound(text: string, nowMs: number): Result<OffsetBoun
   return {
     ok: false,
     reason: 'invalid_bound',
-    detail: `${JSON.stringify(text)}: expected earliest, latest, an offset, an RFC 3339 time with zone (2026-11-22T08:00:00Z) or a relative time (-15m, -2h, -1d)`,
+    detail: `${JSON.stringify(text)}: expected earliest, latest, an offset, an RFC 3339 time with zone (2026-11-22T08:00:00Z) or a relative time (now-15m, now-2h, now-1d)`,
   };
 }
 

@@ -2,7 +2,9 @@
  * How many rows per second one enricher writes to QuestDB when it is not waiting for input:
  * fills a fresh telemetry topic with a backlog (N messages from D registered devices, 3 readings
  * each, gateway headers), starts one `tributary enrich` process on it, and times it from start
- * until every record is committed. Prints rows/s and the enricher's CPU.
+ * until every record is committed. Prints rows/s and the enricher's CPU. Then replays the whole
+ * topic over the stored rows with `tributary replay --partition all` (every row an upsert) and
+ * prints its rate and whether the row count stayed the same.
  *
  *   node loadtest/enrich-backlog-bench.ts [messages=100000] [devices=1000]
  *
@@ -13,9 +15,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { recordHeaders } from '../core/envelope.ts';
+import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
 import { buildTelemetryPayload } from './telemetry-generator.ts';
 
+silenceKafkajsTimeoutWarning();
 const messages = Number(process.argv[2] ?? 100_000);
 const deviceCount = Number(process.argv[3] ?? 1000);
 const brokers = (process.env.TRIBUTARY_KAFKA_BROKERS ?? '').split(',').filter(Boolean);
@@ -53,18 +57,16 @@ process.stdout.write(`backlog: ${messages} messages from ${deviceCount} devices 
 
 const entry = fileURLToPath(new URL('../bin/tributary.ts', import.meta.url));
 const started = Date.now();
-const child = spawn(process.execPath, [entry, 'enrich'], {
-  env: {
-    ...process.env,
-    TRIBUTARY_TOPIC_TELEMETRY: topics.telemetry,
-    TRIBUTARY_TOPIC_DEVICES: topics.devices,
-    TRIBUTARY_QUESTDB_TABLE_PREFIX: prefix,
-    TRIBUTARY_ENRICH_GROUP: `backlog-${run}`,
-    TRIBUTARY_ENRICH_HTTP_PORT: '0',
-    LOG_LEVEL: 'warn',
-  },
-  stdio: 'inherit',
-});
+const env = {
+  ...process.env,
+  TRIBUTARY_TOPIC_TELEMETRY: topics.telemetry,
+  TRIBUTARY_TOPIC_DEVICES: topics.devices,
+  TRIBUTARY_QUESTDB_TABLE_PREFIX: prefix,
+  TRIBUTARY_ENRICH_GROUP: `backlog-${run}`,
+  TRIBUTARY_ENRICH_HTTP_PORT: '0',
+  LOG_LEVEL: 'warn',
+};
+const child = spawn(process.execPath, [entry, 'enrich'], { env, stdio: 'inherit' });
 const cpuTicks = (): number => {
   const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]);
@@ -78,11 +80,36 @@ for (;;) {
 const seconds = (Date.now() - started) / 1000;
 const cpuSeconds = cpuTicks() / 100;
 child.kill('SIGTERM');
-const response = await fetch(`${questdbUrl}/exec?query=${encodeURIComponent(`select count() from '${prefix}readings'`)}`);
-const rows = ((await response.json()) as { dataset: number[][] }).dataset[0]?.[0] ?? 0;
+await new Promise((resolve) => child.once('exit', resolve));
+
+const query = async (sql: string): Promise<unknown[][]> => ((await (await fetch(`${questdbUrl}/exec?query=${encodeURIComponent(sql)}`)).json()) as { dataset: unknown[][] }).dataset;
+/** Row count once QuestDB applied every committed WAL transaction. */
+const storedRows = async (): Promise<number> => {
+  for (;;) {
+    const [txns] = await query(`select writerTxn, sequencerTxn from wal_tables() where name = '${prefix}readings'`);
+    if (txns && txns[0] === txns[1]) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return Number((await query(`select count() from '${prefix}readings'`))[0]?.[0] ?? 0);
+};
+const rows = await storedRows();
 process.stdout.write(
   `one enricher: ${messages} messages = ${rows} rows in ${seconds.toFixed(1)} s (from process start, incl. startup) → ` +
     `${Math.round(rows / seconds)} rows/s, ${Math.round(messages / seconds)} msg/s; enricher CPU ${cpuSeconds.toFixed(1)} s ` +
     `(${((cpuSeconds * 1e6) / messages).toFixed(0)} µs/msg)\n`,
+);
+
+const replayStarted = Date.now();
+const replay = spawn(process.execPath, [entry, 'replay', '--partition', 'all', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+let replayOutput = '';
+replay.stdout.on('data', (chunk: Buffer) => (replayOutput += chunk.toString()));
+const replayCode = await new Promise((resolve) => replay.once('close', resolve));
+const replaySeconds = (Date.now() - replayStarted) / 1000;
+const report = JSON.parse(replayOutput) as { complete: boolean; records: number; rows: number; durationMs: number };
+const rowsAfterReplay = await storedRows();
+process.stdout.write(
+  `replay over the stored rows: exit ${String(replayCode)}, complete ${report.complete}, ${report.records} records = ${report.rows} rows in ` +
+    `${replaySeconds.toFixed(1)} s (from process start; ${(report.durationMs / 1000).toFixed(1)} s reading and writing) → ` +
+    `${Math.round(report.rows / replaySeconds)} rows/s; table rows ${rows} before, ${rowsAfterReplay} after\n`,
 );
 await admin.disconnect();

@@ -26,7 +26,7 @@ Bounds (--from is inclusive, --to exclusive; default earliest → latest):
   earliest | latest          the first retained offset | the log end when the replay starts
   1200                       an offset (the same offset on every partition given)
   2026-11-22T08:00:00Z       the first record at or after this time (Kafka record timestamp)
-  -15m, -2h, -1d, -30s       a time relative to now
+  now-15m, now-2h, now-1d    a time relative to now (s, m, h, d)
 
 Options:
   --partition <p>    partition(s) to replay: 3, 0,4,7 or all (repeatable)
