@@ -70,12 +70,22 @@ describe('replay', () => {
       [0, 12, 3, 'plant-a'],
       [1, 6, 5, 'plant-a'],
     ]);
-    expect(report).toMatchObject({ complete: true, records: 5, rows: 3, refused: { invalid_json: 1, unknown_device: 1 }, error: null });
+    expect(report).toMatchObject({ complete: true, records: 5, rows: 3, missing: 0, refused: { invalid_json: 1, unknown_device: 1 }, error: null });
     expect(report.partitions.map((p) => [p.partition, p.nextOffset, p.records, p.rows, p.refused])).toEqual([
       [0, '13', 3, 2, 1],
       [1, '7', 2, 1, 1],
     ]);
     expect(report.refusedSamples.map((sample) => `${sample.partition}@${sample.offset} ${sample.reason}`)).toEqual(['0@11 invalid_json', '1@5 unknown_device']);
+  });
+
+  it('counts offsets of the range that held no record, inside and at the end of a partition', async () => {
+    const reader = scriptedReader([batch(0, [record(0, 10, reading(1))]), batch(0, [record(0, 12, reading(3))]), batch(1, [record(1, 5, reading(4))])]);
+    const report = await replayWith(reader, () => Promise.resolve()).run();
+    expect(report.partitions.map((p) => [p.partition, p.nextOffset, p.records, p.missing])).toEqual([
+      [0, '13', 2, 1],
+      [1, '7', 1, 1],
+    ]);
+    expect(report).toMatchObject({ complete: true, missing: 2 });
   });
 
   it('retries a failing QuestDB write until it succeeds, writing in chunks of maxRowsPerWrite', async () => {

@@ -22,6 +22,8 @@ export interface ReplayPartitionReport extends PartitionRange {
   records: number;
   rows: number;
   refused: number;
+  /** Offsets of the range below nextOffset that held no record when read (e.g. deleted by retention meanwhile). */
+  missing: number;
 }
 
 export interface ReplayReport {
@@ -29,6 +31,8 @@ export interface ReplayReport {
   partitions: ReplayPartitionReport[];
   records: number;
   rows: number;
+  /** Offsets in the ranges that held no record (see ReplayPartitionReport.missing). */
+  missing: number;
   refused: Record<string, number>;
   /** The first refused records, to look up in the dead-letter topic. */
   refusedSamples: Array<{ partition: number; offset: string; reason: string; detail?: string }>;
@@ -65,7 +69,7 @@ export function createReplay(deps: {
   const now = deps.now ?? Date.now;
   const logger = deps.logger.child({ component: 'replay' });
   const stopping = new AbortController();
-  const partitions = new Map<number, ReplayPartitionReport>(deps.ranges.map((range) => [range.partition, { ...range, nextOffset: range.fromOffset, records: 0, rows: 0, refused: 0 }]));
+  const partitions = new Map<number, ReplayPartitionReport>(deps.ranges.map((range) => [range.partition, { ...range, nextOffset: range.fromOffset, records: 0, rows: 0, refused: 0, missing: 0 }]));
   const refused: Record<string, number> = {};
   const refusedSamples: ReplayReport['refusedSamples'] = [];
   const context = { deviceOf: deps.deviceOf, unknownDevicePolicy: deps.unknownDevicePolicy };
@@ -82,6 +86,7 @@ export function createReplay(deps: {
       partitions: list,
       records,
       rows: list.reduce((sum, partition) => sum + partition.rows, 0),
+      missing: list.reduce((sum, partition) => sum + partition.missing, 0),
       refused: { ...refused },
       refusedSamples: [...refusedSamples],
       durationMs,
@@ -132,6 +137,8 @@ export function createReplay(deps: {
               const dueAtMs = startedMs + (records * 1000) / deps.maxRecordsPerSec;
               if (dueAtMs > now()) await sleep(dueAtMs - now(), stopping.signal);
             }
+            // Our producers write no transaction markers: an offset skipped here held no record.
+            partition.missing += Number(BigInt(slice[0]!.offset) - BigInt(partition.nextOffset));
             const rows = rowsOfSlice(slice, partition);
             await write(rows);
             partition.records += slice.length;
@@ -141,7 +148,12 @@ export function createReplay(deps: {
           }
         });
         // Not stopped: the reader read every range to its end (offsets the log skips included).
-        if (!stopping.signal.aborted) for (const partition of partitions.values()) partition.nextOffset = partition.toOffset;
+        if (!stopping.signal.aborted) {
+          for (const partition of partitions.values()) {
+            partition.missing += Number(BigInt(partition.toOffset) - BigInt(partition.nextOffset));
+            partition.nextOffset = partition.toOffset;
+          }
+        }
       } catch (failure) {
         if (!stopping.signal.aborted) {
           error = describeError(failure);

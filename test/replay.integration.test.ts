@@ -77,7 +77,7 @@ describe('tributary replay', () => {
 
     const { code, report } = await replay(h, ['--partition', String(partition), '--from', String(from), '--to', String(to)]);
     expect(code).toBe(0);
-    expect(report).toMatchObject({ complete: true, records: to - from, rows: (to - from) * 2, refused: {}, error: null });
+    expect(report).toMatchObject({ complete: true, records: to - from, rows: (to - from) * 2, missing: 0, refused: {}, error: null });
     expect(await rowsByPartitionOffset(h)).toEqual(Array.from({ length: to - from }, (_, i) => `${partition}@${from + i}×2`));
   });
 

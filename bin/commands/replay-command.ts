@@ -171,7 +171,8 @@ function describeProgress(report: ReplayReport, total: number): string {
 
 function describeOutcome(report: ReplayReport, total: number): string {
   const refused = Object.entries(report.refused).map(([reason, count]) => `${reason} ${count}`);
-  const summary = `${describeProgress(report, total).trimEnd()} in ${(report.durationMs / 1000).toFixed(1)} s${refused.length > 0 ? `; refused: ${refused.join(', ')}` : ''}\n`;
+  const missing = report.missing > 0 ? `; ${report.missing} offsets held no record (deleted by retention while the replay ran?)` : '';
+  const summary = `${describeProgress(report, total).trimEnd()} in ${(report.durationMs / 1000).toFixed(1)} s${refused.length > 0 ? `; refused: ${refused.join(', ')}` : ''}${missing}\n`;
   if (report.complete) return `${summary}replay complete\n`;
   const resume = report.partitions
     .filter((partition) => partition.nextOffset !== partition.toOffset)
@@ -183,9 +184,10 @@ function describeOutcome(report: ReplayReport, total: number): string {
 function emptyReport(plan: ReplayPlan): ReplayReport {
   return {
     complete: true,
-    partitions: plan.ranges.map((range) => ({ ...range, nextOffset: range.toOffset, records: 0, rows: 0, refused: 0 })),
+    partitions: plan.ranges.map((range) => ({ ...range, nextOffset: range.toOffset, records: 0, rows: 0, refused: 0, missing: 0 })),
     records: 0,
     rows: 0,
+    missing: 0,
     refused: {},
     refusedSamples: [],
     durationMs: 0,
