@@ -60,7 +60,12 @@ export interface E2eOptions {
    * Fault: stop the gateway this long after the load started and start a new one on the same ports
    * (SIGKILL = crash, SIGTERM = graceful). Devices reconnect and resend what was not acknowledged.
    */
-  restartGateway?: { afterMs: number; signal: 'SIGKILL' | 'SIGTERM' };
+  restartGateway?: ProcessRestart;
+  /**
+   * Fault: stop the enricher this long after the load started and start a new one in the same
+   * group. Its uncommitted batches are read again by the new one; DEDUP keeps the rows single.
+   */
+  restartEnricher?: ProcessRestart;
   /** Pids of the servers to measure too, e.g. { kafka: 123, questdb: 456 }. */
   serverPids?: Record<string, number>;
   /** Reuse credentials (a sweep registers them in each run's own topic). */
@@ -116,6 +121,12 @@ function describeFleet(stats: FleetStats): string {
   return `sent ${stats.sent} acked ${stats.acknowledged}${stats.failed ? ` failed ${stats.failed}` : ''}${stats.backlog ? ` backlog ${stats.backlog}` : ''}`;
 }
 
+export interface ProcessRestart {
+  afterMs: number;
+  /** SIGKILL = a crash, SIGTERM = a graceful stop. */
+  signal: 'SIGKILL' | 'SIGTERM';
+}
+
 /** Runs one end-to-end benchmark; throws only on set-up failures (counting problems are in the result). */
 export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
   const names = runNames(`${Date.now().toString(36)}${randomBytes(2).toString('hex')}`);
@@ -152,9 +163,11 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       startPipelineProcess({ name, command: 'gateway', env: gatewayEnv, readyUrl: `http://127.0.0.1:${gatewayHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000 });
     let gateway = await startGateway('gateway');
     stops.push(() => gateway.stop());
+    const startEnricher = (name: string): Promise<PipelineProcess> =>
+      startPipelineProcess({ name, command: 'enrich', env: enrichEnv, readyUrl: `http://127.0.0.1:${enrichHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000 });
     let enricher: PipelineProcess | null = null;
     if (options.enrich) {
-      enricher = await startPipelineProcess({ name: 'enricher', command: 'enrich', env: enrichEnv, readyUrl: `http://127.0.0.1:${enrichHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000 });
+      enricher = await startEnricher('enricher');
       stops.push(() => enricher!.stop());
     }
 
@@ -212,23 +225,28 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     });
     stages.start();
     const drainSampling = setTimeout(() => stages.fast(), options.durationMs);
-    let restart: Promise<void> = Promise.resolve();
-    const restartTimer = options.restartGateway
-      ? setTimeout(() => {
-          const { signal } = options.restartGateway!;
-          restart = (async () => {
-            progress(`run ${runId}: ${signal === 'SIGKILL' ? 'killing' : 'stopping'} the gateway`);
-            await (signal === 'SIGKILL' ? gateway.kill() : gateway.stop());
-            gateway = await startGateway('gateway-restarted');
-            sampler.watch('gateway (restarted)', gateway.pid, { sinceStart: true });
-            progress(`run ${runId}: gateway restarted`);
-          })().catch((error: unknown) => void problems.push(`gateway restart failed: ${String(error)}`));
-        }, options.restartGateway.afterMs)
-      : null;
+    /** Stops a pipeline process `afterMs` into the load and starts its replacement. */
+    const restarts: Array<{ timer: NodeJS.Timeout; done: () => Promise<void> }> = [];
+    const scheduleRestart = (role: 'gateway' | 'enricher', plan: ProcessRestart, current: () => PipelineProcess, start: (name: string) => Promise<PipelineProcess>, replace: (next: PipelineProcess) => void): void => {
+      let done: Promise<void> = Promise.resolve();
+      const timer = setTimeout(() => {
+        done = (async () => {
+          progress(`run ${runId}: ${plan.signal === 'SIGKILL' ? 'killing' : 'stopping'} the ${role}`);
+          await (plan.signal === 'SIGKILL' ? current().kill() : current().stop());
+          const next = await start(`${role}-restarted`);
+          replace(next);
+          sampler.watch(`${role} (restarted)`, next.pid, { sinceStart: true });
+          progress(`run ${runId}: ${role} restarted`);
+        })().catch((error: unknown) => void problems.push(`${role} restart failed: ${String(error)}`));
+      }, plan.afterMs);
+      restarts.push({ timer, done: () => done });
+    };
+    if (options.restartGateway) scheduleRestart('gateway', options.restartGateway, () => gateway, startGateway, (next) => (gateway = next));
+    if (options.restartEnricher && enricher) scheduleRestart('enricher', options.restartEnricher, () => enricher!, startEnricher, (next) => (enricher = next));
     await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: Math.min(options.drainTimeoutMs, 30_000), signal: options.signal });
     clearTimeout(drainSampling);
-    if (restartTimer) clearTimeout(restartTimer);
-    await restart;
+    for (const { timer } of restarts) clearTimeout(timer);
+    for (const { done } of restarts) await done();
     stages.fast();
     const loadMs = options.durationMs;
 
@@ -325,6 +343,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         logDir,
         serverPids: options.serverPids ?? {},
         ...(options.restartGateway && { restartGateway: options.restartGateway }),
+        ...(options.restartEnricher && { restartEnricher: options.restartEnricher }),
         gatewayEnv,
         enrichEnv: options.enrich ? enrichEnv : {},
       },

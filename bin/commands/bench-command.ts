@@ -53,7 +53,9 @@ e2e:
   --no-kafka-audit           skip reading the topic back (no Kafka duplicate count)
   --restart-gateway-at <s>   fault: stop the gateway this many seconds into the load and start a new
                              one; devices reconnect and resend what was not acknowledged
-  --restart-signal <KILL|TERM>  how the gateway is stopped: KILL (a crash, default) or TERM (graceful)
+  --restart-enricher-at <s>  fault: stop the enricher this many seconds into the load and start a new
+                             one in the same group; it re-reads what was not committed
+  --restart-signal <KILL|TERM>  how they are stopped: KILL (a crash, default) or TERM (graceful)
   --drain-timeout <s>        wait this long for Kafka and QuestDB to catch up (default 120)
   --probe-poll <ms>          publish→queryable probe poll interval (default 50)
   --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
@@ -105,6 +107,7 @@ const options = {
   settle: { type: 'string' },
   'gateway-env': { type: 'string', multiple: true },
   'restart-gateway-at': { type: 'string' },
+  'restart-enricher-at': { type: 'string' },
   'restart-signal': { type: 'string' },
   'enrich-env': { type: 'string', multiple: true },
 } as const;
@@ -322,6 +325,7 @@ async function e2eAction(values: Values): Promise<number> {
           gatewayEnv: envPairs(values['gateway-env'], 'gateway-env'),
           enrichEnv: envPairs(values['enrich-env'], 'enrich-env'),
           ...(values['restart-gateway-at'] !== undefined && { restartGateway: { afterMs: rangedInt(values, 'restart-gateway-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
+          ...(values['restart-enricher-at'] !== undefined && { restartEnricher: { afterMs: rangedInt(values, 'restart-enricher-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
           credentials,
           onProgress: progressPrinter(),
           signal: abort.signal,
