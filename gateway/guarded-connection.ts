@@ -31,14 +31,29 @@ export function guardConnection(
     else source.pause();
   };
 
+  /**
+   * Hands bytes to the device's socket. The callback fires as soon as the socket took them, or on
+   * 'drain' when its buffer is full: waiting for each write to reach the kernel would serialise
+   * every packet (mqtt-packet writes a PUBACK as two chunks) behind an event-loop turn.
+   */
+  const forward = (data: Buffer, callback: (error?: Error | null) => void): void => {
+    if (source.destroyed) callback(new Error('connection closed'));
+    else if (source.write(data)) callback();
+    else source.once('drain', () => callback());
+  };
+
   const stream = new Duplex({
     read() {
       wantsData = true;
       updateFlow();
     },
     write(chunk: Buffer, _encoding, callback) {
-      if (source.destroyed) callback(new Error('connection closed'));
-      else source.write(chunk, callback);
+      forward(chunk, callback);
+    },
+    // mqtt-packet corks the stream per packet: the packets written in one tick (e.g. every PUBACK a
+    // Kafka batch released for this device) leave in one socket write.
+    writev(chunks, callback) {
+      forward(chunks.length === 1 ? (chunks[0]!.chunk as Buffer) : Buffer.concat(chunks.map(({ chunk }) => chunk as Buffer)), callback);
     },
     final(callback) {
       source.end();

@@ -1,0 +1,81 @@
+import { Duplex } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { guardConnection } from './guarded-connection.ts';
+
+/** A device socket stand-in that records what the gateway writes and can refuse more (backpressure). */
+function recordingSocket(options: { highWaterMark?: number } = {}) {
+  const writes: Buffer[] = [];
+  let release: (() => void) | null = null;
+  const socket = new Duplex({
+    highWaterMark: options.highWaterMark ?? 16 * 1024,
+    read() {},
+    write(chunk: Buffer, _encoding, callback) {
+      writes.push(chunk);
+      // Holds the write until `drain()` when told to, like a socket whose kernel buffer is full.
+      if (options.highWaterMark !== undefined) release = () => callback();
+      else callback();
+    },
+  });
+  return {
+    socket,
+    writes,
+    drain: () => {
+      const next = release;
+      release = null;
+      next?.();
+    },
+  };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('guardConnection', () => {
+  it('sends the packets written in one corked tick as one socket write, bytes in order', async () => {
+    const { socket, writes } = recordingSocket();
+    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    stream.cork();
+    for (const id of [1, 2, 3]) {
+      stream.write(Buffer.from([0x40, 0x02]));
+      stream.write(Buffer.from([0x00, id]));
+    }
+    process.nextTick(() => stream.uncork());
+    await tick();
+    expect(writes).toEqual([Buffer.from([0x40, 0x02, 0x00, 1, 0x40, 0x02, 0x00, 2, 0x40, 0x02, 0x00, 3])]);
+  });
+
+  it('writes uncorked packets as they come, without waiting for each to reach the socket', async () => {
+    const { socket, writes } = recordingSocket();
+    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    stream.write(Buffer.from('a'));
+    stream.write(Buffer.from('b'));
+    await tick();
+    expect(Buffer.concat(writes).toString()).toBe('ab');
+  });
+
+  it('stops taking bytes while the socket is backed up and resumes on drain, losing none', async () => {
+    const { socket, writes, drain } = recordingSocket({ highWaterMark: 4 });
+    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    const done: string[] = [];
+    stream.write(Buffer.from('12345'), () => done.push('first'));
+    stream.write(Buffer.from('678'), () => done.push('second'));
+    await tick();
+    // The socket holds 5 bytes above its mark: the second packet waits in the guard.
+    expect(done).toEqual([]);
+    expect(writes.map(String)).toEqual(['12345']);
+    drain();
+    await tick();
+    drain();
+    await tick();
+    expect(done).toEqual(['first', 'second']);
+    expect(writes.map(String).join('')).toBe('12345678');
+  });
+
+  it('fails writes once the socket is gone', async () => {
+    const { socket } = recordingSocket();
+    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    socket.destroy();
+    await tick();
+    const error = await new Promise<Error | null | undefined>((resolve) => stream.write(Buffer.from('x'), resolve));
+    expect(error).toBeInstanceOf(Error);
+  });
+});
