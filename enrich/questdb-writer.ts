@@ -11,6 +11,7 @@ import { retry, type BackoffOptions } from '../core/retry.ts';
 import type { DeviceCompleteness } from './completeness.ts';
 import type { QuestdbConfig } from './enrich-config.ts';
 import type { CanonicalRow } from './enrichment.ts';
+import { installFastIlpEscaping } from './ilp-fast-escape.ts';
 import { completenessColumns, completenessTableName, readingsColumns, readingsTableName, schemaDdl } from './questdb-schema.ts';
 
 /** A canonical row and the Kafka record it came from. */
@@ -45,6 +46,7 @@ export interface QuestdbWriter {
 export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: BackoffOptions; logger: Logger }): QuestdbWriter {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'questdb-writer' });
+  if (installFastIlpEscaping() === null) logger.warn('the QuestDB client changed shape: ILP escaping runs without the fast path (slower, still correct)');
   const readings = readingsTableName(config.tablePrefix);
   const completeness = completenessTableName(config.tablePrefix);
   const host = new URL(config.url).host;
