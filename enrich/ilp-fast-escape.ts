@@ -8,8 +8,9 @@
  * expression finds nothing to escape; anything else takes the client's own per-character path, so
  * the bytes sent are the same either way (enrich/ilp-fast-escape.test.ts compares them).
  *
- * It wraps a method the client marks internal (docs/adr/0008-fast-ilp-escaping.md). If a client upgrade renames it, nothing is patched
- * and the client's own escaping runs unchanged: slower, never wrong.
+ * It wraps a method the client marks internal (docs/adr/0008-fast-ilp-escaping.md). If a client
+ * upgrade renames it, nothing is patched and the client's own escaping runs unchanged: slower,
+ * never wrong.
  */
 import { SenderBufferV2 } from '@questdb/nodejs-client';
 
