@@ -99,6 +99,8 @@ export interface TopicSpec {
 export interface KafkaAdminPort {
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
   ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /** Whether the topic exists (without creating it). */
+  topicExists(topic: string): Promise<boolean>;
   /** Latest offsets (log end) per partition. */
   endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
   /** Earliest available offsets per partition. */

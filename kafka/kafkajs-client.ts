@@ -53,6 +53,10 @@ function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
       // Ready means every partition answers a ListOffsets on its leader, not just that metadata names one.
       for (const spec of missing) await retryTransient(() => admin.fetchTopicOffsets(spec.topic));
     },
+    async topicExists(topic) {
+      await ready();
+      return (await admin.listTopics()).includes(topic);
+    },
     async endOffsets(topic) {
       await ready();
       return (await retryTransient(() => admin.fetchTopicOffsets(topic))).map(({ partition, high }) => ({ partition, offset: high }));

@@ -109,10 +109,13 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     logger,
   });
   let interrupted = false;
+  let replaying = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`replay: ${signal}: stopping after the write in progress\n`);
     interrupted = true;
     void replay.stop();
+    // Still waiting for QuestDB to answer the table set-up: end that wait too.
+    if (!replaying) void writer.stop();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -122,7 +125,12 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     // The registry is read to its end first: enrichment must see every device.
     await registry.start();
     if (!interrupted) await writer.start();
-    report = interrupted ? replay.progress() : await replay.run();
+    replaying = !interrupted;
+    report = replaying ? await replay.run() : replay.progress();
+  } catch (error) {
+    // Interrupted while setting up: nothing was written; the report says so.
+    if (!interrupted) throw error;
+    report = replay.progress();
   } finally {
     clearInterval(progress);
     process.off('SIGINT', onSignal);
@@ -141,6 +149,7 @@ function usable(result: ReturnType<typeof parseOffsetBound>, flag: string): Offs
 }
 
 async function resolvePlan(admin: KafkaAdminPort, topic: string, partitionArgs: readonly string[], from: OffsetBound, to: OffsetBound): Promise<ReplayPlan> {
+  if (!(await admin.topicExists(topic))) throw new UsageError(`topic ${topic} does not exist (TRIBUTARY_TOPIC_TELEMETRY names the telemetry topic)`);
   const [lows, highs] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic)]);
   const highByPartition = new Map(highs.map(({ partition, offset }) => [partition, BigInt(offset)]));
   const offsets = lows.map(({ partition, offset }) => ({ partition, low: BigInt(offset), high: highByPartition.get(partition) ?? BigInt(offset) }));
