@@ -105,11 +105,17 @@ export function createCompletenessTracker(options: CompletenessOptions = {}): Co
     bits[slot >>> 5] = (bits[slot >>> 5] ?? 0) & ~(1 << (slot & 31));
   }
 
-  function restart(state: DeviceState, seq: number): void {
+  /** The device's counter started over (reboot, or a jump too far to track): a new window at `seq`. */
+  function restart(state: DeviceState, seq: number): 'reset' {
     state.high = seq;
     state.low = seq;
     state.bits.fill(0);
     set(state.bits, seq);
+    state.resets++;
+    state.received++;
+    totals.resets++;
+    totals.received++;
+    return 'reset';
   }
 
   function observe(deviceId: string, seq: number): SeqObservation {
@@ -138,12 +144,7 @@ export function createCompletenessTracker(options: CompletenessOptions = {}): Co
     if (seq > state.high) {
       const jump = seq - state.high;
       if (jump >= maxGap) {
-        restart(state, seq);
-        state.resets++;
-        state.received++;
-        totals.resets++;
-        totals.received++;
-        return 'reset';
+        return restart(state, seq);
       }
       if (jump >= windowSize) {
         state.bits.fill(0);
@@ -162,12 +163,7 @@ export function createCompletenessTracker(options: CompletenessOptions = {}): Co
     }
 
     if (state.high - seq >= windowSize) {
-      restart(state, seq);
-      state.resets++;
-      state.received++;
-      totals.resets++;
-      totals.received++;
-      return 'reset';
+      return restart(state, seq);
     }
     if (isSet(state.bits, seq)) {
       state.duplicates++;

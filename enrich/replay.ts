@@ -53,6 +53,33 @@ export interface Replay {
 
 const maxRefusedSamples = 20;
 
+/** A partition's report before anything of its range was read. */
+export function unreadPartition(range: PartitionRange): ReplayPartitionReport {
+  return { ...range, nextOffset: range.fromOffset, records: 0, rows: 0, refused: 0, missing: 0 };
+}
+
+/** The report over the partitions' counts; complete when every range was read to its end without error. */
+export function replayReport(
+  partitions: readonly ReplayPartitionReport[],
+  outcome: Pick<ReplayReport, 'refused' | 'refusedSamples' | 'durationMs' | 'error'>,
+): ReplayReport {
+  const list = partitions.map((partition) => ({ ...partition }));
+  const sum = (field: 'records' | 'rows' | 'missing'): number => list.reduce((total, partition) => total + partition[field], 0);
+  const records = sum('records');
+  return {
+    complete: outcome.error === null && list.every((partition) => partition.nextOffset === partition.toOffset),
+    partitions: list,
+    records,
+    rows: sum('rows'),
+    missing: sum('missing'),
+    refused: { ...outcome.refused },
+    refusedSamples: [...outcome.refusedSamples],
+    durationMs: outcome.durationMs,
+    recordsPerSec: outcome.durationMs > 0 ? Math.round((records * 1000) / outcome.durationMs) : 0,
+    error: outcome.error,
+  };
+}
+
 export function createReplay(deps: {
   ranges: readonly PartitionRange[];
   reader: RangeReaderPort;
@@ -69,31 +96,16 @@ export function createReplay(deps: {
   const now = deps.now ?? Date.now;
   const logger = deps.logger.child({ component: 'replay' });
   const stopping = new AbortController();
-  const partitions = new Map<number, ReplayPartitionReport>(deps.ranges.map((range) => [range.partition, { ...range, nextOffset: range.fromOffset, records: 0, rows: 0, refused: 0, missing: 0 }]));
+  const partitions = new Map<number, ReplayPartitionReport>(deps.ranges.map((range) => [range.partition, unreadPartition(range)]));
   const refused: Record<string, number> = {};
   const refusedSamples: ReplayReport['refusedSamples'] = [];
   const context = { deviceOf: deps.deviceOf, unknownDevicePolicy: deps.unknownDevicePolicy };
   let startedMs = now();
   let endedMs: number | null = null;
   let error: string | null = null;
-  let records = 0;
+  const recordsRead = (): number => [...partitions.values()].reduce((sum, partition) => sum + partition.records, 0);
 
-  const report = (): ReplayReport => {
-    const list = [...partitions.values()].map((partition) => ({ ...partition }));
-    const durationMs = (endedMs ?? now()) - startedMs;
-    return {
-      complete: error === null && list.every((partition) => partition.nextOffset === partition.toOffset),
-      partitions: list,
-      records,
-      rows: list.reduce((sum, partition) => sum + partition.rows, 0),
-      missing: list.reduce((sum, partition) => sum + partition.missing, 0),
-      refused: { ...refused },
-      refusedSamples: [...refusedSamples],
-      durationMs,
-      recordsPerSec: durationMs > 0 ? Math.round((records * 1000) / durationMs) : 0,
-      error,
-    };
-  };
+  const report = (): ReplayReport => replayReport([...partitions.values()], { refused, refusedSamples, durationMs: (endedMs ?? now()) - startedMs, error });
 
   const rowsOfSlice = (slice: readonly ConsumedRecord[], partition: ReplayPartitionReport): PositionedRow[] => {
     const rows: PositionedRow[] = [];
@@ -134,7 +146,7 @@ export function createReplay(deps: {
           for (let start = 0; start < batch.records.length; start += sliceSize) {
             const slice = batch.records.slice(start, start + sliceSize);
             if (deps.maxRecordsPerSec > 0) {
-              const dueAtMs = startedMs + (records * 1000) / deps.maxRecordsPerSec;
+              const dueAtMs = startedMs + (recordsRead() * 1000) / deps.maxRecordsPerSec;
               if (dueAtMs > now()) await sleep(dueAtMs - now(), stopping.signal);
             }
             // Our producers write no transaction markers: an offset skipped here held no record.
@@ -144,7 +156,6 @@ export function createReplay(deps: {
             partition.records += slice.length;
             partition.rows += rows.length;
             partition.nextOffset = (BigInt(slice.at(-1)!.offset) + 1n).toString();
-            records += slice.length;
           }
         });
         // Not stopped: the reader read every range to its end (offsets the log skips included).

@@ -10,6 +10,7 @@ import { composeEnricher, readEnrichSettings, type EnrichProcess } from '../bin/
 import { createEnvReader } from '../core/config.ts';
 import { encodeDeviceRecord, hashSecret, type DeviceRecord } from '../core/device-record.ts';
 import { recordHeaders } from '../core/envelope.ts';
+import { describeError } from '../core/errors.ts';
 import { createLogger, silentLogger } from '../core/logger.ts';
 import { eventually, questdbQuery, uniqueName } from './helpers.ts';
 
@@ -123,6 +124,13 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
     ...overrides,
   });
 
+  const committedOffsets = async (groupId: string): Promise<Map<number, number>> => {
+    const [topic] = await admin.fetchOffsets({ groupId, topics: [topics.telemetry] });
+    return new Map((topic?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
+  };
+  const endOffsets = async (topic: string): Promise<Map<number, number>> =>
+    new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, Number(high)]));
+
   const spawnCli = (args: readonly string[], overrides: Record<string, string>): EnrichChild => {
     let output = '';
     let stdout = '';
@@ -221,17 +229,11 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
       return { rows, distinct };
     },
     async committedEverything(groupId) {
-      const [topic] = await admin.fetchOffsets({ groupId, topics: [topics.telemetry] });
-      const committed = new Map((topic?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
-      return (await admin.fetchTopicOffsets(topics.telemetry)).every(({ partition, high }) => Number(high) === 0 || committed.get(partition) === Number(high));
+      const [committed, ends] = await Promise.all([committedOffsets(groupId), endOffsets(topics.telemetry)]);
+      return [...ends].every(([partition, end]) => end === 0 || committed.get(partition) === end);
     },
-    async committedOffsets(groupId) {
-      const [topic] = await admin.fetchOffsets({ groupId, topics: [topics.telemetry] });
-      return new Map((topic?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
-    },
-    async endOffsets(topic) {
-      return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, Number(high)]));
-    },
+    committedOffsets,
+    endOffsets,
     async close() {
       for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
       await Promise.all(children.map((child) => child.exited));
@@ -241,6 +243,13 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
       await admin.disconnect();
       for (const table of Object.values(tables)) await questdbQuery(options.questdbHttpUrl, `drop table if exists '${table}'`).catch(() => undefined);
     },
+  };
+}
+
+/** Adds the children's last output lines to a failure: `.catch(explain(child))`. */
+export function explain(...children: EnrichChild[]): (error: unknown) => never {
+  return (error) => {
+    throw new Error(`${describeError(error)}\n${children.map((child) => child.output().slice(-3000)).join('\n---\n')}`);
   };
 }
 

@@ -6,10 +6,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { deadLetterHeaders, recordHeaders } from '../core/envelope.ts';
-import { InfraError, describeError } from '../core/errors.ts';
+import { InfraError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { createQuestdbWriter } from '../enrich/questdb-writer.ts';
-import { startEnrichHarness, telemetryStream, type EnrichChild, type EnrichHarness, type TelemetryMessage } from './enrich-harness.ts';
+import { explain, startEnrichHarness, telemetryStream, type EnrichHarness, type TelemetryMessage } from './enrich-harness.ts';
 import { eventually } from './helpers.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
@@ -40,25 +40,10 @@ function stream(devices: readonly string[], count: number, firstSeq = 1): Teleme
   return telemetryStream(devices, count, { firstSeq, t0 });
 }
 
-/** Adds the children's last output lines to a failure. */
-function explain(...children: EnrichChild[]): (error: unknown) => never {
-  return (error) => {
-    throw new Error(`${describeError(error)}\n${children.map((child) => child.output().slice(-3000)).join('\n---\n')}`);
-  };
-}
-
 async function metric(httpUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
   return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
-
-function rowCounts(h: EnrichHarness): Promise<{ rows: number; distinct: number }> {
-  return h.rowCounts();
-}
-
-function committedEverything(h: EnrichHarness, groupId: string): Promise<boolean> {
-  return h.committedEverything(groupId);
 }
 
 describe('enrich worker', () => {
@@ -98,7 +83,7 @@ describe('enrich worker', () => {
     expect(positions[0]?.[0]).toBe(positions[1]?.[0]);
     expect(Number(positions[1]?.[1]) - Number(positions[0]?.[1])).toBe(1);
 
-    await eventually(() => committedEverything(h, h.env().TRIBUTARY_ENRICH_GROUP!), (done) => done, 15_000, 'offsets committed');
+    await eventually(() => h.committedEverything(h.env().TRIBUTARY_ENRICH_GROUP!), (done) => done, 15_000, 'offsets committed');
     const ready = await fetch(`${enricher.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
     expect(await metric(enricher.httpUrl, 'tributary_enrich_rows_written_total')).toBe(4);
@@ -138,17 +123,17 @@ describe('enrich worker', () => {
     const expectedRows = messages.length * 2;
 
     const first = await h.startEnricher({ TRIBUTARY_ENRICH_GROUP: 'dedup-first' });
-    await eventually(() => committedEverything(h, 'dedup-first'), (done) => done, 30_000, 'first group committed');
+    await eventually(() => h.committedEverything('dedup-first'), (done) => done, 30_000, 'first group committed');
     await first.stop();
     await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'first writes applied');
-    expect(await rowCounts(h)).toEqual({ rows: expectedRows, distinct: expectedRows });
+    expect(await h.rowCounts()).toEqual({ rows: expectedRows, distinct: expectedRows });
 
     const second = await h.startEnricher({ TRIBUTARY_ENRICH_GROUP: 'dedup-second' });
-    await eventually(() => committedEverything(h, 'dedup-second'), (done) => done, 30_000, 'second group committed');
+    await eventually(() => h.committedEverything('dedup-second'), (done) => done, 30_000, 'second group committed');
     // The second worker did write every row again; QuestDB merged them.
     expect(await metric(second.httpUrl, 'tributary_enrich_rows_written_total')).toBe(expectedRows);
     await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'second writes applied');
-    expect(await rowCounts(h)).toEqual({ rows: expectedRows, distinct: expectedRows });
+    expect(await h.rowCounts()).toEqual({ rows: expectedRows, distinct: expectedRows });
   });
 
   it('dead-letters poison records with their origin and keeps storing the good records behind them', async () => {
@@ -185,7 +170,7 @@ describe('enrich worker', () => {
 
     const rows = await eventually(() => h.query(`select device, seq, metric from '${h.tables.readings}' order by seq, metric`), (r) => r.length === 6, 30_000, 'good rows stored');
     expect(rows).toEqual([1, 2, 3].flatMap((seq) => [['good-1', seq, 'humidity'], ['good-1', seq, 'temperature']]));
-    await eventually(() => committedEverything(h, h.env().TRIBUTARY_ENRICH_GROUP!), (done) => done, 15_000, 'poison and good records committed');
+    await eventually(() => h.committedEverything(h.env().TRIBUTARY_ENRICH_GROUP!), (done) => done, 15_000, 'poison and good records committed');
     expect(await metric(enricher.httpUrl, 'tributary_enrich_records_committed_total')).toBe(6);
   });
 
@@ -240,13 +225,13 @@ describe('enrich worker', () => {
     const committed = await h.committedOffsets(group);
     expect([...committed.values()].every((offset) => offset === -1)).toBe(true);
     expect(await metric(enricher.httpUrl, 'tributary_enrich_records_committed_total')).toBe(0);
-    expect(await rowCounts(h)).toEqual({ rows: 0, distinct: 0 });
+    expect(await h.rowCounts()).toEqual({ rows: 0, distinct: 0 });
 
     await proxy.up();
-    await eventually(() => committedEverything(h, group), (done) => done, 60_000, 'everything committed after the outage');
+    await eventually(() => h.committedEverything(group), (done) => done, 60_000, 'everything committed after the outage');
     await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
     const expected = (messages.length + late.length) * 2;
-    expect(await rowCounts(h)).toEqual({ rows: expected, distinct: expected });
+    expect(await h.rowCounts()).toEqual({ rows: expected, distinct: expected });
     expect((await fetch(`${enricher.httpUrl}/readyz`)).status).toBe(200);
   });
 
@@ -268,9 +253,9 @@ describe('enrich worker', () => {
 
     await proxy.up();
     await h.startEnricher();
-    await eventually(() => committedEverything(h, group), (done) => done, 30_000, 'the next worker committed everything');
+    await eventually(() => h.committedEverything(group), (done) => done, 30_000, 'the next worker committed everything');
     await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
-    expect(await rowCounts(h)).toEqual({ rows: messages.length * 2, distinct: messages.length * 2 });
+    expect(await h.rowCounts()).toEqual({ rows: messages.length * 2, distinct: messages.length * 2 });
   });
 
   it('when one of two enricher processes is SIGKILLed mid-stream, the other takes over: none missing, none doubled', async () => {
@@ -313,9 +298,9 @@ describe('enrich worker', () => {
     await producing;
     const expected = messages.length * 2;
     // The dead member's partitions move after its session times out (30 s).
-    await eventually(() => committedEverything(h, group), (done) => done, 90_000, 'survivor committed everything').catch(explain(b));
+    await eventually(() => h.committedEverything(group), (done) => done, 90_000, 'survivor committed everything').catch(explain(b));
     await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
-    expect(await rowCounts(h)).toEqual({ rows: expected, distinct: expected });
+    expect(await h.rowCounts()).toEqual({ rows: expected, distinct: expected });
 
     b.process.kill('SIGTERM');
     expect(await b.exited).toEqual({ code: 0, signal: null });

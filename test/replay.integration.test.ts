@@ -5,9 +5,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { describeError } from '../core/errors.ts';
 import type { ReplayReport } from '../enrich/replay.ts';
-import { startEnrichHarness, telemetryStream, type EnrichChild, type EnrichHarness } from './enrich-harness.ts';
+import { explain, startEnrichHarness, telemetryStream, type EnrichChild, type EnrichHarness } from './enrich-harness.ts';
 import { eventually } from './helpers.ts';
 
 const brokers = inject('kafkaBrokers');
@@ -40,12 +39,6 @@ async function replay(h: EnrichHarness, args: readonly string[], options: { inte
   } catch (error) {
     return explain(child)(error);
   }
-}
-
-function explain(child: EnrichChild): (error: unknown) => never {
-  return (error) => {
-    throw new Error(`${describeError(error)}\n${child.output().slice(-3000)}`);
-  };
 }
 
 async function rowsByPartitionOffset(h: EnrichHarness): Promise<string[]> {

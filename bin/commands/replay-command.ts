@@ -9,7 +9,7 @@ import { createLogger } from '../../core/logger.ts';
 import { readEnrichConfig } from '../../enrich/enrich-config.ts';
 import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
 import { parseOffsetBound, parsePartitions, planReplay, type OffsetBound, type ReplayPlan } from '../../enrich/replay-plan.ts';
-import { createReplay, type ReplayReport } from '../../enrich/replay.ts';
+import { createReplay, replayReport, unreadPartition, type ReplayReport } from '../../enrich/replay.ts';
 import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
 
@@ -91,7 +91,7 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
   }
   process.stderr.write(describePlan(topic, plan, total));
   if (total === 0) {
-    if (values.json) process.stdout.write(`${JSON.stringify(emptyReport(plan), null, 2)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify(replayReport(plan.ranges.map(unreadPartition), { refused: {}, refusedSamples: [], durationMs: 0, error: null }), null, 2)}\n`);
     return 0;
   }
 
@@ -188,19 +188,4 @@ function describeOutcome(report: ReplayReport, total: number): string {
     .map((partition) => `  partition ${partition.partition}: --from ${partition.nextOffset} --to ${partition.toOffset}`)
     .join('\n');
   return `${summary}replay ${report.error === null ? 'stopped' : `failed: ${report.error}`}; to resume:\n${resume}\n`;
-}
-
-function emptyReport(plan: ReplayPlan): ReplayReport {
-  return {
-    complete: true,
-    partitions: plan.ranges.map((range) => ({ ...range, nextOffset: range.toOffset, records: 0, rows: 0, refused: 0, missing: 0 })),
-    records: 0,
-    rows: 0,
-    missing: 0,
-    refused: {},
-    refusedSamples: [],
-    durationMs: 0,
-    recordsPerSec: 0,
-    error: null,
-  };
 }
