@@ -1,6 +1,9 @@
 /**
  * The dependency direction of STYLE.md, checked: gateway/, ingest/ and enrich/ import only core/
- * and packages, never each other; core/ imports no MQTT, Kafka or QuestDB client.
+ * and packages, never each other; core/ imports no MQTT, Kafka or QuestDB client; the Kafka adapters in kafka/
+ * import only core/ and packages; no service code imports loadtest/ (only bin/ composes the bench).
+ * Tests beside the adapters may use the test stack and the benchmark's fixtures, so the last two
+ * rules read source files only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -9,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const rooms = ['gateway', 'ingest', 'enrich'] as const;
+const services = ['gateway', 'ingest', 'enrich', 'core', 'kafka', 'infra'] as const;
 const clientPackages = ['aedes', 'mqtt', 'kafkajs', 'node-rdkafka', '@questdb/nodejs-client', '@platformatic/kafka'];
 
 function sourceFiles(dir: string): string[] {
@@ -17,11 +21,22 @@ function sourceFiles(dir: string): string[] {
     .map((entry) => relative(root, join(entry.parentPath, entry.name)));
 }
 
+function isTest(file: string): boolean {
+  return file.endsWith('.test.ts');
+}
+
 export function importsOf(source: string): string[] {
   const specifiers: string[] = [];
-  const pattern = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
-  for (const match of source.matchAll(pattern)) specifiers.push((match[1] ?? match[2])!);
+  const pattern = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
+  for (const match of source.matchAll(pattern)) specifiers.push((match[1] ?? match[2] ?? match[3])!);
   return specifiers;
+}
+
+/** The folders (relative to the repository root) that a file imports from; packages are not listed. */
+function localImportsOf(file: string): string[] {
+  return importsOf(readFileSync(join(root, file), 'utf8'))
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => relative(root, resolve(root, dirname(file), specifier)));
 }
 
 function roomOf(file: string): string {
@@ -30,7 +45,12 @@ function roomOf(file: string): string {
 
 describe('import boundaries', () => {
   it('finds imports in the forms we use', () => {
-    expect(importsOf(`import { a } from '../core/x.ts';\nimport type { B } from "pkg";\nexport { c } from './c.ts';`)).toEqual(['../core/x.ts', 'pkg', './c.ts']);
+    expect(importsOf(`import { a } from '../core/x.ts';\nimport type { B } from "pkg";\nexport { c } from './c.ts';\nimport './side-effect.ts';`)).toEqual([
+      '../core/x.ts',
+      'pkg',
+      './c.ts',
+      './side-effect.ts',
+    ]);
   });
 
   it('keeps gateway/, ingest/ and enrich/ apart, and core/ free of clients', () => {
@@ -48,6 +68,21 @@ describe('import boundaries', () => {
         }
       }
     }
+    expect(violations).toEqual([]);
+  });
+
+  it('lets the Kafka adapters in kafka/ import only core/ and packages', () => {
+    const violations = sourceFiles('kafka')
+      .filter((file) => !isTest(file))
+      .flatMap((file) => localImportsOf(file).filter((target) => !['kafka', 'core'].includes(roomOf(target))).map((target) => `${file} imports ${target}`));
+    expect(violations).toEqual([]);
+  });
+
+  it('never imports loadtest/ from service code (bin/ alone composes the bench commands)', () => {
+    const violations = services
+      .flatMap((dir) => sourceFiles(dir))
+      .filter((file) => !isTest(file))
+      .flatMap((file) => localImportsOf(file).filter((target) => roomOf(target) === 'loadtest').map((target) => `${file} imports ${target}`));
     expect(violations).toEqual([]);
   });
 });
