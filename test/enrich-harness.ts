@@ -1,7 +1,7 @@
 /**
  * Runs real enricher processes (the composition of bin/commands/enrich-command.ts, in the test
  * process or as `node bin/tributary.ts enrich` children) against the real Kafka and QuestDB, each
- * test with its own topics, consumer groups and tables.
+ * test with its own topics, consumer groups and tables, which `close` deletes (also after a failed start).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,10 @@ import { createEnvReader } from '../core/config.ts';
 import { encodeDeviceRecord, hashSecret, type DeviceRecord } from '../core/device-record.ts';
 import { recordHeaders } from '../core/envelope.ts';
 import { describeError } from '../core/errors.ts';
+import { createShutdown } from '../core/lifecycle.ts';
 import { createLogger, silentLogger } from '../core/logger.ts';
 import { eventually, questdbQuery, uniqueName } from './helpers.ts';
+import { deleteGroups, deleteTopics } from './kafka-cleanup.ts';
 
 export interface TelemetryMessage {
   deviceId: string;
@@ -64,6 +66,7 @@ export interface EnrichHarness {
   /** Committed offset per partition of the telemetry topic for a group (-1: none). */
   committedOffsets(groupId: string): Promise<Map<number, number>>;
   endOffsets(topic: string): Promise<Map<number, number>>;
+  /** Stops the enrichers, kills the children, deletes the topics, consumer groups and tables; tries every step. */
   close(): Promise<void>;
 }
 
@@ -81,28 +84,59 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
   const tables = { readings: `${prefix}readings`, completeness: `${prefix}device_completeness` };
   const kafka = new Kafka({ clientId: 'enrich-test', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
-  await admin.connect();
-  // kafkajs' waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a busy KRaft broker answers
-  // right after creating a topic; poll the metadata instead.
-  await admin.createTopics({
-    waitForLeaders: false,
-    topics: [
-      { topic: topics.telemetry, numPartitions: options.telemetryPartitions ?? 4, replicationFactor: 1 },
-      { topic: topics.devices, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      { topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 },
-      { topic: topics.alerts, numPartitions: 1, replicationFactor: 1 },
-    ],
-  });
-  await eventually(
-    async () => (await admin.fetchTopicMetadata({ topics: Object.values(topics) })).topics,
-    (metadata) => metadata.length === 4 && metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0)),
-    30_000,
-    'topic leaders elected',
-  );
   const producer: Producer = kafka.producer({ idempotent: true });
-  await producer.connect();
   const enrichers: EnrichProcess[] = [];
   const children: EnrichChild[] = [];
+  // Every consumer group an enricher of this harness or one of its readers may have joined.
+  const groups = new Set<string>();
+  const close = createShutdown(() => [
+    {
+      name: 'children',
+      stop: async () => {
+        for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+        await Promise.all(children.map((child) => child.exited));
+      },
+    },
+    {
+      name: 'enrichers',
+      // A test may have stopped one itself and judged its outcome already.
+      stop: async () => void (await Promise.allSettled(enrichers.map((enricher) => enricher.stop()))),
+    },
+    { name: 'producer', stop: () => producer.disconnect() },
+    { name: 'consumer groups', stop: () => deleteGroups(admin, groups) },
+    { name: 'topics', stop: () => deleteTopics(admin, Object.values(topics)) },
+    { name: 'admin', stop: () => admin.disconnect() },
+    {
+      name: 'tables',
+      stop: async () => {
+        for (const table of Object.values(tables)) await questdbQuery(options.questdbHttpUrl, `drop table if exists '${table}'`);
+      },
+    },
+  ]);
+  try {
+    await admin.connect();
+    // kafkajs' waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a busy KRaft broker answers
+    // right after creating a topic; poll the metadata instead.
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [
+        { topic: topics.telemetry, numPartitions: options.telemetryPartitions ?? 4, replicationFactor: 1 },
+        { topic: topics.devices, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+        { topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 },
+        { topic: topics.alerts, numPartitions: 1, replicationFactor: 1 },
+      ],
+    });
+    await eventually(
+      async () => (await admin.fetchTopicMetadata({ topics: Object.values(topics) })).topics,
+      (metadata) => metadata.length === 4 && metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0)),
+      30_000,
+      'topic leaders elected',
+    );
+    await producer.connect();
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
   const secretHash = await hashSecret('test-secret', { N: 16, r: 1, p: 1 });
 
   const env = (overrides: Record<string, string> = {}): Record<string, string> => ({
@@ -134,8 +168,10 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
   const spawnCli = (args: readonly string[], overrides: Record<string, string>): EnrichChild => {
     let output = '';
     let stdout = '';
+    const childEnv = env(overrides);
+    if (childEnv.TRIBUTARY_ENRICH_GROUP !== undefined) groups.add(childEnv.TRIBUTARY_ENRICH_GROUP);
     const child = spawn(process.execPath, [entryPoint, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env(overrides) },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...childEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (chunk: Buffer) => {
@@ -157,7 +193,9 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
     questdbHttpUrl: options.questdbHttpUrl,
     env,
     async startEnricher(overrides = {}) {
-      const reader = createEnvReader(env(overrides));
+      const values = env(overrides);
+      if (values.TRIBUTARY_ENRICH_GROUP !== undefined) groups.add(values.TRIBUTARY_ENRICH_GROUP);
+      const reader = createEnvReader(values);
       const settings = readEnrichSettings(reader);
       reader.finish();
       const logger = process.env.TRIBUTARY_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger();
@@ -195,7 +233,9 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
       });
     },
     async readTopic(topic, count, timeoutMs = 30_000) {
-      const consumer = kafka.consumer({ groupId: uniqueName('enrich-test-reader') });
+      const groupId = uniqueName('enrich-test-reader');
+      groups.add(groupId);
+      const consumer = kafka.consumer({ groupId });
       const records: ReadRecord[] = [];
       await consumer.connect();
       try {
@@ -234,15 +274,7 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
     },
     committedOffsets,
     endOffsets,
-    async close() {
-      for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await Promise.all(children.map((child) => child.exited));
-      await Promise.allSettled(enrichers.map((enricher) => enricher.stop()));
-      await producer.disconnect();
-      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-      await admin.disconnect();
-      for (const table of Object.values(tables)) await questdbQuery(options.questdbHttpUrl, `drop table if exists '${table}'`).catch(() => undefined);
-    },
+    close,
   };
 }
 

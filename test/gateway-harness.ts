@@ -1,14 +1,17 @@
 /**
  * Runs a real gateway process (composition of bin/commands/gateway-command.ts) in the test process
- * against the real Kafka, with its own topics so tests never see each other's records.
+ * against the real Kafka, with its own topics so tests never see each other's records; `close`
+ * deletes what the harness made (also after a failed start).
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { composeGateway, readGatewaySettings, type GatewayProcess } from '../bin/commands/gateway-command.ts';
 import { createEnvReader } from '../core/config.ts';
 import { encodeDeviceRecord, hashSecret, type DeviceRecord } from '../core/device-record.ts';
+import { createShutdown } from '../core/lifecycle.ts';
 import { createLogger, silentLogger } from '../core/logger.ts';
 import { uniqueName } from './helpers.ts';
+import { deleteGroups, deleteTopics } from './kafka-cleanup.ts';
 
 export interface GatewayHarness {
   gateway: GatewayProcess;
@@ -22,8 +25,9 @@ export interface GatewayHarness {
   connect(deviceId: string, secret: string, options?: IClientOptions): Promise<MqttClient>;
   /** Sum of end offsets over all partitions of a topic: how many records it holds. */
   recordCount(topic: string): Promise<number>;
-  /** Reads `count` records from the beginning of the topic (waits for them). */
+  /** Reads `count` records from the beginning of the topic (waits for them); its group is deleted by `close`. */
   readRecords(topic: string, count: number, timeoutMs?: number): Promise<ReadRecord[]>;
+  /** Stops the gateway and deletes the topics it created and the reader groups; tries every step. */
   close(): Promise<void>;
 }
 
@@ -37,12 +41,11 @@ export interface ReadRecord {
 
 export async function startGatewayHarness(options: { brokers: string[]; env?: Record<string, string> }): Promise<GatewayHarness> {
   const suffix = uniqueName('t');
-  const topics = { telemetry: `iot.telemetry.${suffix}`, events: `iot.events.${suffix}`, devices: `iot.devices.${suffix}` };
-  const env = createEnvReader({
+  const values = {
     TRIBUTARY_KAFKA_BROKERS: options.brokers.join(','),
-    TRIBUTARY_TOPIC_TELEMETRY: topics.telemetry,
-    TRIBUTARY_TOPIC_EVENTS: topics.events,
-    TRIBUTARY_TOPIC_DEVICES: topics.devices,
+    TRIBUTARY_TOPIC_TELEMETRY: `iot.telemetry.${suffix}`,
+    TRIBUTARY_TOPIC_EVENTS: `iot.events.${suffix}`,
+    TRIBUTARY_TOPIC_DEVICES: `iot.devices.${suffix}`,
     TRIBUTARY_TOPIC_DEAD_LETTER: `iot.dlq.${suffix}`,
     TRIBUTARY_TOPIC_ALERTS: `iot.alerts.${suffix}`,
     TRIBUTARY_MQTT_HOST: '127.0.0.1',
@@ -52,17 +55,37 @@ export async function startGatewayHarness(options: { brokers: string[]; env?: Re
     TRIBUTARY_GATEWAY_HTTP_PORT: '0',
     TRIBUTARY_GATEWAY_ID: `gw-${suffix}`,
     ...options.env,
-  });
+  };
+  const topics = { telemetry: values.TRIBUTARY_TOPIC_TELEMETRY, events: values.TRIBUTARY_TOPIC_EVENTS, devices: values.TRIBUTARY_TOPIC_DEVICES };
+  const env = createEnvReader(values);
   const settings = readGatewaySettings(env);
   env.finish();
   const logger = process.env.TRIBUTARY_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger();
   const gateway = composeGateway(settings, logger);
-  await gateway.start();
-  const ports = gateway.gateway.ports();
   const kafka = new Kafka({ clientId: 'gateway-test', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
-  await admin.connect();
   let producer: Producer | null = null;
+  const readerGroups: string[] = [];
+  // The gateway creates every topic of its settings that is missing; those it created are deleted
+  // after the test, topics that existed before (another harness's) are left to their owner.
+  let createdTopics: string[] = [];
+  const close = createShutdown(() => [
+    { name: 'gateway', stop: () => gateway.stop() },
+    { name: 'producer', stop: () => producer?.disconnect() },
+    { name: 'reader groups', stop: () => deleteGroups(admin, readerGroups) },
+    { name: 'topics', stop: () => deleteTopics(admin, createdTopics) },
+    { name: 'admin', stop: () => admin.disconnect() },
+  ]);
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    createdTopics = [...Object.values(topics), values.TRIBUTARY_TOPIC_DEAD_LETTER, values.TRIBUTARY_TOPIC_ALERTS].filter((topic) => !existing.has(topic));
+    await gateway.start();
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  const ports = gateway.gateway.ports();
   const writeDevice = async (deviceId: string, value: Buffer | null): Promise<void> => {
     if (!producer) {
       producer = kafka.producer({ idempotent: true });
@@ -99,7 +122,9 @@ export async function startGatewayHarness(options: { brokers: string[]; env?: Re
       return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
     },
     async readRecords(topic, count, timeoutMs = 30_000) {
-      const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+      const groupId = uniqueName('reader');
+      readerGroups.push(groupId);
+      const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
       const records: ReadRecord[] = [];
       await consumer.connect();
       try {
@@ -129,10 +154,6 @@ export async function startGatewayHarness(options: { brokers: string[]; env?: Re
       }
       return records;
     },
-    async close() {
-      await gateway.stop();
-      if (producer) await producer.disconnect();
-      await admin.disconnect();
-    },
+    close,
   };
 }
