@@ -3,9 +3,9 @@
  *
  * The client (4.2.0) escapes every table name, column name and symbol value by writing it one
  * character at a time, each a separate `Buffer.write` into its buffer. With eleven columns per
- * reading that was about a third of an enricher's CPU (profile in BENCHMARKS.md). Our names and
- * almost all values need no escaping at all, so they are written in one call when a single regular
- * expression finds nothing to escape; anything else takes the client's own per-character path, so
+ * reading that was about a third of an enricher's CPU (profile in docs/benchmarks/history.md). Our
+ * names and almost all values need no escaping at all, so they are written in one call when a single
+ * regular expression finds nothing to escape; anything else takes the client's own per-character path, so
  * the bytes sent are the same either way (enrich/ilp-fast-escape.test.ts compares them).
  *
  * It wraps a method the client marks internal (docs/adr/0008-fast-ilp-escaping.md). If a client
