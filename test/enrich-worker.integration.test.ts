@@ -9,6 +9,7 @@ import { deadLetterHeaders, recordHeaders } from '../core/envelope.ts';
 import { InfraError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { createQuestdbWriter } from '../enrich/questdb-writer.ts';
+import { createCleanups } from './cleanups.ts';
 import { explain, startEnrichHarness, telemetryStream, type EnrichHarness, type TelemetryMessage } from './enrich-harness.ts';
 import { eventually } from './helpers.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
@@ -16,22 +17,20 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 const brokers = inject('kafkaBrokers');
 const questdbHttpUrl = inject('questdbHttpUrl');
 const t0 = Date.UTC(2026, 0, 1);
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups = createCleanups();
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(() => cleanups.runAll());
 
 async function harness(options: { telemetryPartitions?: number } = {}): Promise<EnrichHarness> {
   const created = await startEnrichHarness({ brokers, questdbHttpUrl, ...options });
-  cleanups.push(() => created.close());
+  cleanups.add(() => created.close());
   return created;
 }
 
 async function proxyToQuestdb(): Promise<TcpProxy> {
   const url = new URL(questdbHttpUrl);
   const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
-  cleanups.push(() => proxy.close());
+  cleanups.add(() => proxy.close());
   return proxy;
 }
 
@@ -182,7 +181,7 @@ describe('enrich worker', () => {
       retry: { minDelayMs: 10, maxDelayMs: 50 },
       logger: silentLogger(),
     });
-    cleanups.push(() => writer.stop());
+    cleanups.add(() => writer.stop());
     await writer.start();
     const row = (device: string) => ({
       row: { ts: t0, tsSource: 'device' as const, receivedAtMs: t0, device, site: 's', model: 'm', metric: 'temperature', value: 1, unit: 'degC', seq: 1 },
@@ -267,7 +266,7 @@ describe('enrich worker', () => {
     const b = h.spawnEnricher();
     const admin = h.kafka.admin();
     await admin.connect();
-    cleanups.push(() => admin.disconnect());
+    cleanups.add(() => admin.disconnect());
     await eventually(
       async () => (await admin.describeGroups([group])).groups[0],
       (g) => g?.state === 'Stable' && g.members.length === 2,

@@ -28,8 +28,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await harness?.close();
-  await stopStack(dir, () => undefined);
+  try {
+    await harness?.close();
+  } finally {
+    await stopStack(dir, () => undefined);
+  }
 });
 
 describe('Kafka outage', () => {

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { deadLetterHeaders, recordHeaders } from '../core/envelope.ts';
+import { createCleanups } from './cleanups.ts';
 import { startEnrichHarness } from './enrich-harness.ts';
 import { startGatewayHarness } from './gateway-harness.ts';
 import { eventually } from './helpers.ts';
@@ -15,16 +16,14 @@ import { eventually } from './helpers.ts';
 const run = promisify(execFile);
 const brokers = inject('kafkaBrokers');
 const questdbHttpUrl = inject('questdbHttpUrl');
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups = createCleanups();
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(() => cleanups.runAll());
 
 describe('MQTT → gateway → Kafka → enricher → QuestDB', () => {
   it('stores a mosquitto_pub reading converted to the canonical unit, with site and model from the registry, and dead-letters a refused one', async () => {
     const enrich = await startEnrichHarness({ brokers, questdbHttpUrl, telemetryPartitions: 2 });
-    cleanups.push(() => enrich.close());
+    cleanups.add(() => enrich.close());
     // The gateway produces to the topics the enricher consumes and follows the same registry.
     const gateway = await startGatewayHarness({
       brokers,
@@ -35,7 +34,7 @@ describe('MQTT → gateway → Kafka → enricher → QuestDB', () => {
         TRIBUTARY_TOPIC_ALERTS: enrich.topics.alerts,
       },
     });
-    cleanups.push(() => gateway.close());
+    cleanups.add(() => gateway.close());
     const deviceId = 'boiler-7';
     const secret = 'boiler-7-secret';
 

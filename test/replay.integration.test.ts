@@ -6,6 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { ReplayReport } from '../enrich/replay.ts';
+import { createCleanups } from './cleanups.ts';
 import { explain, startEnrichHarness, telemetryStream, type EnrichChild, type EnrichHarness } from './enrich-harness.ts';
 import { eventually } from './helpers.ts';
 
@@ -13,15 +14,13 @@ const brokers = inject('kafkaBrokers');
 const questdbHttpUrl = inject('questdbHttpUrl');
 const t0 = Date.UTC(2026, 1, 1);
 const devices = Array.from({ length: 12 }, (_, i) => `replay-${i}`);
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups = createCleanups();
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(() => cleanups.runAll());
 
 async function harness(): Promise<EnrichHarness> {
   const created = await startEnrichHarness({ brokers, questdbHttpUrl, telemetryPartitions: 3 });
-  cleanups.push(() => created.close());
+  cleanups.add(() => created.close());
   for (const deviceId of devices) await created.registerDevice({ deviceId, site: 'site-a' });
   return created;
 }
