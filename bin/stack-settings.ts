@@ -1,7 +1,8 @@
-/** Local-stack settings from the environment (read only here, in the entry point). */
+/** Local-stack settings: their table, and the StackSettings read from it (only here, in the entry point). */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { EnvReader } from '../core/config.ts';
+import { intSetting, optionalStringSetting, readSettings, stringSetting } from '../core/settings.ts';
 
 export interface StackSettings {
   home: string;
@@ -11,12 +12,18 @@ export interface StackSettings {
   questdbHeapMb: number;
 }
 
+/** Every setting the stack launcher reads (`stack`, `start`, `bench`, the test run). */
+export const stackSettings = {
+  home: stringSetting({ name: 'TRIBUTARY_HOME', default: join(homedir(), '.cache', 'tributary'), defaultText: '~/.cache/tributary', help: 'artifacts cache and stack data ($TRIBUTARY_HOME/stacks/<name>)' }),
+  portBase: intSetting({ name: 'TRIBUTARY_STACK_PORT_BASE', default: 19000, min: 1024, max: 65000, help: 'Kafka base+92, QuestDB HTTP base, PG base+12, ILP/TCP base+9' }),
+  readyTimeoutMs: intSetting({ name: 'TRIBUTARY_STACK_READY_TIMEOUT_MS', default: 180_000, min: 1000, help: 'how long `stack up` waits for Kafka and QuestDB to answer' }),
+  kafkaHeapMb: intSetting({ name: 'TRIBUTARY_KAFKA_HEAP_MB', default: 512, min: 128, help: 'heap of each Kafka JVM' }),
+  questdbHeapMb: intSetting({ name: 'TRIBUTARY_QUESTDB_HEAP_MB', default: 512, min: 128, help: 'heap of the QuestDB JVM' }),
+  // Read by infra/java-tools.ts from the environment the launcher passes on.
+  javaHome: optionalStringSetting({ name: 'TRIBUTARY_JAVA_HOME', defaultText: '$JAVA_HOME, else java on PATH', help: 'the JDK that runs Kafka and QuestDB' }),
+} as const;
+
 export function readStackSettings(env: EnvReader): StackSettings {
-  return {
-    home: env.string('TRIBUTARY_HOME', join(homedir(), '.cache', 'tributary')),
-    portBase: env.int('TRIBUTARY_STACK_PORT_BASE', 19000, { min: 1024, max: 65000 }),
-    readyTimeoutMs: env.int('TRIBUTARY_STACK_READY_TIMEOUT_MS', 180_000, { min: 1000 }),
-    kafkaHeapMb: env.int('TRIBUTARY_KAFKA_HEAP_MB', 512, { min: 128 }),
-    questdbHeapMb: env.int('TRIBUTARY_QUESTDB_HEAP_MB', 512, { min: 128 }),
-  };
+  const { javaHome: _readByInfra, ...settings } = readSettings(env, stackSettings);
+  return settings;
 }

@@ -8,7 +8,7 @@ describe('createEnvReader', () => {
     expect(env.int('A', 1)).toBe(42);
     expect(env.bool('B', false)).toBe(true);
     expect(env.list('C', [])).toEqual(['x', 'y']);
-    expect(env.hostPort('D', 'h:1')).toBe('kafka:9092');
+    expect(env.hostPortList('D', ['h:1'])).toEqual(['kafka:9092']);
     expect(env.string('E', 'fallback')).toBe('fallback');
     expect(env.oneOf('MISSING', ['a', 'b'], 'b')).toBe('b');
     expect(() => env.finish()).not.toThrow();
@@ -19,7 +19,7 @@ describe('createEnvReader', () => {
     env.int('PORT', 1, { min: 1, max: 65535 });
     env.bool('FLAG', false);
     env.oneOf('MODE', ['a', 'b'], 'a');
-    env.hostPort('ADDR', 'h:1');
+    env.hostPortList('ADDR', ['h:1']);
     env.int('COUNT', 1);
     let error: unknown;
     try {

@@ -13,18 +13,22 @@ export interface EnvReader {
   int(name: string, fallback: number, range?: { min?: number; max?: number }): number;
   bool(name: string, fallback: boolean): boolean;
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T;
-  /** host:port, e.g. `127.0.0.1:9092`. */
-  hostPort(name: string, fallback: string): string;
+  /** Comma-separated host:port items, e.g. `kafka-0:9092,kafka-1:9092`; at least one. */
+  hostPortList(name: string, fallback: readonly string[]): string[];
   /** Comma-separated list, items trimmed, empty items dropped. */
   list(name: string, fallback: readonly string[]): string[];
-  /** Records a problem found by the caller's own cross-field checks. */
+  /** Whether the variable is set to something other than blanks. */
+  isSet(name: string): boolean;
+  /** Records a problem found by the caller's own cross-field checks (a repeated one is kept once). */
   problem(message: string): void;
   /** Throws ConfigError if any problem was recorded. */
   finish(): void;
 }
 
 export function createEnvReader(env: Readonly<Record<string, string | undefined>>): EnvReader {
-  const problems: string[] = [];
+  // A set: a shared setting read by two components of one process reports its problem once.
+  const problems = new Set<string>();
+  const report = (problem: string): void => void problems.add(problem);
   const raw = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -39,7 +43,7 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
       const parsed = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
       const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
       if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-        problems.push(`${name}=${JSON.stringify(value)}: expected an integer in [${min}, ${max}]`);
+        report(`${name}=${JSON.stringify(value)}: expected an integer in [${min}, ${max}]`);
         return fallback;
       }
       return parsed;
@@ -49,7 +53,7 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
       if (value === undefined) return fallback;
       if (['1', 'true', 'yes', 'on'].includes(value)) return true;
       if (['0', 'false', 'no', 'off'].includes(value)) return false;
-      problems.push(`${name}=${JSON.stringify(value)}: expected true or false`);
+      report(`${name}=${JSON.stringify(value)}: expected true or false`);
       return fallback;
     },
     oneOf(name, allowed, fallback) {
@@ -57,32 +61,37 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
       if (value === undefined) return fallback;
       const match = allowed.find((candidate) => candidate === value);
       if (match === undefined) {
-        problems.push(`${name}=${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`);
+        report(`${name}=${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`);
         return fallback;
       }
       return match;
     },
-    hostPort(name, fallback) {
+    hostPortList(name, fallback) {
       const value = raw(name);
-      if (value === undefined) return fallback;
-      const match = /^(.+):(\d{1,5})$/.exec(value);
-      const port = match ? Number(match[2]) : Number.NaN;
-      if (!match || port < 1 || port > 65535) {
-        problems.push(`${name}=${JSON.stringify(value)}: expected host:port`);
-        return fallback;
+      if (value === undefined) return [...fallback];
+      const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      const bad = items.filter((item) => !isHostPort(item));
+      if (items.length === 0 || bad.length > 0) {
+        report(`${name}=${JSON.stringify(value)}: expected a comma-separated list of host:port${bad.length > 0 ? ` (not host:port: ${bad.join(', ')})` : ''}`);
+        return [...fallback];
       }
-      return value;
+      return items;
     },
     list(name, fallback) {
       const value = raw(name);
       if (value === undefined) return [...fallback];
       return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
     },
-    problem(message) {
-      problems.push(message);
-    },
+    isSet: (name) => raw(name) !== undefined,
+    problem: report,
     finish() {
-      if (problems.length > 0) throw new ConfigError(problems);
+      if (problems.size > 0) throw new ConfigError([...problems]);
     },
   };
+}
+
+function isHostPort(item: string): boolean {
+  const match = /^([^\s:/,]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(item);
+  const port = match ? Number(match[2]) : Number.NaN;
+  return port >= 1 && port <= 65535;
 }

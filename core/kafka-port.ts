@@ -160,3 +160,12 @@ export interface KafkaClientFactory {
   follower(options: { clientId: string; topic: string }): TopicFollowerPort;
   rangeReader(options: { clientId: string; topic: string; ranges: readonly PartitionRange[]; partitionsConcurrently?: number }): RangeReaderPort;
 }
+
+/**
+ * The group consumer's session: a member not heard from for this long loses its partitions (a
+ * crashed worker's partitions move after 10 s, not Kafka's 30 s default). A worker heartbeats
+ * between the attempts of a failing batch step, at most once per heartbeat interval, so one
+ * attempt plus the longest backoff plus one interval must fit in the session (enrich-config checks).
+ */
+export const consumerSessionTimeoutMs = 10_000;
+export const consumerHeartbeatIntervalMs = 1000;

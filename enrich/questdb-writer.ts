@@ -151,8 +151,9 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
       );
       const timeoutMs = config.requestTimeoutMs;
       // protocol_version=2 (binary doubles, QuestDB 9+) is fixed, so creating the sender needs no /settings round trip.
+      // retry_timeout=0: the caller retries, heartbeating between attempts; retries inside one call could outlast the consumer session.
       sender = await Sender.fromConfig(
-        `http::addr=${host};protocol_version=2;auto_flush=off;stdlib_http=on;request_timeout=${timeoutMs};retry_timeout=${timeoutMs}`,
+        `http::addr=${host};protocol_version=2;auto_flush=off;stdlib_http=on;request_timeout=${timeoutMs};retry_timeout=0`,
         { agent, log: (level, message) => logger[level === 'info' ? 'debug' : level]({ questdbClient: true }, String(message)) },
       );
       logger.info({ url: config.url, readings, completeness }, 'QuestDB tables ready');

@@ -1,5 +1,6 @@
-/** Gateway settings, read from the environment through the entry point's EnvReader. */
+/** Gateway settings: their table, and the GatewayConfig read from it through the entry point's EnvReader. */
 import type { EnvReader } from '../core/config.ts';
+import { boolSetting, intSetting, oneOfSetting, optionalStringSetting, readSettings, stringSetting } from '../core/settings.ts';
 import { defaultTopicLayout, topicLayoutProblems, type TopicLayout } from './acl.ts';
 import { hostname } from 'node:os';
 
@@ -25,35 +26,48 @@ export interface GatewayConfig {
   shutdownDrainMs: number;
 }
 
+/** Every setting the gateway reads (the process adds the bridge's and the shared ones). */
+export const gatewaySettings = {
+  gatewayId: optionalStringSetting({ name: 'TRIBUTARY_GATEWAY_ID', defaultText: '<hostname>-<pid>', help: 'written to the gateway.id header' }),
+  mqttHost: stringSetting({ name: 'TRIBUTARY_MQTT_HOST', default: '0.0.0.0', help: 'address the MQTT listeners bind' }),
+  tcpEnabled: boolSetting({ name: 'TRIBUTARY_MQTT_TCP_ENABLED', default: true, help: 'plain MQTT listener' }),
+  tcpPort: intSetting({ name: 'TRIBUTARY_MQTT_TCP_PORT', default: 1883, min: 0, max: 65535, help: 'plain MQTT port, 0 = any free port' }),
+  tlsEnabled: boolSetting({ name: 'TRIBUTARY_MQTT_TLS_ENABLED', default: false, help: 'MQTT over TLS listener' }),
+  tlsPort: intSetting({ name: 'TRIBUTARY_MQTT_TLS_PORT', default: 8883, min: 0, max: 65535, help: 'MQTT over TLS port' }),
+  tlsCertFile: optionalStringSetting({ name: 'TRIBUTARY_MQTT_TLS_CERT_FILE', help: 'server certificate (PEM); needed with TLS' }),
+  tlsKeyFile: optionalStringSetting({ name: 'TRIBUTARY_MQTT_TLS_KEY_FILE', help: 'server private key (PEM); needed with TLS' }),
+  tlsCaFile: optionalStringSetting({ name: 'TRIBUTARY_MQTT_TLS_CA_FILE', help: 'CA that signs device certificates' }),
+  tlsClientCert: oneOfSetting({ name: 'TRIBUTARY_MQTT_TLS_CLIENT_CERT', values: ['off', 'optional', 'required'], default: 'off', help: 'client-certificate authentication (CN = device id)' }),
+  wsEnabled: boolSetting({ name: 'TRIBUTARY_MQTT_WS_ENABLED', default: true, help: 'MQTT over WebSocket listener' }),
+  wsPort: intSetting({ name: 'TRIBUTARY_MQTT_WS_PORT', default: 8083, min: 0, max: 65535, help: 'MQTT over WebSocket port' }),
+  wsPath: stringSetting({ name: 'TRIBUTARY_MQTT_WS_PATH', default: '/mqtt', help: 'MQTT over WebSocket path' }),
+  maxConnections: intSetting({ name: 'TRIBUTARY_MQTT_MAX_CONNECTIONS', default: 100_000, min: 1, help: 'connections per listener' }),
+  maxPacketBytes: intSetting({ name: 'TRIBUTARY_MQTT_MAX_PACKET_BYTES', default: 64 * 1024, min: 64, max: 256 * 1024 * 1024, help: 'larger packets close the connection before their body is read' }),
+  keepaliveLimitS: intSetting({ name: 'TRIBUTARY_MQTT_KEEPALIVE_LIMIT_S', default: 0, min: 0, max: 65535, help: 'refuse CONNECTs asking for a longer keepalive (0 = no limit)' }),
+  connectTimeoutMs: intSetting({ name: 'TRIBUTARY_MQTT_CONNECT_TIMEOUT_MS', default: 30_000, min: 100, help: 'time allowed between TCP accept and CONNECT' }),
+  topicPrefix: stringSetting({ name: 'TRIBUTARY_MQTT_TOPIC_PREFIX', default: defaultTopicLayout.prefix, help: 'first level(s) of device topics: <prefix>/<device id>/telemetry' }),
+  maxPendingPerClient: intSetting({ name: 'TRIBUTARY_GATEWAY_MAX_PENDING_PER_CLIENT', default: 500, min: 1, help: 'unacknowledged publishes per device before its socket is no longer read' }),
+  maxPendingTotal: intSetting({ name: 'TRIBUTARY_GATEWAY_MAX_PENDING_TOTAL', default: 50_000, min: 1, help: 'the same across all devices; QoS 0 is dropped (and counted) above it' }),
+  shutdownDrainMs: intSetting({ name: 'TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS', default: 15_000, min: 0, help: 'on shutdown, time to finish in-flight publishes before disconnecting; below the shutdown deadline' }),
+} as const;
+
+/** Reads the gateway's settings; problems are recorded on `env` and reported together by `env.finish()`. */
 export function readGatewayConfig(env: EnvReader): GatewayConfig {
-  const host = env.string('TRIBUTARY_MQTT_HOST', '0.0.0.0');
-  const port = (name: string, fallback: number): number => env.int(name, fallback, { min: 0, max: 65535 });
+  const s = readSettings(env, gatewaySettings);
+  const host = s.mqttHost;
   const config: GatewayConfig = {
-    gatewayId: env.string('TRIBUTARY_GATEWAY_ID', `${hostname()}-${process.pid}`),
-    tcp: { enabled: env.bool('TRIBUTARY_MQTT_TCP_ENABLED', true), host, port: port('TRIBUTARY_MQTT_TCP_PORT', 1883) },
-    tls: {
-      enabled: env.bool('TRIBUTARY_MQTT_TLS_ENABLED', false),
-      host,
-      port: port('TRIBUTARY_MQTT_TLS_PORT', 8883),
-      certFile: env.optionalString('TRIBUTARY_MQTT_TLS_CERT_FILE'),
-      keyFile: env.optionalString('TRIBUTARY_MQTT_TLS_KEY_FILE'),
-      caFile: env.optionalString('TRIBUTARY_MQTT_TLS_CA_FILE'),
-      clientCert: env.oneOf('TRIBUTARY_MQTT_TLS_CLIENT_CERT', ['off', 'optional', 'required'], 'off'),
-    },
-    ws: {
-      enabled: env.bool('TRIBUTARY_MQTT_WS_ENABLED', true),
-      host,
-      port: port('TRIBUTARY_MQTT_WS_PORT', 8083),
-      path: env.string('TRIBUTARY_MQTT_WS_PATH', '/mqtt'),
-    },
-    maxConnections: env.int('TRIBUTARY_MQTT_MAX_CONNECTIONS', 100_000, { min: 1 }),
-    maxPacketBytes: env.int('TRIBUTARY_MQTT_MAX_PACKET_BYTES', 64 * 1024, { min: 64, max: 256 * 1024 * 1024 }),
-    maxPendingPerClient: env.int('TRIBUTARY_GATEWAY_MAX_PENDING_PER_CLIENT', 500, { min: 1 }),
-    maxPendingTotal: env.int('TRIBUTARY_GATEWAY_MAX_PENDING_TOTAL', 50_000, { min: 1 }),
-    keepaliveLimitS: env.int('TRIBUTARY_MQTT_KEEPALIVE_LIMIT_S', 0, { min: 0, max: 65535 }),
-    connectTimeoutMs: env.int('TRIBUTARY_MQTT_CONNECT_TIMEOUT_MS', 30_000, { min: 100 }),
-    topicLayout: { ...defaultTopicLayout, prefix: env.string('TRIBUTARY_MQTT_TOPIC_PREFIX', defaultTopicLayout.prefix) },
-    shutdownDrainMs: env.int('TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS', 15_000, { min: 0 }),
+    gatewayId: s.gatewayId ?? `${hostname()}-${process.pid}`,
+    tcp: { enabled: s.tcpEnabled, host, port: s.tcpPort },
+    tls: { enabled: s.tlsEnabled, host, port: s.tlsPort, certFile: s.tlsCertFile, keyFile: s.tlsKeyFile, caFile: s.tlsCaFile, clientCert: s.tlsClientCert },
+    ws: { enabled: s.wsEnabled, host, port: s.wsPort, path: s.wsPath },
+    maxConnections: s.maxConnections,
+    maxPacketBytes: s.maxPacketBytes,
+    maxPendingPerClient: s.maxPendingPerClient,
+    maxPendingTotal: s.maxPendingTotal,
+    keepaliveLimitS: s.keepaliveLimitS,
+    connectTimeoutMs: s.connectTimeoutMs,
+    topicLayout: { ...defaultTopicLayout, prefix: s.topicPrefix },
+    shutdownDrainMs: s.shutdownDrainMs,
   };
   for (const problem of topicLayoutProblems(config.topicLayout)) env.problem(`TRIBUTARY_MQTT_TOPIC_PREFIX: ${problem}`);
   if (config.tls.enabled && (!config.tls.certFile || !config.tls.keyFile)) {

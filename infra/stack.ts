@@ -251,16 +251,21 @@ export async function startStack(options: StackOptions): Promise<StackState> {
   }
 }
 
+const stopSigtermMs = 30_000;
+const stopPortsMs = 10_000;
+/** The longest `stopStack` takes: SIGTERM, SIGKILL after 30 s, then up to 10 s for the ports to close. */
+export const stackStopBoundMs = stopSigtermMs + stopPortsMs;
+
 /** Stops every process the stack recorded; returns what it did. Safe to call when nothing runs. */
 export async function stopStack(dir: string, log: (message: string) => void): Promise<{ stopped: number; portsStillBusy: number[] }> {
   const state = await readStackState(dir);
   if (!state) return { stopped: 0, portsStillBusy: [] };
   // QuestDB first: it flushes quickly; the Kafka nodes then stop together so the quorum can finish.
-  const outcomes = await Promise.all(stackPgids(state).map((pgid) => stopProcessGroup(pgid, 30_000)));
+  const outcomes = await Promise.all(stackPgids(state).map((pgid) => stopProcessGroup(pgid, stopSigtermMs)));
   const stopped = outcomes.filter((outcome) => outcome !== 'absent').length;
   for (const [index, outcome] of outcomes.entries()) {
-    if (outcome === 'killed') log(`process group ${stackPgids(state)[index]} did not stop on SIGTERM within 30 s and was killed`);
+    if (outcome === 'killed') log(`process group ${stackPgids(state)[index]} did not stop on SIGTERM within ${stopSigtermMs / 1000} s and was killed`);
   }
-  const portsStillBusy = await waitForPortsFree(stackHost, state.ports, 10_000);
+  const portsStillBusy = await waitForPortsFree(stackHost, state.ports, stopPortsMs);
   return { stopped, portsStillBusy };
 }

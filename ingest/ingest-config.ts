@@ -1,6 +1,8 @@
-/** Bridge settings: mapping rules, Kafka topics and producer tuning. */
+/** Bridge settings: mapping rules, Kafka topics and producer tuning; their table and the IngestConfig read from it. */
 import type { EnvReader } from '../core/config.ts';
-import { defaultTopics, type TopicNames } from '../core/envelope.ts';
+import type { TopicNames } from '../core/envelope.ts';
+import { intSetting, oneOfSetting, optionalStringSetting, readSettings } from '../core/settings.ts';
+import { sharedSettings, topicSettings } from '../core/shared-settings.ts';
 import { parseMappingRules, type MappingRule } from './topic-mapping.ts';
 
 export interface IngestConfig {
@@ -17,30 +19,45 @@ export interface IngestConfig {
   producerClient: 'kafkajs' | 'platformatic';
 }
 
-export function readIngestConfig(env: EnvReader): IngestConfig {
-  const topics: TopicNames = {
-    telemetry: env.string('TRIBUTARY_TOPIC_TELEMETRY', defaultTopics.telemetry),
-    events: env.string('TRIBUTARY_TOPIC_EVENTS', defaultTopics.events),
-    devices: env.string('TRIBUTARY_TOPIC_DEVICES', defaultTopics.devices),
-    deadLetter: env.string('TRIBUTARY_TOPIC_DEAD_LETTER', defaultTopics.deadLetter),
-    alerts: env.string('TRIBUTARY_TOPIC_ALERTS', defaultTopics.alerts),
-  };
-  const rulesSpec = env.string('TRIBUTARY_MAPPING_RULES', `devices/+/telemetry=${topics.telemetry},devices/+/events=${topics.events}`);
-  const parsed = parseMappingRules(rulesSpec);
+/** Every setting the bridge reads. */
+export const ingestSettings = {
+  kafkaBrokers: sharedSettings.kafkaBrokers,
+  ...topicSettings,
+  mappingRules: optionalStringSetting({
+    name: 'TRIBUTARY_MAPPING_RULES',
+    defaultText: '<prefix>/+/telemetry=<telemetry topic>,<prefix>/+/events=<events topic>',
+    help: 'MQTT filter=Kafka topic pairs, comma-separated, first match wins; the default follows TRIBUTARY_MQTT_TOPIC_PREFIX and the topic names',
+  }),
+  kafkaPartitions: sharedSettings.kafkaPartitions,
+  replicationFactor: sharedSettings.replicationFactor,
+  sendTimeoutMs: intSetting({ name: 'TRIBUTARY_KAFKA_SEND_TIMEOUT_MS', default: 10_000, min: 100, max: 120_000, help: 'a record not acknowledged by then fails: no PUBACK, connection closed; below the keepalive limit' }),
+  lingerMs: intSetting({ name: 'TRIBUTARY_KAFKA_LINGER_MS', default: 0, min: 0, max: 1000, help: 'extra wait to grow batches (batches already grow while a request is in flight)' }),
+  maxBatchRecords: intSetting({ name: 'TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', default: 2000, min: 1, help: 'records per produce request' }),
+  compression: oneOfSetting({ name: 'TRIBUTARY_KAFKA_COMPRESSION', values: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none', help: 'produce request compression' }),
+  producerClient: oneOfSetting({ name: 'TRIBUTARY_KAFKA_PRODUCER', values: ['kafkajs', 'platformatic'], default: 'platformatic', help: "the gateway's producer client (docs/adr/0006-default-kafka-client.md)" }),
+} as const;
+
+/**
+ * Reads the bridge's settings. `topicPrefix` is the gateway's device topic prefix: the default
+ * mapping rules map `<prefix>/+/telemetry` and `<prefix>/+/events`, so changing the prefix alone
+ * keeps publishes flowing.
+ */
+export function readIngestConfig(env: EnvReader, options: { topicPrefix: string }): IngestConfig {
+  const { telemetry, events, devices, deadLetter, alerts, ...s } = readSettings(env, ingestSettings);
+  const topics: TopicNames = { telemetry, events, devices, deadLetter, alerts };
+  const { topicPrefix } = options;
+  const parsed = parseMappingRules(s.mappingRules ?? `${topicPrefix}/+/telemetry=${telemetry},${topicPrefix}/+/events=${events}`);
   if (!parsed.ok) env.problem(`TRIBUTARY_MAPPING_RULES: ${parsed.reason}`);
-  const config: IngestConfig = {
-    kafkaBrokers: env.list('TRIBUTARY_KAFKA_BROKERS', ['127.0.0.1:19092']),
+  return {
+    kafkaBrokers: s.kafkaBrokers,
     topics,
     mappingRules: parsed.ok ? parsed.value : [],
-    dataTopicPartitions: env.int('TRIBUTARY_KAFKA_PARTITIONS', 12, { min: 1, max: 10_000 }),
-    replicationFactor: env.int('TRIBUTARY_KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 16 }),
-    // Well below the MQTT keepalive (60 s typical): a device must learn of a failure long before it gives up.
-    sendTimeoutMs: env.int('TRIBUTARY_KAFKA_SEND_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
-    lingerMs: env.int('TRIBUTARY_KAFKA_LINGER_MS', 0, { min: 0, max: 1000 }),
-    maxBatchRecords: env.int('TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', 2000, { min: 1 }),
-    compression: env.oneOf('TRIBUTARY_KAFKA_COMPRESSION', ['none', 'gzip', 'snappy', 'lz4', 'zstd'], 'none'),
-    producerClient: env.oneOf('TRIBUTARY_KAFKA_PRODUCER', ['kafkajs', 'platformatic'], 'platformatic'),
+    dataTopicPartitions: s.kafkaPartitions,
+    replicationFactor: s.replicationFactor,
+    sendTimeoutMs: s.sendTimeoutMs,
+    lingerMs: s.lingerMs,
+    maxBatchRecords: s.maxBatchRecords,
+    compression: s.compression,
+    producerClient: s.producerClient,
   };
-  if (config.kafkaBrokers.length === 0) env.problem('TRIBUTARY_KAFKA_BROKERS: at least one broker is required');
-  return config;
 }

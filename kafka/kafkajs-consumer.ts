@@ -8,7 +8,7 @@
  * handler returned from without committing (or threw on) is delivered again.
  */
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import type { ConsumedRecord, GroupConsumerOptions, GroupConsumerPort, TopicFollowerPort } from '../core/kafka-port.ts';
+import { consumerHeartbeatIntervalMs, consumerSessionTimeoutMs, type ConsumedRecord, type GroupConsumerOptions, type GroupConsumerPort, type TopicFollowerPort } from '../core/kafka-port.ts';
 import { InfraError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { retryTransient } from './kafkajs-retry.ts';
@@ -40,10 +40,8 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
   const { kafka, logger } = options;
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
-    // A crashed worker's partitions move after 10 s (not the 30 s default); the worker heartbeats
-    // while it retries a failing QuestDB write, so a slow write does not cost it its partitions.
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1000,
+    sessionTimeout: consumerSessionTimeoutMs,
+    heartbeatInterval: consumerHeartbeatIntervalMs,
     maxWaitTimeInMs: 200,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
   });

@@ -4,10 +4,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createEnvReader } from '../../core/config.ts';
+import { readSettings } from '../../core/settings.ts';
 import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { cellPlan, ensureNodeRdkafka, formatClientCompareTable, parseClientList, runClientCompare, type ClientName } from '../../loadtest/client-compare.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
 const rdkafkaVersion = '3.6.1';
@@ -90,12 +91,10 @@ export async function benchClientsCommand(args: readonly string[]): Promise<numb
   } catch (error) {
     throw new UsageError(`--clients: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const env = createEnvReader(process.env);
+  const env = createProcessEnvReader();
   const settings = readStackSettings(env);
-  const envBrokers = env.list('TRIBUTARY_KAFKA_BROKERS', []);
-  const envLinger = env.int('TRIBUTARY_KAFKA_LINGER_MS', 0, { min: 0, max: 1000 });
-  const envMaxBatch = env.int('TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', 2000, { min: 1 });
-  const envSendTimeout = env.int('TRIBUTARY_KAFKA_SEND_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 });
+  const { kafkaBrokers, lingerMs: envLinger, maxBatchRecords: envMaxBatch, sendTimeoutMs: envSendTimeout } = readSettings(env, commandSettings.bench);
+  const envBrokers = env.isSet(commandSettings.bench.kafkaBrokers.name) ? kafkaBrokers : [];
   env.finish();
 
   const cells = cellPlan(positiveList(values.concurrency, 'concurrency', [1000, 10_000]), positiveList(values.rate, 'rate', [10_000, 20_000]));

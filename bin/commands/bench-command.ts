@@ -4,8 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createEnvReader } from '../../core/config.ts';
-import { defaultTopics } from '../../core/envelope.ts';
+import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { createBenchCredentials, readCredentialsFile, registerBenchDevices, writeCredentialsFile } from '../../loadtest/bench-devices.ts';
 import { runConnectionSweep } from '../../loadtest/connection-sweep.ts';
@@ -16,6 +15,7 @@ import { findGroupMembers } from '../../loadtest/process-usage.ts';
 import { renderLineChart } from '../../loadtest/svg-plot.ts';
 import { findKnee, renderSweepPlots } from '../../loadtest/sweep-analysis.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
 const help = `Usage: tributary bench <devices|e2e|connections|clients> [options]
@@ -74,7 +74,8 @@ connections:
   --settle <s>               seconds to let memory settle after each step (default 5)
   --out <file>               result JSON (default results/connections-<timestamp>.json; plot beside it)
   Kafka as for e2e (addresses or a local stack without QuestDB).
-`;
+
+${settingsHelp(commandSettings.bench)}`;
 
 const options = {
   devices: { type: 'string' },
@@ -201,18 +202,18 @@ async function stackServerPids(state: StackState): Promise<Record<string, number
 
 /** Stack addresses from the environment, or a fresh local stack tied to this process. */
 async function withStack<T>(values: Values, questdb: boolean, run: (stack: { kafkaBrokers: string[]; questdbHttpUrl: string; serverPids: Record<string, number> }) => Promise<T>): Promise<T> {
-  const env = createEnvReader(process.env);
+  const env = createProcessEnvReader();
   const settings = readStackSettings(env);
-  const kafkaBrokers = env.list('TRIBUTARY_KAFKA_BROKERS', []);
-  const questdbUrl = env.optionalString('TRIBUTARY_QUESTDB_URL');
+  const { kafkaBrokers, questdbUrl } = readSettings(env, commandSettings.bench);
+  const given = (setting: { name: string }): boolean => env.isSet(setting.name);
   env.finish();
-  if (kafkaBrokers.length > 0 && (questdbUrl !== undefined || !questdb)) {
+  if (given(commandSettings.bench.kafkaBrokers) && (given(commandSettings.bench.questdbUrl) || !questdb)) {
     // A running local stack named with --stack-name: measure its JVMs too.
     const existing = values['stack-name'] === undefined ? null : await readStackState(stackDir(settings.home, values['stack-name']));
     const serverPids = existing ? await stackServerPids(existing) : {};
     if (values['kafka-pid'] !== undefined) serverPids.kafka = intFlag(values['kafka-pid'], 'kafka-pid', 0);
     if (values['questdb-pid'] !== undefined) serverPids.questdb = intFlag(values['questdb-pid'], 'questdb-pid', 0);
-    return run({ kafkaBrokers, questdbHttpUrl: questdbUrl ?? '', serverPids });
+    return run({ kafkaBrokers, questdbHttpUrl: given(commandSettings.bench.questdbUrl) ? questdbUrl : '', serverPids });
   }
   const name = values['stack-name'] ?? 'bench';
   const dir = stackDir(settings.home, name);
@@ -238,9 +239,8 @@ async function withStack<T>(values: Values, questdb: boolean, run: (stack: { kaf
 
 async function devicesAction(values: Values): Promise<number> {
   const load = loadOptions(values);
-  const env = createEnvReader(process.env);
-  const kafkaBrokers = env.list('TRIBUTARY_KAFKA_BROKERS', ['127.0.0.1:19092']);
-  const devicesTopic = env.string('TRIBUTARY_TOPIC_DEVICES', defaultTopics.devices);
+  const env = createProcessEnvReader();
+  const { kafkaBrokers, devices: devicesTopic } = readSettings(env, commandSettings.bench);
   env.finish();
   let credentials;
   if (values.credentials !== undefined) {

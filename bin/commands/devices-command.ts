@@ -2,15 +2,15 @@
  * `tributary devices add|list|show|disable|enable|rotate|remove`: manages the device registry, the
  * compacted Kafka topic every gateway and enricher follows. Changes take effect live, within seconds.
  */
-import { createEnvReader } from '../../core/config.ts';
 import { createDeviceRegistry, type DeviceRegistry } from '../../core/device-registry.ts';
 import { encodeDeviceRecord, generateSecret, hashSecret, isValidDeviceId, type DeviceRecord } from '../../core/device-record.ts';
 import type { KafkaClientFactory } from '../../core/kafka-port.ts';
 import { createLogger } from '../../core/logger.ts';
+import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { topicSpecs } from '../../core/topic-specs.ts';
-import { readIngestConfig } from '../../ingest/ingest-config.ts';
 import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
 import { parseCommandArgs, UsageError } from '../cli-args.ts';
+import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 
 const help = `Usage: tributary devices <command> [options]
 
@@ -25,8 +25,7 @@ Commands:
                  replace the device's secret; its live session is closed
   remove <id>    delete the device (a tombstone in the compacted topic)
 
-Kafka: TRIBUTARY_KAFKA_BROKERS (default 127.0.0.1:19092, the local stack); topic TRIBUTARY_TOPIC_DEVICES (iot.devices).
-`;
+${settingsHelp(commandSettings.devices)}`;
 
 function parsePairs(values: readonly string[], flag: string): Array<[string, string]> {
   return values.map((item) => {
@@ -74,19 +73,19 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
   if (action === undefined) throw new UsageError(help);
   if (action !== 'list' && !isValidDeviceId(deviceId)) throw new UsageError(`a device id (1-64 of A-Z a-z 0-9 _ . -) is required, got ${JSON.stringify(deviceId ?? '')}`);
 
-  const env = createEnvReader(process.env);
-  const ingest = readIngestConfig(env);
-  const logLevel = env.string('LOG_LEVEL', 'warn');
+  const env = createProcessEnvReader();
+  const settings = readSettings(env, commandSettings.devices);
   env.finish();
+  const { kafkaBrokers, devices: devicesTopic, replicationFactor, logLevel } = settings;
   const logger = createLogger({ level: logLevel, name: 'tributary-devices' });
-  const kafka = createKafkajsClientFactory({ brokers: ingest.kafkaBrokers, logger });
+  const kafka = createKafkajsClientFactory({ brokers: kafkaBrokers, logger });
   const admin = kafka.admin({ clientId: 'tributary-devices' });
-  await admin.ensureTopics(topicSpecs({ devices: ingest.topics.devices }, { partitions: 1, replicationFactor: ingest.replicationFactor }));
+  await admin.ensureTopics(topicSpecs({ devices: devicesTopic }, { partitions: 1, replicationFactor }));
   await admin.close();
-  const registry = createDeviceRegistry({ follower: kafka.follower({ clientId: 'tributary-devices', topic: ingest.topics.devices }), logger });
+  const registry = createDeviceRegistry({ follower: kafka.follower({ clientId: 'tributary-devices', topic: devicesTopic }), logger });
   await registry.start();
   try {
-    return await runAction(action, deviceId ?? '', parsed.values, registry, kafka, ingest.topics.devices);
+    return await runAction(action, deviceId ?? '', parsed.values, registry, kafka, devicesTopic);
   } finally {
     await registry.stop();
   }

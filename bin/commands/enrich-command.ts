@@ -2,20 +2,21 @@
  * `tributary enrich`: one enricher process: the device registry, the consumer-group worker that
  * writes telemetry to QuestDB, the producer for dead letters and alerts, and the health/metrics endpoint.
  */
-import { hostname } from 'node:os';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createEnvReader, type EnvReader } from '../../core/config.ts';
+import type { EnvReader } from '../../core/config.ts';
 import { createDeviceRegistry } from '../../core/device-registry.ts';
 import { createHealthServer } from '../../core/health-server.ts';
 import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
 import { topicSpecs } from '../../core/topic-specs.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
+import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readEnrichConfig, type EnrichConfig } from '../../enrich/enrich-config.ts';
 import { createEnrichWorker, type EnrichWorker } from '../../enrich/enrich-worker.ts';
 import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
 import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
 import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
+import { commandSettings, createProcessEnvReader, enrichProcessSettings } from '../settings-catalog.ts';
 
 const help = `Usage: tributary enrich [options]
 
@@ -24,53 +25,21 @@ registry, writes it to QuestDB (ILP/HTTP) and commits offsets only after QuestDB
 rows. Refused records go to the dead-letter topic, alerts to the alerts topic.
 Health: /livez, /readyz; Prometheus: /metrics.
 
-Environment (defaults in brackets):
-  TRIBUTARY_KAFKA_BROKERS                 host:port list [127.0.0.1:19092]
-  TRIBUTARY_QUESTDB_URL                   QuestDB HTTP [http://127.0.0.1:19000]
-  TRIBUTARY_QUESTDB_TABLE_PREFIX          table name prefix ['']
-  TRIBUTARY_QUESTDB_MAX_ROWS_PER_WRITE    rows per ILP/HTTP request [20000]
-  TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS    one write request [10000]
-  TRIBUTARY_ENRICH_GROUP                  consumer group [tributary-enrich]
-  TRIBUTARY_ENRICH_UNKNOWN_DEVICES        dead-letter | store-unknown [dead-letter]
-  TRIBUTARY_ENRICH_ALERT_RULES            e.g. temperature>80,battery<10 ['']
-  TRIBUTARY_ENRICH_SILENCE_AFTER_MS       device_silent after this long unheard [300000]
-  TRIBUTARY_ENRICH_HTTP_PORT              health/metrics port, 0 = any [9465]
-  TRIBUTARY_ENRICH_RETRY_MIN_MS / _MAX_MS backoff while QuestDB or Kafka fail [200 / 10000]
-  TRIBUTARY_TOPIC_TELEMETRY, _DEVICES, _DEAD_LETTER, _ALERTS   topic names
-  TRIBUTARY_KAFKA_PARTITIONS, TRIBUTARY_KAFKA_REPLICATION_FACTOR   for topics created at start [12, 1]
-  LOG_LEVEL [info], TRIBUTARY_SHUTDOWN_DEADLINE_MS [30000]
-
 Options:
   -h, --help    this help
-`;
+
+${settingsHelp(commandSettings.enrich)}`;
 
 export interface EnrichSettings {
   enrich: EnrichConfig;
-  instanceId: string;
-  kafkaBrokers: string[];
-  telemetryPartitions: number;
-  replicationFactor: number;
-  sendTimeoutMs: number;
   httpHost: string;
   logLevel: string;
   shutdownDeadlineMs: number;
 }
 
+/** Reads the enricher process's settings; problems are recorded on `env` and reported by `env.finish()`. */
 export function readEnrichSettings(env: EnvReader): EnrichSettings {
-  const settings: EnrichSettings = {
-    enrich: readEnrichConfig(env),
-    instanceId: env.string('TRIBUTARY_ENRICH_ID', `${hostname()}-${process.pid}`),
-    kafkaBrokers: env.list('TRIBUTARY_KAFKA_BROKERS', ['127.0.0.1:19092']),
-    telemetryPartitions: env.int('TRIBUTARY_KAFKA_PARTITIONS', 12, { min: 1, max: 10_000 }),
-    replicationFactor: env.int('TRIBUTARY_KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 16 }),
-    sendTimeoutMs: env.int('TRIBUTARY_KAFKA_SEND_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
-    httpHost: env.string('TRIBUTARY_HTTP_HOST', '0.0.0.0'),
-    logLevel: env.string('LOG_LEVEL', 'info'),
-    // Below Kubernetes' default 30 s grace period.
-    shutdownDeadlineMs: env.int('TRIBUTARY_SHUTDOWN_DEADLINE_MS', 25_000, { min: 1000 }),
-  };
-  if (settings.kafkaBrokers.length === 0) env.problem('TRIBUTARY_KAFKA_BROKERS: at least one broker is required');
-  return settings;
+  return { enrich: readEnrichConfig(env), ...readSettings(env, enrichProcessSettings) };
 }
 
 export interface EnrichProcess {
@@ -85,10 +54,10 @@ export function composeEnricher(settings: EnrichSettings, logger: Logger, option
   const { enrich: config } = settings;
   const metricsRegistry = new Registry();
   collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_enrich_process_' });
-  const kafka = createKafkajsClientFactory({ brokers: settings.kafkaBrokers, logger });
-  const clientId = `tributary-enrich-${settings.instanceId}`;
+  const kafka = createKafkajsClientFactory({ brokers: config.kafkaBrokers, logger });
+  const clientId = `tributary-enrich-${config.instanceId}`;
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: config.topics.devices }), logger });
-  const producer = kafka.producer({ clientId, sendTimeoutMs: settings.sendTimeoutMs, lingerMs: 0, maxBatchRecords: 2000, compression: 'none' });
+  const producer = kafka.producer({ clientId, sendTimeoutMs: config.publishTimeoutMs, lingerMs: 0, maxBatchRecords: 2000, compression: 'none' });
   const writer = createQuestdbWriter({ config: config.questdb, retry: config.retry, logger });
   const worker = createEnrichWorker({ config, kafka, clientId, registry, producer, writer, metricsRegistry, logger, onFatal: options.onFatal });
   let registryLoaded = false;
@@ -112,7 +81,7 @@ export function composeEnricher(settings: EnrichSettings, logger: Logger, option
       stops.unshift({ name: 'health server', stop: () => health.stop() });
       const admin = kafka.admin({ clientId });
       try {
-        const { replicationFactor, telemetryPartitions } = settings;
+        const { replicationFactor, telemetryPartitions } = config;
         const { telemetry, devices, deadLetter, alerts } = config.topics;
         await admin.ensureTopics(topicSpecs({ telemetry, devices, deadLetter, alerts }, { partitions: telemetryPartitions, replicationFactor }));
       } finally {
@@ -136,7 +105,7 @@ export function composeEnricher(settings: EnrichSettings, logger: Logger, option
 
 export async function enrichCommand(args: readonly string[]): Promise<number> {
   if (!parseCommandArgs(args, {}, help)) return 0;
-  const env = createEnvReader(process.env);
+  const env = createProcessEnvReader();
   const settings = readEnrichSettings(env);
   env.finish();
   const logger = createLogger({ level: settings.logLevel, name: 'tributary-enrich' });

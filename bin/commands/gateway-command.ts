@@ -3,11 +3,12 @@
  * registry they share, and the health/metrics endpoint.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createEnvReader, type EnvReader } from '../../core/config.ts';
+import type { EnvReader } from '../../core/config.ts';
 import { createDeviceRegistry } from '../../core/device-registry.ts';
 import { createHealthServer } from '../../core/health-server.ts';
 import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
+import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readGatewayConfig, type GatewayConfig } from '../../gateway/gateway-config.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateway/mqtt-gateway.ts';
 import { readIngestConfig, type IngestConfig } from '../../ingest/ingest-config.ts';
@@ -16,16 +17,17 @@ import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
 import { createPlatformaticProducer } from '../../kafka/platformatic-producer.ts';
 import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
+import { commandSettings, createProcessEnvReader, gatewayProcessSettings } from '../settings-catalog.ts';
 
 const help = `Usage: tributary gateway [options]
 
 Runs the MQTT gateway (Aedes on TCP, TLS, WebSocket) and the Kafka bridge. A QoS 1/2 publish is
-acknowledged only after Kafka has the record (acks=all). Settings come from the environment; see
-README.md "Gateway settings". Health: /livez, /readyz; Prometheus: /metrics.
+acknowledged only after Kafka has the record (acks=all). Health: /livez, /readyz; Prometheus: /metrics.
 
 Options:
   -h, --help    this help
-`;
+
+${settingsHelp(commandSettings.gateway)}`;
 
 export interface GatewaySettings {
   gateway: GatewayConfig;
@@ -36,15 +38,25 @@ export interface GatewaySettings {
   shutdownDeadlineMs: number;
 }
 
+/** Reads the gateway process's settings; problems are recorded on `env` and reported by `env.finish()`. */
 export function readGatewaySettings(env: EnvReader): GatewaySettings {
-  return {
-    gateway: readGatewayConfig(env),
-    ingest: readIngestConfig(env),
-    httpHost: env.string('TRIBUTARY_HTTP_HOST', '0.0.0.0'),
-    httpPort: env.int('TRIBUTARY_GATEWAY_HTTP_PORT', 9464, { min: 0, max: 65535 }),
-    logLevel: env.string('LOG_LEVEL', 'info'),
-    shutdownDeadlineMs: env.int('TRIBUTARY_SHUTDOWN_DEADLINE_MS', 30_000, { min: 1000 }),
-  };
+  const gateway = readGatewayConfig(env);
+  const ingest = readIngestConfig(env, { topicPrefix: gateway.topicLayout.prefix });
+  const settings = { gateway, ingest, ...readSettings(env, gatewayProcessSettings) };
+  // A device must hear of a failed send (no PUBACK, connection closed) before its keepalive gives up.
+  if (gateway.keepaliveLimitS > 0 && ingest.sendTimeoutMs >= gateway.keepaliveLimitS * 1000) {
+    env.problem(
+      `TRIBUTARY_KAFKA_SEND_TIMEOUT_MS (${ingest.sendTimeoutMs}) must be below TRIBUTARY_MQTT_KEEPALIVE_LIMIT_S (${gateway.keepaliveLimitS} s): ` +
+        'a device must learn that a publish failed before its keepalive gives up on the connection',
+    );
+  }
+  if (gateway.shutdownDrainMs >= settings.shutdownDeadlineMs) {
+    env.problem(
+      `TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS (${gateway.shutdownDrainMs}) must be below TRIBUTARY_SHUTDOWN_DEADLINE_MS (${settings.shutdownDeadlineMs}): ` +
+        'the drain is one step of the graceful stop',
+    );
+  }
+  return settings;
 }
 
 export interface GatewayProcess {
@@ -104,7 +116,7 @@ export function composeGateway(settings: GatewaySettings, logger: Logger): Gatew
 
 export async function gatewayCommand(args: readonly string[]): Promise<number> {
   if (!parseCommandArgs(args, {}, help)) return 0;
-  const env = createEnvReader(process.env);
+  const env = createProcessEnvReader();
   const settings = readGatewaySettings(env);
   env.finish();
   const logger = createLogger({ level: settings.logLevel, name: 'tributary-gateway' });

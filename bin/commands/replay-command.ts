@@ -2,16 +2,17 @@
  * `tributary replay`: an operator command that re-reads partition ranges of the telemetry topic
  * into QuestDB, safely while the live enrichers run (enrich/replay.ts says why it is safe).
  */
-import { createEnvReader } from '../../core/config.ts';
 import { createDeviceRegistry } from '../../core/device-registry.ts';
 import type { KafkaAdminPort } from '../../core/kafka-port.ts';
 import { createLogger } from '../../core/logger.ts';
+import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readEnrichConfig } from '../../enrich/enrich-config.ts';
 import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
 import { parseOffsetBound, parsePartitions, planReplay, type OffsetBound, type ReplayPlan } from '../../enrich/replay-plan.ts';
 import { createReplay, replayReport, unreadPartition, type ReplayReport } from '../../enrich/replay.ts';
 import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+import { commandSettings, createProcessEnvReader, toolLogLevel } from '../settings-catalog.ts';
 
 const help = `Usage: tributary replay --partition <p>[,<p>...|all] [--from <bound>] [--to <bound>] [options]
 
@@ -37,13 +38,11 @@ Options:
   --json             print the plan or the final report as JSON on stdout
   -h, --help         this help
 
-Environment: the enricher's (see tributary enrich --help): TRIBUTARY_KAFKA_BROKERS,
-TRIBUTARY_QUESTDB_URL, TRIBUTARY_QUESTDB_TABLE_PREFIX, TRIBUTARY_TOPIC_TELEMETRY,
-TRIBUTARY_TOPIC_DEVICES, TRIBUTARY_ENRICH_UNKNOWN_DEVICES; LOG_LEVEL [warn].
-
 Exit status: 0 when every range was replayed; 1 when stopped or failed (the report gives the
 offset each partition reached: rerun with that --from to resume; replaying again is harmless).
-`;
+
+The enricher's settings, with its QuestDB writer and retry; LOG_LEVEL defaults to warn.
+${settingsHelp(commandSettings.replay)}`;
 
 export async function replayCommand(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(
@@ -65,11 +64,11 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
   const to = usable(parseOffsetBound(values.to, Date.now()), '--to');
   const maxRecordsPerSec = intFlag(values['max-rate'], 'max-rate', 0);
 
-  const env = createEnvReader(process.env);
+  const env = createProcessEnvReader();
   const config = readEnrichConfig(env);
-  const brokers = env.list('TRIBUTARY_KAFKA_BROKERS', ['127.0.0.1:19092']);
-  const logLevel = env.string('LOG_LEVEL', 'warn');
+  const { logLevel } = readSettings(env, { logLevel: toolLogLevel });
   env.finish();
+  const brokers = config.kafkaBrokers;
   const logger = createLogger({ level: logLevel, name: 'tributary-replay' });
   const kafka = createKafkajsClientFactory({ brokers, logger });
   const clientId = `tributary-replay-${process.pid}`;

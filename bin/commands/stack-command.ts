@@ -1,9 +1,10 @@
 /** `tributary stack up|down|status`: the local Kafka + QuestDB stack. */
 import { join } from 'node:path';
-import { createEnvReader } from '../../core/config.ts';
+import { settingsHelp } from '../../core/settings.ts';
 import { ensureArtifacts } from '../../infra/artifacts.ts';
 import { readStackState, isStackRunning, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
 const help = `Usage: tributary stack <up|down|status> [options]
@@ -27,9 +28,7 @@ Options:
   --json              machine-readable output (status)
   -h, --help          this help
 
-Environment: TRIBUTARY_HOME, TRIBUTARY_STACK_PORT_BASE, TRIBUTARY_STACK_READY_TIMEOUT_MS,
-TRIBUTARY_KAFKA_HEAP_MB, TRIBUTARY_QUESTDB_HEAP_MB, TRIBUTARY_JAVA_HOME.
-`;
+${settingsHelp(commandSettings.stack)}`;
 
 export function describeStack(state: StackState): string {
   const lines = [
@@ -61,7 +60,7 @@ export async function stackCommand(args: readonly string[]): Promise<number> {
     help,
   );
   if (!parsed) return 0;
-  const env = createEnvReader(process.env);
+  const env = createProcessEnvReader();
   const settings = readStackSettings(env);
   env.finish();
   const [action, ...extra] = parsed.positionals;

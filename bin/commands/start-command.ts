@@ -4,44 +4,56 @@
  * the gateway and one enricher as child processes, prints the endpoints and runs until Ctrl-C,
  * stopping everything it started. If a service dies, everything is stopped and the exit code is 1.
  */
-import { createEnvReader } from '../../core/config.ts';
 import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
+import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { waitUntil } from '../../infra/readiness.ts';
-import { startStack, stackDir, stopStack } from '../../infra/stack.ts';
+import { stackDir, stackStopBoundMs, startStack, stopStack } from '../../infra/stack.ts';
 import { startChildService, type ChildService } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
+import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 import { describeStack } from './stack-command.ts';
 
 const help = `Usage: tributary start [options]
 
 Runs the pipeline locally: the Kafka + QuestDB stack (unless TRIBUTARY_KAFKA_BROKERS and
-TRIBUTARY_QUESTDB_URL are set), the MQTT gateway and one enricher. Ctrl-C stops everything.
-Every gateway and enricher setting (see README.md) is passed through to those processes.
+TRIBUTARY_QUESTDB_URL are both set), the MQTT gateway and one enricher. Ctrl-C stops everything.
+Every gateway and enricher setting (tributary gateway --help, tributary enrich --help) is passed
+through to those processes; each of them stops within TRIBUTARY_SHUTDOWN_DEADLINE_MS, and this
+command's own deadline is derived from theirs.
 
 Options:
   --fresh       start the local stack with empty data
   --no-enrich   run the gateway only
   -h, --help    this help
-`;
+
+${settingsHelp(commandSettings.start)}`;
+
+/** A child that outlives its own shutdown deadline by this much is killed. */
+const childKillGraceMs = 5000;
+
+/**
+ * How long `tributary start` may take to stop: its children stop one after the other, each within
+ * its own deadline plus the kill grace, then the local stack (if it started one).
+ */
+export function supervisorDeadlineMs(childDeadlineMs: number, children: number, localStack: boolean): number {
+  return children * (childDeadlineMs + childKillGraceMs) + (localStack ? stackStopBoundMs : 0);
+}
 
 export async function startCommand(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(args, { fresh: { type: 'boolean', default: false }, 'no-enrich': { type: 'boolean', default: false } }, help);
   if (!parsed) return 0;
-  const env = createEnvReader(process.env);
+  const env = createProcessEnvReader();
   const settings = readStackSettings(env);
-  const kafkaBrokers = env.list('TRIBUTARY_KAFKA_BROKERS', []);
-  const questdbUrl = env.optionalString('TRIBUTARY_QUESTDB_URL');
-  const logLevel = env.string('LOG_LEVEL', 'info');
-  const shutdownDeadlineMs = env.int('TRIBUTARY_SHUTDOWN_DEADLINE_MS', 60_000, { min: 1000 });
-  const mqttPort = env.string('TRIBUTARY_MQTT_TCP_PORT', '1883');
-  const wsPort = env.string('TRIBUTARY_MQTT_WS_PORT', '8083');
-  const gatewayHttpPort = env.string('TRIBUTARY_GATEWAY_HTTP_PORT', '9464');
-  const enrichHttpPort = env.string('TRIBUTARY_ENRICH_HTTP_PORT', '9465');
+  const { kafkaBrokers, questdbUrl, logLevel, shutdownDeadlineMs: childDeadlineMs, mqttTcpPort: mqttPort, mqttWsPort: wsPort, gatewayHttpPort, enrichHttpPort } = readSettings(
+    env,
+    commandSettings.start,
+  );
+  const useLocalStack = !env.isSet(commandSettings.start.kafkaBrokers.name) || !env.isSet(commandSettings.start.questdbUrl.name);
   env.finish();
   const logger = createLogger({ level: logLevel, name: 'tributary' });
-  const useLocalStack = kafkaBrokers.length === 0 || questdbUrl === undefined;
+  const shutdownDeadlineMs = supervisorDeadlineMs(childDeadlineMs, parsed.values['no-enrich'] ? 1 : 2, useLocalStack);
   const stops: StopStep[] = [];
   const endpoints: string[] = [];
   const children: ChildService[] = [];
@@ -52,7 +64,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   const startChild = (name: string, childArgs: string[], childEnv: NodeJS.ProcessEnv): void => {
     const child = startChildService(name, childArgs, childEnv);
     children.push(child);
-    stops.unshift({ name, stop: () => child.stop(shutdownDeadlineMs - 5000) });
+    stops.unshift({ name, stop: () => child.stop(childDeadlineMs + childKillGraceMs) });
     void child.exited.then((how) => {
       if (!stopping) failed(`${name} exited (${how})`);
     });
@@ -61,7 +73,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   const service = {
     async start() {
       let brokers = kafkaBrokers;
-      let questdb = questdbUrl ?? '';
+      let questdb = questdbUrl;
       if (useLocalStack) {
         const dir = stackDir(settings.home, 'dev');
         stops.unshift({ name: 'local stack', stop: async () => void (await stopStack(dir, (m) => logger.warn(m))) });

@@ -1,0 +1,34 @@
+/**
+ * Settings more than one process reads, defined once: Kafka brokers, topic names and layout, the
+ * HTTP host, the shutdown deadline and the log level. Every process table takes these entries
+ * instead of declaring its own.
+ */
+import { defaultTopics, type TopicRole } from './envelope.ts';
+import { hostPortListSetting, intSetting, oneOfSetting, stringSetting, type Setting } from './settings.ts';
+
+/** The Kafka topic of each role (`readSettings(env, topicSettings)` gives a TopicNames). */
+export const topicSettings: { readonly [R in TopicRole]: Setting<string> } = {
+  telemetry: stringSetting({ name: 'TRIBUTARY_TOPIC_TELEMETRY', default: defaultTopics.telemetry, help: 'Kafka topic for device telemetry' }),
+  events: stringSetting({ name: 'TRIBUTARY_TOPIC_EVENTS', default: defaultTopics.events, help: 'Kafka topic for device events' }),
+  devices: stringSetting({ name: 'TRIBUTARY_TOPIC_DEVICES', default: defaultTopics.devices, help: 'compacted Kafka topic of the device registry' }),
+  deadLetter: stringSetting({ name: 'TRIBUTARY_TOPIC_DEAD_LETTER', default: defaultTopics.deadLetter, help: "Kafka topic for the enrichers' dead letters" }),
+  alerts: stringSetting({ name: 'TRIBUTARY_TOPIC_ALERTS', default: defaultTopics.alerts, help: 'Kafka topic for alert events' }),
+};
+
+/** pino's levels, most verbose first; `silent` logs nothing. */
+const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** LOG_LEVEL with the default a command wants (services `info`, operator tools `warn`). */
+export function logLevelSetting(fallback: (typeof logLevels)[number]): Setting<string> {
+  return oneOfSetting({ name: 'LOG_LEVEL', values: logLevels, default: fallback, help: 'pino log level (debug for per-batch detail)' });
+}
+
+export const sharedSettings = {
+  kafkaBrokers: hostPortListSetting({ name: 'TRIBUTARY_KAFKA_BROKERS', default: ['127.0.0.1:19092'], help: 'Kafka bootstrap servers, comma-separated' }),
+  kafkaPartitions: intSetting({ name: 'TRIBUTARY_KAFKA_PARTITIONS', default: 12, min: 1, max: 10_000, help: 'partitions of the data topics Tributary creates' }),
+  replicationFactor: intSetting({ name: 'TRIBUTARY_KAFKA_REPLICATION_FACTOR', default: 1, min: 1, max: 16, help: 'replication of the topics Tributary creates (3 in production)' }),
+  httpHost: stringSetting({ name: 'TRIBUTARY_HTTP_HOST', default: '0.0.0.0', help: 'address the health and metrics endpoint binds' }),
+  // Below Kubernetes' default 30 s grace period, so a stop finishes before the pod is killed.
+  shutdownDeadlineMs: intSetting({ name: 'TRIBUTARY_SHUTDOWN_DEADLINE_MS', default: 25_000, min: 1000, help: 'hard deadline for a graceful stop' }),
+  logLevel: logLevelSetting('info'),
+} as const;
