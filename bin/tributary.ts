@@ -8,6 +8,7 @@ import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
 import { UsageError } from './cli-args.ts';
 import { devicesCommand } from './commands/devices-command.ts';
 import { gatewayCommand } from './commands/gateway-command.ts';
+import { settingsCommand } from './commands/settings-command.ts';
 import { stackCommand } from './commands/stack-command.ts';
 import { startCommand } from './commands/start-command.ts';
 
@@ -19,6 +20,7 @@ const commands: Record<string, { summary: string; run: (args: readonly string[])
   replay: { summary: 'replay partition ranges of the telemetry topic into QuestDB, safely alongside live traffic', run: async (args) => (await import('./commands/replay-command.ts')).replayCommand(args) },
   bench: { summary: 'device-fleet simulator and end-to-end benchmark (loadtest/README.md)', run: async (args) => (await import('./commands/bench-command.ts')).benchCommand(args) },
   stack: { summary: 'start, stop or inspect the local Kafka + QuestDB stack', run: stackCommand },
+  settings: { summary: 'list every setting (environment variable) each command reads; regenerate the README tables', run: settingsCommand },
 };
 
 const help = `Usage: tributary <command> [options]

@@ -32,4 +32,12 @@ describe('createEnvReader', () => {
     expect(problems).toHaveLength(5);
     expect(problems.join('\n')).toMatch(/PORT=.*FLAG=.*MODE=.*ADDR=.*COUNT=/s);
   });
+
+  it('reads host:port lists and refuses anything else', () => {
+    const env = createEnvReader({ OK: 'a:1, [::1]:9092,b.example:65535', EMPTY: ' , ', NOPORT: 'a:1,b', BADPORT: 'a:0', URL: 'http://a:1' });
+    expect(env.hostPortList('OK', [])).toEqual(['a:1', '[::1]:9092', 'b.example:65535']);
+    expect(env.hostPortList('UNSET', ['h:1'])).toEqual(['h:1']);
+    for (const name of ['EMPTY', 'NOPORT', 'BADPORT', 'URL']) expect(env.hostPortList(name, ['h:1'])).toEqual(['h:1']);
+    expect(() => env.finish()).toThrow(/EMPTY=.*\n.*NOPORT=.*not host:port: b\)\n.*BADPORT=.*\n.*URL=/);
+  });
 });

@@ -71,4 +71,13 @@ describe('readEnrichConfig', () => {
       expect(() => read({ TRIBUTARY_QUESTDB_URL: url })).toThrow(ConfigError);
     }
   });
+
+  it('keeps a write attempt and the longest backoff within the consumer session', () => {
+    expect(read({})).toMatchObject({ questdb: { requestTimeoutMs: 5000 }, retry: { maxDelayMs: 4000 }, publishTimeoutMs: 5000 });
+    expect(read({ TRIBUTARY_ENRICH_RETRY_MAX_MS: '1000' }).publishTimeoutMs).toBe(8000);
+    expect(() => read({ TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS: '6000' })).toThrow(
+      /TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS \(6000\) \+ TRIBUTARY_ENRICH_RETRY_MAX_MS \(4000\) must be at most 9000 ms.*session \(10000 ms/,
+    );
+    expect(() => read({ TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS: '2000', TRIBUTARY_ENRICH_RETRY_MAX_MS: '7000' })).not.toThrow();
+  });
 });
