@@ -50,6 +50,7 @@ export const commandSettings = {
     logLevel,
     mqttTcpPort: gatewaySettings.tcpPort,
     mqttWsPort: gatewaySettings.wsPort,
+    topicPrefix: gatewaySettings.topicPrefix,
     gatewayHttpPort: gatewayProcessSettings.httpPort,
     enrichHttpPort: enrichSettings.httpPort,
   },

@@ -46,7 +46,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   if (!parsed) return 0;
   const env = createProcessEnvReader();
   const settings = readStackSettings(env);
-  const { kafkaBrokers, questdbUrl, logLevel, shutdownDeadlineMs: childDeadlineMs, mqttTcpPort: mqttPort, mqttWsPort: wsPort, gatewayHttpPort, enrichHttpPort } = readSettings(
+  const { kafkaBrokers, questdbUrl, logLevel, shutdownDeadlineMs: childDeadlineMs, mqttTcpPort: mqttPort, mqttWsPort: wsPort, topicPrefix, gatewayHttpPort, enrichHttpPort } = readSettings(
     env,
     commandSettings.start,
   );
@@ -96,7 +96,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
       const childEnv = { ...process.env, TRIBUTARY_KAFKA_BROKERS: brokers.join(','), TRIBUTARY_QUESTDB_URL: questdb };
       startChild('gateway', ['gateway'], childEnv);
       endpoints.push(
-        `MQTT (TCP)       mqtt://127.0.0.1:${mqttPort}   topics devices/<id>/telemetry, devices/<id>/events`,
+        `MQTT (TCP)       mqtt://127.0.0.1:${mqttPort}   topics ${topicPrefix}/<id>/telemetry, ${topicPrefix}/<id>/events`,
         `MQTT (WebSocket) ws://127.0.0.1:${wsPort}/mqtt`,
         `Gateway health   http://127.0.0.1:${gatewayHttpPort}/readyz   metrics http://127.0.0.1:${gatewayHttpPort}/metrics`,
       );
@@ -123,7 +123,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
       process.stdout.write(
         `\nTributary is running. Endpoints:\n${endpoints.join('\n')}\n\n` +
           'Add a device:  npm run tributary -- devices add dev-1 --secret dev-1-secret --site lab\n' +
-          'Publish:       mosquitto_pub -p 1883 -i dev-1 -u dev-1 -P dev-1-secret -q 1 -t devices/dev-1/telemetry \\\n' +
+          `Publish:       mosquitto_pub -p ${mqttPort} -i dev-1 -u dev-1 -P dev-1-secret -q 1 -t ${topicPrefix}/dev-1/telemetry \\\n` +
           `                 -m "{\\"v\\":1,\\"ts\\":$(date +%s000),\\"seq\\":1,\\"metrics\\":{\\"temperature\\":21.5}}"\n` +
           'Press Ctrl-C to stop.\n',
       ),
