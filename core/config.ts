@@ -1,8 +1,8 @@
 /**
  * Typed configuration from environment variables, validated at startup.
  *
- * Usage: `const env = createEnvReader(process.env)`, read every setting with a typed getter, then
- * `env.finish()`. Getters never throw: they record problems and return the default, so `finish()`
+ * Usage: `const env = createEnvReader(process.env)`, read the settings (normally through a settings
+ * table, core/settings.ts, whose entries call these typed getters), then `env.finish()`. Getters never throw: they record problems and return the default, so `finish()`
  * can throw one ConfigError listing every bad variable at once.
  */
 import { ConfigError } from './errors.ts';

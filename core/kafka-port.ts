@@ -168,4 +168,5 @@ export interface KafkaClientFactory {
  * attempt plus the longest backoff plus one interval must fit in the session (enrich-config checks).
  */
 export const consumerSessionTimeoutMs = 10_000;
+/** The shortest time between two heartbeats the group consumer sends (a heartbeat call sooner is a no-op). */
 export const consumerHeartbeatIntervalMs = 1000;

@@ -23,6 +23,7 @@ export function logLevelSetting(fallback: (typeof logLevels)[number]): Setting<s
   return oneOfSetting({ name: 'LOG_LEVEL', values: logLevels, default: fallback, help: 'pino log level (debug for per-batch detail)' });
 }
 
+/** The shared process settings; a process table takes the entries it reads. */
 export const sharedSettings = {
   kafkaBrokers: hostPortListSetting({ name: 'TRIBUTARY_KAFKA_BROKERS', default: ['127.0.0.1:19092'], help: 'Kafka bootstrap servers, comma-separated' }),
   kafkaPartitions: intSetting({ name: 'TRIBUTARY_KAFKA_PARTITIONS', default: 12, min: 1, max: 10_000, help: 'partitions of the data topics Tributary creates' }),
