@@ -17,25 +17,20 @@ export interface DeviceRegistry {
   /** Resolves when the registry has read every record present at start. */
   start(): Promise<void>;
   get(deviceId: string): DeviceRecord | undefined;
-  size(): number;
   all(): IterableIterator<DeviceRecord>;
   onChange(listener: (change: DeviceChange) => void): void;
-  /** Records that could not be decoded (they are skipped, never crash the process). */
-  invalidRecords(): number;
   stop(): Promise<void>;
 }
 
 export function createDeviceRegistry(options: { follower: TopicFollowerPort; logger: Logger }): DeviceRegistry {
   const devices = new Map<string, DeviceRecord>();
   const listeners: Array<(change: DeviceChange) => void> = [];
-  let invalid = 0;
   const logger = options.logger.child({ component: 'device-registry' });
 
   const apply = (record: ConsumedRecord): void => {
     const deviceId = record.key?.toString('utf8') ?? '';
     const decoded = decodeDeviceRecord(deviceId, record.value);
     if (!decoded.ok) {
-      invalid += 1;
       logger.warn({ deviceId, offset: record.offset, reason: decoded.reason }, 'skipping invalid device record');
       return;
     }
@@ -53,10 +48,8 @@ export function createDeviceRegistry(options: { follower: TopicFollowerPort; log
       logger.info({ devices: devices.size }, 'device registry loaded');
     },
     get: (deviceId) => devices.get(deviceId),
-    size: () => devices.size,
     all: () => devices.values(),
     onChange: (listener) => void listeners.push(listener),
-    invalidRecords: () => invalid,
     stop: () => options.follower.stop(),
   };
 }

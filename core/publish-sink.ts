@@ -8,20 +8,23 @@ export interface DevicePublish {
   mqttTopic: string;
   payload: Buffer;
   qos: 0 | 1 | 2;
+  /** The retain flag as the device sent it (the gateway keeps no retained payloads itself). */
   retain: boolean;
   receivedAtMs: number;
 }
 
-export interface PublishSink {
-  /** True when a mapping rule routes this MQTT topic somewhere. */
-  routes(mqttTopic: string): boolean;
+/** Where publishes to one set of MQTT topics go; obtained once per publish from {@link PublishSink.route}. */
+export interface PublishRoute {
   /**
    * Resolves once the message is durable (Kafka acknowledged with acks=all); rejects when it is
    * not, in which case the device must not get a PUBACK.
    */
   forward(publish: DevicePublish): Promise<void>;
-  /** Messages accepted but not yet acknowledged, for backpressure decisions. */
-  pending(): number;
+}
+
+export interface PublishSink {
+  /** The route for a publish to `mqttTopic`, or null when no mapping rule takes it (the gateway refuses it). */
+  route(mqttTopic: string): PublishRoute | null;
   /** Null when healthy, else why forwarding currently fails. */
   problem(): string | null;
 }

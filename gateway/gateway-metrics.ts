@@ -1,8 +1,6 @@
 /** Prometheus metrics of the MQTT gateway. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
-
 export function createGatewayMetrics(registry: Registry, state: { connections: () => number; pending: () => number }) {
   const registers = [registry];
   return {

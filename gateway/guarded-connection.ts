@@ -13,9 +13,11 @@ export type ThrottleReason = 'client' | 'global' | 'shutdown';
 
 export interface GuardedConnection {
   stream: Duplex;
-  /** Stop (true) or resume (false) reading from the device for this reason; reading resumes when no reason holds. */
-  throttle(reason: ThrottleReason, on: boolean): void;
-  isThrottled(): boolean;
+  /**
+   * Stop (true) or resume (false) reading from the device for this reason; reading resumes when no reason holds.
+   * True when this changed whether the reason holds.
+   */
+  throttle(reason: ThrottleReason, on: boolean): boolean;
 }
 
 export function guardConnection(
@@ -86,10 +88,11 @@ export function guardConnection(
   return {
     stream,
     throttle(reason, on) {
+      if (reasons.has(reason) === on) return false;
       if (on) reasons.add(reason);
       else reasons.delete(reason);
       updateFlow();
+      return true;
     },
-    isThrottled: () => reasons.size > 0,
   };
 }

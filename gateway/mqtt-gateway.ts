@@ -7,10 +7,11 @@
  * released only when Kafka acknowledged (acks=all), in arrival order per client. If Kafka fails
  * or times out the callback gets the error: no acknowledgement is sent and Aedes closes the
  * connection, so the device resends after reconnecting. QoS 0 is forwarded without waiting and
- * every loss is counted.
+ * every loss is counted. The Kafka record carries the retain flag the device sent, but Aedes keeps no
+ * retained payload: no device may subscribe to a data topic, so none could ever receive it.
  *
- * Shutdown: readiness goes false, listeners stop accepting, pending publishes finish (bounded by
- * shutdownDrainMs), then Aedes disconnects the remaining clients.
+ * Shutdown: readiness goes false, listeners stop accepting, reading from devices stops, the publishes
+ * pending finish (bounded by shutdownDrainMs), then Aedes disconnects the remaining clients.
  */
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Registry } from 'prom-client';
@@ -21,11 +22,11 @@ import type { PublishSink } from '../core/publish-sink.ts';
 import { createSampledLogger } from '../core/sampled-logger.ts';
 import { describeError } from '../core/errors.ts';
 import { authorizePublish, authorizeSubscribe } from './acl.ts';
-import { createAckSequencer } from './ack-sequencer.ts';
 import { createDeviceAuthenticator } from './device-authenticator.ts';
+import { createDeviceConnections } from './device-connections.ts';
 import type { GatewayConfig } from './gateway-config.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
-import { guardConnection, type GuardedConnection } from './guarded-connection.ts';
+import { guardConnection } from './guarded-connection.ts';
 import { createMqttListeners, type AcceptedConnection } from './mqtt-listeners.ts';
 
 export interface MqttGateway {
@@ -34,14 +35,6 @@ export interface MqttGateway {
   /** Null when ready to serve, else why not. */
   problem(): string | null;
   ports(): Record<string, number>;
-  connectedDevices(): number;
-}
-
-interface ConnectionInfo {
-  guard: GuardedConnection;
-  certificateSubject: string | undefined;
-  clientId: string;
-  cleanSession: boolean;
 }
 
 type ConnackError = Error & { returnCode: number };
@@ -56,22 +49,22 @@ export function createMqttGateway(deps: {
   sink: PublishSink;
   logger: Logger;
   metricsRegistry: Registry;
+  /** Aedes persistence (sessions, wills, QoS 2 state), e.g. aedes-persistence; Aedes' in-memory one when absent. */
+  brokerPersistence?: object;
 }): MqttGateway {
   const { config, registry, sink } = deps;
   const logger = deps.logger.child({ component: 'gateway' });
   const sampled = createSampledLogger(logger, { perInterval: 5, intervalMs: 60_000 });
-  const connections = new WeakMap<object, ConnectionInfo>();
-  const liveClients = new Map<string, Client>();
   const authenticator = createDeviceAuthenticator({ lookup: (id) => registry.get(id) });
-  const sequencer = createAckSequencer<Client>({
+  const connections = createDeviceConnections<Client>({
     perClientMax: config.maxPendingPerClient,
     globalMax: config.maxPendingTotal,
-    onThrottle: (client, reason, on) => {
-      if (on) metrics.throttled.inc({ reason });
-      connections.get(client.conn)?.guard.throttle(reason, on);
-    },
+    onThrottled: (reason) => metrics.throttled.inc({ reason }),
   });
-  const metrics = createGatewayMetrics(deps.metricsRegistry, { connections: () => liveClients.size, pending: () => sequencer.pendingTotal() });
+  const readyClients = function* (): Generator<Client> {
+    for (const [client, connection] of connections.all()) if (connection.ready) yield client;
+  };
+  const metrics = createGatewayMetrics(deps.metricsRegistry, { connections: () => [...readyClients()].length, pending: () => connections.pendingTotal() });
   let accepting = false;
   let broker: Aedes | null = null;
 
@@ -87,8 +80,9 @@ export function createMqttGateway(deps: {
         sampled.warn(`packet:${verdict.reason}`, { remote: accepted.remoteAddress, ...verdict, maxPacketBytes: config.maxPacketBytes }, 'closing connection: packet refused');
       },
     });
-    connections.set(guard.stream, { guard, certificateSubject: accepted.certificateSubject, clientId: '', cleanSession: true });
-    broker.handle(guard.stream);
+    const client = broker.handle(guard.stream);
+    connections.open(client, { guard, certificateSubject: accepted.certificateSubject });
+    guard.stream.once('close', () => connections.close(client));
   });
 
   const refusePublish = (client: Client, packet: PublishPacket, reason: string, callback: (error?: Error | null) => void): void => {
@@ -106,23 +100,31 @@ export function createMqttGateway(deps: {
     const receivedAtMs = Date.now();
     const qos = packet.qos;
     metrics.received.inc({ qos });
+    // The one place that decides where a publish goes, or why it is refused.
     const decision = authorizePublish(client.id, packet.topic, config.topicLayout);
     if (!decision.ok) return refusePublish(client, packet, 'forbidden_topic', callback);
-    if (!sink.routes(packet.topic)) return refusePublish(client, packet, 'unmapped_topic', callback);
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const route = sink.route(packet.topic);
+    if (route === null) return refusePublish(client, packet, 'unmapped_topic', callback);
+    const publish = {
+      deviceId: client.id,
+      mqttTopic: packet.topic,
+      payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+      qos,
+      retain: packet.retain,
+      receivedAtMs,
+    };
+    // Aedes stores a retained packet after this hook; no one may subscribe to a data topic, so keep none.
+    packet.retain = false;
     if (qos === 0) {
-      if (sequencer.pendingTotal() >= config.maxPendingTotal) {
+      if (connections.pendingTotal() >= config.maxPendingTotal) {
         metrics.qos0Dropped.inc({ reason: 'overloaded' });
       } else {
-        sink
-          .forward({ deviceId: client.id, mqttTopic: packet.topic, payload, qos, retain: packet.retain, receivedAtMs })
-          .catch(() => metrics.qos0Dropped.inc({ reason: 'kafka_failed' }));
+        route.forward(publish).catch(() => metrics.qos0Dropped.inc({ reason: 'kafka_failed' }));
       }
       callback(null);
       return;
     }
-    const work = sink.forward({ deviceId: client.id, mqttTopic: packet.topic, payload, qos, retain: packet.retain, receivedAtMs });
-    sequencer.submit(client, work, (error) => {
+    connections.submit(client, route.forward(publish), (error) => {
       if (error) {
         metrics.failed.inc();
         sampled.warn('kafka', { deviceId: client.id, err: describeError(error) }, 'publish not acknowledged by Kafka; closing connection so the device resends');
@@ -139,24 +141,25 @@ export function createMqttGateway(deps: {
       id: config.gatewayId,
       connectTimeout: config.connectTimeoutMs,
       keepaliveLimit: config.keepaliveLimitS,
+      persistence: deps.brokerPersistence,
       preConnect(client, packet, callback) {
-        const info = connections.get(client.conn);
-        if (info) {
+        const connection = connections.get(client);
+        if (connection) {
           // Aedes replaces an empty client id with a generated one before authenticate; keep the original.
-          info.clientId = packet.clientId;
-          info.cleanSession = packet.clean ?? true;
+          connection.connectClientId = packet.clientId;
+          connection.cleanSession = packet.clean ?? true;
         }
         callback(null, accepting);
       },
       authenticate(client, username, password, callback) {
-        const info = connections.get(client.conn);
+        const connection = connections.get(client);
         authenticator
           .authenticate({
-            clientId: info?.clientId ?? client.id,
-            cleanSession: info?.cleanSession ?? true,
+            clientId: connection?.connectClientId ?? client.id,
+            cleanSession: connection?.cleanSession ?? true,
             username: username ?? undefined,
             password: password ?? undefined,
-            certificateDeviceId: info?.certificateSubject,
+            certificateDeviceId: connection?.certificateSubject,
           })
           .then(
             (decision) => {
@@ -192,11 +195,12 @@ export function createMqttGateway(deps: {
       },
     });
     created.on('clientReady', (client: Client) => {
-      liveClients.set(client.id, client);
+      const connection = connections.get(client);
+      if (connection) connection.ready = true;
     });
     created.on('clientDisconnect', (client: Client) => {
-      if (liveClients.get(client.id) === client) liveClients.delete(client.id);
-      sequencer.forget(client);
+      const connection = connections.get(client);
+      if (connection) connection.ready = false;
     });
     created.on('clientError', (client: Client, error: Error) => {
       metrics.clientErrors.inc();
@@ -212,8 +216,9 @@ export function createMqttGateway(deps: {
   // Revoking, disabling or rotating a device ends its live session at once.
   registry.onChange(({ deviceId, before, after }) => {
     const revoked = before !== undefined && (after === undefined || !after.enabled || after.secretHash !== before.secretHash);
-    const client = liveClients.get(deviceId);
-    if (revoked && client) {
+    if (!revoked) return;
+    for (const client of readyClients()) {
+      if (client.id !== deviceId) continue;
       metrics.revoked.inc();
       logger.info({ deviceId }, 'device changed in the registry; closing its session');
       client.close();
@@ -232,15 +237,16 @@ export function createMqttGateway(deps: {
       accepting = false;
       const listenersClosed = listeners.stopAccepting();
       // Read nothing more from devices: what is in flight finishes, nothing new starts.
-      for (const client of liveClients.values()) connections.get(client.conn)?.guard.throttle('shutdown', true);
-      const deadline = Date.now() + config.shutdownDrainMs;
-      while (sequencer.pendingTotal() > 0 && Date.now() < deadline) await delay(50);
-      if (sequencer.pendingTotal() > 0) logger.warn({ pending: sequencer.pendingTotal() }, 'shutdown drain deadline passed; unacknowledged publishes will be resent by devices');
+      for (const [, connection] of connections.all()) connection.guard.throttle('shutdown', true);
+      const drainDeadline = new AbortController();
+      await Promise.race([connections.idle(), delay(config.shutdownDrainMs, undefined, { signal: drainDeadline.signal }).catch(() => undefined)]);
+      drainDeadline.abort();
+      const pending = connections.pendingTotal();
+      if (pending > 0) logger.warn({ pending }, 'shutdown drain deadline passed; unacknowledged publishes will be resent by devices');
       const closing = broker;
       broker = null;
       await new Promise<void>((resolve) => closing.close(() => resolve()));
-      for (const client of liveClients.values()) client.conn.destroy();
-      liveClients.clear();
+      for (const [client] of connections.all()) client.conn.destroy();
       await Promise.race([listenersClosed, delay(5000)]);
     },
     problem() {
@@ -248,6 +254,5 @@ export function createMqttGateway(deps: {
       return sink.problem();
     },
     ports: () => listeners.addresses(),
-    connectedDevices: () => liveClients.size,
   };
 }

@@ -12,7 +12,6 @@ import type { GatewayConfig } from './gateway-config.ts';
 
 export interface AcceptedConnection {
   stream: Duplex;
-  transport: 'tcp' | 'tls' | 'ws';
   /** Common name of a client certificate the TLS layer verified against our CA. */
   certificateSubject: string | undefined;
   remoteAddress: string | undefined;
@@ -36,7 +35,7 @@ export function createMqttListeners(config: GatewayConfig, onConnection: (connec
     async start() {
       if (config.tcp.enabled) {
         const server = createTcpServer({ noDelay: true }, (socket) =>
-          onConnection({ stream: socket, transport: 'tcp', certificateSubject: undefined, remoteAddress: socket.remoteAddress }),
+          onConnection({ stream: socket, certificateSubject: undefined, remoteAddress: socket.remoteAddress }),
         );
         server.maxConnections = config.maxConnections;
         servers.push({ name: 'tcp', server, host: config.tcp.host, port: config.tcp.port });
@@ -53,7 +52,7 @@ export function createMqttListeners(config: GatewayConfig, onConnection: (connec
           },
           (socket: TLSSocket) => {
             const subject = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
-            onConnection({ stream: socket, transport: 'tls', certificateSubject: typeof subject === 'string' ? subject : undefined, remoteAddress: socket.remoteAddress });
+            onConnection({ stream: socket, certificateSubject: typeof subject === 'string' ? subject : undefined, remoteAddress: socket.remoteAddress });
           },
         );
         server.maxConnections = config.maxConnections;
@@ -63,7 +62,7 @@ export function createMqttListeners(config: GatewayConfig, onConnection: (connec
         const server = createHttpServer((_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n'));
         wss = new WebSocketServer({ server, path: config.ws.path, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
         wss.on('connection', (socket, request) =>
-          onConnection({ stream: createWebSocketStream(socket), transport: 'ws', certificateSubject: undefined, remoteAddress: request.socket.remoteAddress }),
+          onConnection({ stream: createWebSocketStream(socket), certificateSubject: undefined, remoteAddress: request.socket.remoteAddress }),
         );
         servers.push({ name: 'ws', server, host: config.ws.host, port: config.ws.port });
       }

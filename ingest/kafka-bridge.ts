@@ -6,7 +6,7 @@
 import type { KafkaAdminPort, KafkaProducerPort } from '../core/kafka-port.ts';
 import { topicSpecs } from '../core/topic-specs.ts';
 import type { Logger } from '../core/logger.ts';
-import type { DevicePublish, PublishSink } from '../core/publish-sink.ts';
+import type { PublishRoute, PublishSink } from '../core/publish-sink.ts';
 import { buildRecord } from './record-builder.ts';
 import type { IngestConfig } from './ingest-config.ts';
 import { createTopicMapper } from './topic-mapping.ts';
@@ -19,6 +19,10 @@ export interface KafkaBridge extends PublishSink {
 export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: string; producer: KafkaProducerPort; admin: KafkaAdminPort; logger: Logger }): KafkaBridge {
   const { config, producer, admin, gatewayId } = deps;
   const mapper = createTopicMapper(config.mappingRules);
+  // One route per Kafka topic, built once: routing a publish allocates nothing.
+  const routes = new Map<string, PublishRoute>(
+    config.mappingRules.map(({ kafkaTopic }) => [kafkaTopic, { forward: (publish) => producer.send(buildRecord({ ...publish, gatewayId, kafkaTopic })) }]),
+  );
   const logger = deps.logger.child({ component: 'bridge' });
   // A failure keeps the bridge unready for this long unless a later send succeeds, so readiness
   // recovers by itself even when no traffic arrives to prove Kafka is back.
@@ -30,13 +34,10 @@ export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: strin
       await producer.start();
       logger.info({ rules: config.mappingRules }, 'Kafka bridge ready');
     },
-    routes: (mqttTopic) => mapper.map(mqttTopic) !== null,
-    forward(publish: DevicePublish) {
-      const kafkaTopic = mapper.map(publish.mqttTopic);
-      if (kafkaTopic === null) return Promise.reject(new Error(`no mapping rule for ${publish.mqttTopic}`));
-      return producer.send(buildRecord({ ...publish, gatewayId, kafkaTopic }));
+    route(mqttTopic) {
+      const kafkaTopic = mapper.map(mqttTopic);
+      return kafkaTopic === null ? null : (routes.get(kafkaTopic) ?? null);
     },
-    pending: () => producer.stats().pending,
     problem() {
       const stats = producer.stats();
       const recent = stats.lastFailureAtMs !== null && Date.now() - stats.lastFailureAtMs < failureMemoryMs;

@@ -4,7 +4,6 @@
  * without regexes, splitting or other per-call allocation.
  */
 import { topicFilterProblem } from '../core/mqtt-topic.ts';
-
 import type { Result } from '../core/result.ts';
 
 export interface MappingRule {
@@ -73,17 +72,14 @@ export function kafkaTopicProblem(name: string): string | null {
   return null;
 }
 
-/** Why `filter` is not a well-formed MQTT topic filter, or null when it is (re-exported from core). */
-export { topicFilterProblem };
-
 /**
- * MQTT matching of a topic name against a filter: `+` matches exactly one level, a trailing `#` matches the parent
- * level and everything below it, and a filter starting with a wildcard never matches a `$` topic [MQTT-4.7.2-1].
- * A malformed filter or an empty topic matches nothing.
+ * Builds the MQTT matcher of `filter`: `+` matches exactly one level, a trailing `#` matches the parent level and
+ * everything below it, and a filter starting with a wildcard never matches a `$` topic [MQTT-4.7.2-1]. An empty topic
+ * matches nothing. Null for a malformed filter.
  */
-export function topicMatches(filter: string, topic: string): boolean {
+export function topicFilterMatcher(filter: string): ((topic: string) => boolean) | null {
   const compiled = compileFilter(filter);
-  return compiled !== null && matchesCompiled(compiled, topic);
+  return compiled === null ? null : (topic) => matchesCompiled(compiled, topic);
 }
 
 /**
@@ -92,17 +88,17 @@ export function topicMatches(filter: string, topic: string): boolean {
  */
 export function createTopicMapper(rules: readonly MappingRule[]): TopicMapper {
   const compiled = rules.map((rule) => {
-    const matcher = compileFilter(rule.filter);
-    if (matcher === null) {
+    const matches = topicFilterMatcher(rule.filter);
+    if (matches === null) {
       const problem = topicFilterProblem(rule.filter) ?? 'invalid';
       throw new Error(`createTopicMapper: invalid MQTT filter ${JSON.stringify(rule.filter)}: ${problem}`);
     }
-    return { matcher, kafkaTopic: rule.kafkaTopic };
+    return { matches, kafkaTopic: rule.kafkaTopic };
   });
   return {
     map(mqttTopic) {
       for (const rule of compiled) {
-        if (matchesCompiled(rule.matcher, mqttTopic)) return rule.kafkaTopic;
+        if (rule.matches(mqttTopic)) return rule.kafkaTopic;
       }
       return null;
     },

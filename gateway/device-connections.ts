@@ -1,0 +1,151 @@
+/**
+ * Every connection the gateway holds, in one table keyed by its Aedes client: what its CONNECT said,
+ * whether it is authenticated, the guard that can stop reading from it, and its QoS 1/2 publishes
+ * waiting for Kafka in arrival order. Counts (connected devices, pending publishes) come from this table.
+ *
+ * Acknowledgements: Aedes writes the PUBACK when the authorizePublish callback runs, so calling the
+ * callbacks of one connection in arrival order gives in-order PUBACKs [MQTT-4.6.0-2] although Kafka
+ * may acknowledge out of order. A failed publish calls back with its error, which makes Aedes close
+ * the connection without acknowledging it; the device resends after reconnecting.
+ *
+ * Backpressure: a connection with `perClientMax` publishes pending stops being read, and so does every
+ * connection that publishes while `globalMax` are pending overall; reading resumes below half the cap,
+ * so throttling does not flap on every message.
+ */
+import type { GuardedConnection } from './guarded-connection.ts';
+
+export type AckCallback = (error?: Error | null) => void;
+
+export interface DeviceConnection {
+  readonly guard: Pick<GuardedConnection, 'throttle'>;
+  /** The device id a TLS client certificate names, if one was presented. */
+  readonly certificateSubject: string | undefined;
+  /** The client id as CONNECT carried it: Aedes replaces an empty one with a generated id before authenticate. */
+  connectClientId: string;
+  cleanSession: boolean;
+  /** Authenticated and registered with Aedes, until it disconnects. */
+  ready: boolean;
+}
+
+export interface DeviceConnectionsOptions {
+  perClientMax: number;
+  globalMax: number;
+  /** Called when a connection stops being read because of a cap. */
+  onThrottled: (reason: 'client' | 'global') => void;
+}
+
+export interface DeviceConnections<C> {
+  /** Adds a connection that has just been accepted. */
+  open(client: C, connection: Pick<DeviceConnection, 'guard' | 'certificateSubject'>): DeviceConnection;
+  get(client: C): DeviceConnection | undefined;
+  /** The connection closed: it leaves the table once its pending callbacks ran (they still run when their work settles). */
+  close(client: C): void;
+  /** Open connections. */
+  all(): IterableIterator<[C, DeviceConnection]>;
+  /** Registers a publish whose outcome is `work`; `callback` runs in arrival order per client. */
+  submit(client: C, work: Promise<void>, callback: AckCallback): void;
+  /** QoS 1/2 publishes whose callback has not run yet, over every connection. */
+  pendingTotal(): number;
+  /** Resolves once no publish is pending (at once when none is). */
+  idle(): Promise<void>;
+}
+
+interface PendingAck {
+  done: boolean;
+  error: Error | null;
+  callback: AckCallback;
+}
+
+interface Entry extends DeviceConnection {
+  open: boolean;
+  readonly acks: PendingAck[];
+}
+
+export function createDeviceConnections<C>(options: DeviceConnectionsOptions): DeviceConnections<C> {
+  const entries = new Map<C, Entry>();
+  // The sum of every entry's acks.length, kept in step by submit and release: the caps are checked per message.
+  let pending = 0;
+  let globalCapHeld = false;
+  let idleWaiters: Array<() => void> = [];
+  const clientResumeAt = Math.floor(options.perClientMax / 2);
+  const globalResumeAt = Math.floor(options.globalMax / 2);
+
+  const throttle = (entry: Entry, reason: 'client' | 'global', on: boolean): void => {
+    if (entry.open && entry.guard.throttle(reason, on) && on) options.onThrottled(reason);
+  };
+
+  const release = (client: C, entry: Entry): void => {
+    const { acks } = entry;
+    while (acks.length > 0 && acks[0]!.done) {
+      const ack = acks.shift()!;
+      pending -= 1;
+      ack.callback(ack.error);
+    }
+    if (acks.length === 0 && !entry.open && entries.get(client) === entry) entries.delete(client);
+    if (acks.length <= clientResumeAt) throttle(entry, 'client', false);
+    if (globalCapHeld && pending <= globalResumeAt) {
+      globalCapHeld = false;
+      for (const other of entries.values()) throttle(other, 'global', false);
+    }
+    if (pending === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  };
+
+  const open = (client: C, connection: Pick<DeviceConnection, 'guard' | 'certificateSubject'>): Entry => {
+    const entry: Entry = { ...connection, connectClientId: '', cleanSession: true, ready: false, open: true, acks: [] };
+    entries.set(client, entry);
+    return entry;
+  };
+
+  const closedEntry = (client: C): Entry => {
+    const entry = open(client, { guard: { throttle: () => false }, certificateSubject: undefined });
+    entry.open = false;
+    return entry;
+  };
+
+  return {
+    open,
+    get: (client) => {
+      const entry = entries.get(client);
+      return entry?.open ? entry : undefined;
+    },
+    close(client) {
+      const entry = entries.get(client);
+      if (!entry) return;
+      entry.open = false;
+      entry.ready = false;
+      if (entry.acks.length === 0) entries.delete(client);
+    },
+    *all() {
+      for (const [client, entry] of entries) if (entry.open) yield [client, entry];
+    },
+    submit(client, work, callback) {
+      // A will published after its connection closed still runs through here.
+      const entry = entries.get(client) ?? closedEntry(client);
+      const ack: PendingAck = { done: false, error: null, callback };
+      entry.acks.push(ack);
+      pending += 1;
+      if (entry.acks.length >= options.perClientMax) throttle(entry, 'client', true);
+      if (pending >= options.globalMax) {
+        globalCapHeld = true;
+        throttle(entry, 'global', true);
+      }
+      work.then(
+        () => {
+          ack.done = true;
+          release(client, entry);
+        },
+        (error: unknown) => {
+          ack.done = true;
+          ack.error = error instanceof Error ? error : new Error(String(error));
+          release(client, entry);
+        },
+      );
+    },
+    pendingTotal: () => pending,
+    idle: () => (pending === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))),
+  };
+}
