@@ -70,6 +70,22 @@ describe('guardConnection', () => {
     expect(writes.map(String).join('')).toBe('12345678');
   });
 
+  it('reports flushed only once corked packets reached the socket', async () => {
+    const { socket, writes } = recordingSocket();
+    const guarded = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    guarded.stream.cork();
+    guarded.stream.write(Buffer.from([0x40, 0x02, 0x00, 0x01]));
+    process.nextTick(() => guarded.stream.uncork());
+    let flushed = false;
+    const done = guarded.flushed().then(() => (flushed = true));
+    expect(flushed).toBe(false);
+    await done;
+    expect(Buffer.concat(writes)).toEqual(Buffer.from([0x40, 0x02, 0x00, 0x01]));
+    socket.destroy();
+    await tick();
+    await guarded.flushed();
+  });
+
   it('fails writes once the socket is gone', async () => {
     const { socket } = recordingSocket();
     const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });

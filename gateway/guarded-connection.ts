@@ -18,6 +18,8 @@ export interface GuardedConnection {
    * True when this changed whether the reason holds.
    */
   throttle(reason: ThrottleReason, on: boolean): boolean;
+  /** Resolves once every byte written so far (corked ones too) was handed to the device's socket, or the stream is gone. */
+  flushed(): Promise<void>;
 }
 
 export function guardConnection(
@@ -93,6 +95,13 @@ export function guardConnection(
       else reasons.delete(reason);
       updateFlow();
       return true;
+    },
+    flushed() {
+      // An empty write completes after everything written before it: the socket took those bytes.
+      return new Promise((resolve) => {
+        if (stream.writable) stream.write(Buffer.alloc(0), () => resolve());
+        else resolve();
+      });
     },
   };
 }

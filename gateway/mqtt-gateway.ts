@@ -238,8 +238,13 @@ export function createMqttGateway(deps: {
       const listenersClosed = listeners.stopAccepting();
       // Read nothing more from devices: what is in flight finishes, nothing new starts.
       for (const [, connection] of connections.all()) connection.guard.throttle('shutdown', true);
+      const drained = (async () => {
+        await connections.idle();
+        // The last PUBACKs sit corked in their streams until the next tick: closing now would discard them.
+        await Promise.all(Array.from(connections.all(), ([, connection]) => connection.guard.flushed()));
+      })();
       const drainDeadline = new AbortController();
-      await Promise.race([connections.idle(), delay(config.shutdownDrainMs, undefined, { signal: drainDeadline.signal }).catch(() => undefined)]);
+      await Promise.race([drained, delay(config.shutdownDrainMs, undefined, { signal: drainDeadline.signal }).catch(() => undefined)]);
       drainDeadline.abort();
       const pending = connections.pendingTotal();
       if (pending > 0) logger.warn({ pending }, 'shutdown drain deadline passed; unacknowledged publishes will be resent by devices');
