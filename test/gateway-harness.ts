@@ -39,7 +39,12 @@ export interface ReadRecord {
   headers: Record<string, string>;
 }
 
-export async function startGatewayHarness(options: { brokers: string[]; env?: Record<string, string> }): Promise<GatewayHarness> {
+export async function startGatewayHarness(options: {
+  brokers: string[];
+  env?: Record<string, string>;
+  /** Aedes persistence for the gateway's broker, for tests that look into what it stores. */
+  brokerPersistence?: object;
+}): Promise<GatewayHarness> {
   const suffix = uniqueName('t');
   const values = {
     TRIBUTARY_KAFKA_BROKERS: options.brokers.join(','),
@@ -61,7 +66,7 @@ export async function startGatewayHarness(options: { brokers: string[]; env?: Re
   const settings = readGatewaySettings(env);
   env.finish();
   const logger = process.env.TRIBUTARY_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger();
-  const gateway = composeGateway(settings, logger);
+  const gateway = composeGateway(settings, logger, { brokerPersistence: options.brokerPersistence });
   const kafka = new Kafka({ clientId: 'gateway-test', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   let producer: Producer | null = null;

@@ -66,8 +66,11 @@ export interface GatewayProcess {
   httpPort(): number;
 }
 
-/** Composes the gateway process; also used by `tributary start` and the tests. */
-export function composeGateway(settings: GatewaySettings, logger: Logger): GatewayProcess {
+/**
+ * Composes the gateway process; also used by `tributary start` and the tests (which may hand Aedes a
+ * persistence of their own to look into).
+ */
+export function composeGateway(settings: GatewaySettings, logger: Logger, options: { brokerPersistence?: object } = {}): GatewayProcess {
   const metricsRegistry = new Registry();
   collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_gateway_process_' });
   const kafka = createKafkajsClientFactory({ brokers: settings.ingest.kafkaBrokers, logger });
@@ -83,7 +86,7 @@ export function composeGateway(settings: GatewaySettings, logger: Logger): Gatew
     admin: kafka.admin({ clientId }),
     logger,
   });
-  const gateway = createMqttGateway({ config: settings.gateway, registry, sink: bridge, logger, metricsRegistry });
+  const gateway = createMqttGateway({ config: settings.gateway, registry, sink: bridge, logger, metricsRegistry, brokerPersistence: options.brokerPersistence });
   let registryLoaded = false;
   const health = createHealthServer({
     host: settings.httpHost,
