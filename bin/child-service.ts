@@ -5,6 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Lifecycle } from '../core/lifecycle.ts';
+import { waitFor } from '../core/wait-for.ts';
 
 const entryPoint = fileURLToPath(new URL('./tributary.ts', import.meta.url));
 
@@ -49,18 +51,22 @@ export function startChildService(name: string, args: readonly string[], env: No
 
 /**
  * In a child started by startChildService: when the supervisor process is gone (even SIGKILLed),
- * shut down gracefully as if stopped with SIGTERM, so no service outlives `tributary start`.
+ * request the same ordered shutdown as SIGTERM, so no service outlives `tributary start`.
  */
-export function superviseParent(env: NodeJS.ProcessEnv): void {
+export function superviseParent(env: NodeJS.ProcessEnv, lifecycle: Lifecycle): void {
   const supervisor = Number(env.TRIBUTARY_SUPERVISOR_PID);
   if (!Number.isInteger(supervisor) || supervisor <= 0) return;
-  const timer = setInterval(() => {
-    try {
-      process.kill(supervisor, 0);
-    } catch {
-      clearInterval(timer);
-      process.kill(process.pid, 'SIGTERM');
-    }
-  }, 1000);
-  timer.unref();
+  waitFor(() => !isAlive(supervisor), { description: `supervisor ${supervisor} to exit`, timeoutMs: Infinity, intervalMs: 1000, signal: lifecycle.signal }).then(
+    () => lifecycle.requestStop(`supervisor ${supervisor} exited`, 0),
+    () => undefined, // stopping began for another reason: nothing left to watch
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
+import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 
 // Polls the owner once a second; on its death sends SIGTERM, then SIGKILL after 20 s.
 const watchdogScript = `
@@ -75,16 +75,14 @@ export async function stopProcessGroup(pgid: number, graceMs: number): Promise<'
   } catch {
     return 'absent';
   }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isGroupAlive(pgid)) return 'terminated';
-    await delay(200);
-  }
+  const gone = (): boolean => !isGroupAlive(pgid);
+  const description = `process group ${pgid} to exit`;
+  if (await waitFor(gone, { description, timeoutMs: graceMs, intervalMs: 200 }).then(() => true, falseOnTimeout)) return 'terminated';
   try {
     process.kill(-pgid, 'SIGKILL');
   } catch {
     // already gone
   }
-  while (isGroupAlive(pgid)) await delay(100);
+  await waitFor(gone, { description, timeoutMs: Infinity, intervalMs: 100 });
   return 'killed';
 }

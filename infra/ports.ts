@@ -1,6 +1,6 @@
 /** Port checks for the local stack: refuse to start on a taken port, wait for ports to be free. */
 import { createServer } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
+import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 
 export function isPortFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -24,13 +24,13 @@ export async function assertPortsFree(host: string, ports: Record<string, number
 }
 
 export async function waitForPortsFree(host: string, ports: readonly number[], timeoutMs: number): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
   let busy = [...ports];
-  while (busy.length > 0 && Date.now() < deadline) {
+  const allFree = async (): Promise<boolean> => {
     const stillBusy: number[] = [];
     for (const port of busy) if (!(await isPortFree(host, port))) stillBusy.push(port);
     busy = stillBusy;
-    if (busy.length > 0) await delay(200);
-  }
+    return busy.length === 0;
+  };
+  await waitFor(allFree, { description: `ports ${ports.join(', ')} to be free`, timeoutMs, intervalMs: 200 }).catch(falseOnTimeout);
   return busy;
 }

@@ -12,12 +12,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from '../core/wait-for.ts';
 import { ensureArtifacts } from './artifacts.ts';
 import { findJava } from './java-tools.ts';
 import { kafkaLog4j2Properties, kafkaNodeProperties, questdbLogConf, questdbServerConf } from './kafka-config.ts';
 import { isGroupAlive, startManagedProcess, stopProcessGroup, type ManagedProcess } from './managed-process.ts';
 import { assertPortsFree, waitForPortsFree } from './ports.ts';
-import { kafkaBrokerCount, questdbAnswers, waitUntil } from './readiness.ts';
+import { kafkaBrokerCount, questdbAnswers } from './readiness.ts';
 import { allPorts, stackPorts } from './stack-ports.ts';
 
 const run = promisify(execFile);
@@ -230,16 +231,21 @@ export async function startStack(options: StackOptions): Promise<StackState> {
       );
       return dead ? `process exited; see ${dead.log}` : null;
     };
+    // A server that exits while we wait ends the wait at once, pointing at its log.
+    const serverDied = new AbortController();
+    const ready = (what: string, probe: () => Promise<boolean>): Promise<number> =>
+      waitFor(
+        async () => {
+          const dead = deadProcess();
+          if (dead !== null) serverDied.abort(new Error(`${what} failed to start: ${dead}`));
+          return dead === null && (await probe());
+        },
+        { description: `${what} to be ready`, timeoutMs: options.readyTimeoutMs, intervalMs: 250, signal: serverDied.signal },
+      );
     const questdbUrl = state.questdb?.httpUrl;
     const [kafkaMs, questdbMs] = await Promise.all([
-      waitUntil(
-        `Kafka (${options.brokers} broker${options.brokers > 1 ? 's' : ''})`,
-        async () => (await kafkaBrokerCount(state.kafka.bootstrap)) === options.brokers,
-        { timeoutMs: options.readyTimeoutMs, failed: deadProcess },
-      ),
-      questdbUrl
-        ? waitUntil('QuestDB', () => questdbAnswers(questdbUrl), { timeoutMs: options.readyTimeoutMs, failed: deadProcess })
-        : Promise.resolve(null),
+      ready(`Kafka (${options.brokers} broker${options.brokers > 1 ? 's' : ''})`, async () => (await kafkaBrokerCount(state.kafka.bootstrap)) === options.brokers),
+      questdbUrl ? ready('QuestDB', () => questdbAnswers(questdbUrl)) : Promise.resolve(null),
     ]);
     state.readyAfterMs = { kafka: kafkaMs, questdb: questdbMs, total: Date.now() - started };
     await saveState();

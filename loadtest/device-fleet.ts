@@ -17,6 +17,7 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { setTimeout as delay } from 'node:timers/promises';
+import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createLatencyHistogram, type LatencyHistogram } from './latency-histogram.ts';
 import { createMessageLedger, type MessageLedger } from './message-ledger.ts';
 import { createRateSchedule } from './rate-schedule.ts';
@@ -342,8 +343,7 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
       // Drained when nothing is unacknowledged and every dropped device is back (a device still
       // waiting to reconnect would otherwise end the run disconnected, depending on timing alone).
       const unsettled = (device: SimulatedDevice): boolean => device.pending.size > 0 || device.reconnectAttempts > 0;
-      const drainUntil = performance.now() + drainTimeoutMs;
-      while (performance.now() < drainUntil && devices.some(unsettled)) await delay(20);
+      await waitFor(() => !devices.some(unsettled), { description: 'every device to settle', timeoutMs: drainTimeoutMs, intervalMs: 20 }).catch(falseOnTimeout);
     },
 
     async close() {

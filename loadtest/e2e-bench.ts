@@ -13,7 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
+import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
 import { createDeviceFleet, type DeviceCredential, type FleetStats } from './device-fleet.ts';
 import { createKafkaAuditor } from './kafka-audit.ts';
@@ -254,16 +254,14 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const afterAcks = fleet.stats();
     const expectedMessages = options.qos === 1 ? afterAcks.acknowledged : afterAcks.sent;
     const expectedRows = expectedMessages * afterAcks.readingsPerMessage;
-    const drainDeadline = performance.now() + options.drainTimeoutMs;
-    let caughtUp = false;
-    while (performance.now() < drainDeadline && !options.signal?.aborted) {
+    const pipelineCaughtUp = (): boolean => {
       const latest = stages.latest();
-      if (latest && latest.kafka >= expectedMessages && (!options.enrich || latest.rows >= expectedRows)) {
-        caughtUp = true;
-        break;
-      }
-      await delay(250);
-    }
+      return latest !== null && latest.kafka >= expectedMessages && (!options.enrich || latest.rows >= expectedRows);
+    };
+    const caughtUp = await waitFor(pipelineCaughtUp, { description: 'the pipeline to catch up', timeoutMs: options.drainTimeoutMs, intervalMs: 250, signal: options.signal }).then(
+      () => true,
+      (error: unknown) => (options.signal?.aborted === true ? false : falseOnTimeout(error)),
+    );
     await probe?.settle(caughtUp ? 5000 : 0);
     const afterLoadMs = Math.round(performance.now() - loadStarted - loadMs);
     await stages.stop();

@@ -8,6 +8,7 @@
  * overstates the truth by at most one poll interval plus one query's duration. A message not seen
  * within `giveUpAfterMs` stops being tracked and is counted as not seen.
  */
+import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createLatencyHistogram, type LatencyHistogram } from './latency-histogram.ts';
 import { questdbExec } from './questdb-audit.ts';
 import type { FleetObserver } from './device-fleet.ts';
@@ -122,8 +123,7 @@ export function createQueryableProbe(options: {
       loop ??= run();
     },
     async settle(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (outstanding.size > 0 && Date.now() < deadline && !stopped) await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs));
+      await waitFor(() => outstanding.size === 0 || stopped, { description: 'probe messages to be queryable', timeoutMs, intervalMs: options.pollIntervalMs }).catch(falseOnTimeout);
     },
     async stop() {
       stopped = true;

@@ -1,6 +1,6 @@
 /** Test helpers: unique names and condition polling (never fixed sleeps). */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
+import { waitFor } from '../core/wait-for.ts';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -8,19 +8,9 @@ export function uniqueName(prefix: string): string {
 
 /** Polls `read` until `done(value)` holds; fails with the last value seen after `timeoutMs`. */
 export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await read();
-      if (done(last)) return last;
-    } catch (error) {
-      lastError = error;
-    }
-    await delay(200);
-  }
-  throw new Error(`${what} not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}${lastError instanceof Error ? `, last error ${lastError.message}` : ''}`);
+  await waitFor(async () => done((last = await read())), { description: what, timeoutMs, intervalMs: 200, lastSeen: () => `last value ${JSON.stringify(last)}` });
+  return last as T;
 }
 
 /** Runs a QuestDB SQL statement over /exec and returns the dataset rows. */

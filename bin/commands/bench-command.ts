@@ -4,6 +4,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { runJob } from '../../core/lifecycle.ts';
+import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { createBenchCredentials, readCredentialsFile, registerBenchDevices, writeCredentialsFile } from '../../loadtest/bench-devices.ts';
@@ -265,51 +267,43 @@ async function devicesAction(values: Values): Promise<number> {
     reconnect: true,
     ...((values.ca !== undefined || values.insecure) && { tls: { ...(values.ca !== undefined && { ca: await readFile(values.ca) }), rejectUnauthorized: !values.insecure } }),
   });
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const progress = progressPrinter();
-  try {
-    progress(`connecting ${credentials.length} devices to ${values.url ?? 'mqtt://127.0.0.1:1883'}`);
-    await fleet.connect(abort.signal);
-    const started = performance.now();
-    const ticker = setInterval(() => {
-      const s = fleet.stats();
-      progress(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] connected ${s.connected} offered ${s.offered} sent ${s.sent} acked ${s.acknowledged} failed ${s.failed} backlog ${s.backlog} p99 ${fleet.pubackLatency.percentileMs(0.99).toFixed(1)} ms`);
-    }, 1000);
+  return runBench(async (signal) => {
+    const progress = progressPrinter();
     try {
-      await fleet.run({ ratePerSec: load.ratePerSec, durationMs: load.durationMs, drainTimeoutMs: rangedInt(values, 'drain', 30, 0, 3600) * 1000, signal: abort.signal });
+      progress(`connecting ${credentials.length} devices to ${values.url ?? 'mqtt://127.0.0.1:1883'}`);
+      await fleet.connect(signal);
+      const started = performance.now();
+      const ticker = setInterval(() => {
+        const s = fleet.stats();
+        progress(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] connected ${s.connected} offered ${s.offered} sent ${s.sent} acked ${s.acknowledged} failed ${s.failed} backlog ${s.backlog} p99 ${fleet.pubackLatency.percentileMs(0.99).toFixed(1)} ms`);
+      }, 1000);
+      try {
+        await fleet.run({ ratePerSec: load.ratePerSec, durationMs: load.durationMs, drainTimeoutMs: rangedInt(values, 'drain', 30, 0, 3600) * 1000, signal });
+      } finally {
+        clearInterval(ticker);
+        endProgress();
+      }
+      const stats = fleet.stats();
+      const latency = fleet.pubackLatency.summary();
+      process.stdout.write(formatFleetReport(stats, latency, load.durationMs / 1000, load.qos) + '\n');
+      if (values.out !== undefined) await writeJson(values.out, { startedAt: new Date(Date.now() - load.durationMs).toISOString(), url: values.url, ...load, stats, latencyMs: latency });
+      return stats.connectFailures > 0 || stats.failed > 0 || stats.inFlight > 0 ? 1 : 0;
     } finally {
-      clearInterval(ticker);
-      endProgress();
+      await fleet.close();
     }
-    const stats = fleet.stats();
-    const latency = fleet.pubackLatency.summary();
-    process.stdout.write(formatFleetReport(stats, latency, load.durationMs / 1000, load.qos) + '\n');
-    if (values.out !== undefined) await writeJson(values.out, { startedAt: new Date(Date.now() - load.durationMs).toISOString(), url: values.url, ...load, stats, latencyMs: latency });
-    return stats.connectFailures > 0 || stats.failed > 0 || stats.inFlight > 0 ? 1 : 0;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await fleet.close();
-  }
+  });
 }
 
 async function e2eAction(values: Values): Promise<number> {
   const load = loadOptions(values);
   const rates = values['sweep-rate'] !== undefined ? intList(values['sweep-rate'], 'sweep-rate') : [load.ratePerSec];
   const out = values.out ?? join('results', `e2e-${timestamp()}.json`);
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await withStack(values, !values['no-enrich'], async (stack) => {
+  return runBench((signal) =>
+    withStack(values, !values['no-enrich'], async (stack) => {
       const results: E2eResult[] = [];
       const credentials = createBenchCredentials('bench', load.devices);
       for (const rate of rates) {
-        if (abort.signal.aborted) break;
+        if (signal.aborted) break;
         const base: E2eOptions = {
           ...load,
           ratePerSec: rate,
@@ -328,7 +322,7 @@ async function e2eAction(values: Values): Promise<number> {
           ...(values['restart-enricher-at'] !== undefined && { restartEnricher: { afterMs: rangedInt(values, 'restart-enricher-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
           credentials,
           onProgress: progressPrinter(),
-          signal: abort.signal,
+          signal,
         };
         const result = await runE2eBench(base);
         endProgress();
@@ -349,12 +343,15 @@ async function e2eAction(values: Values): Promise<number> {
         await writeFile(`${stem}.latency.svg`, plots.latencySvg);
         process.stdout.write(`${formatSweepReport(points, knee)}\nresult: ${out}\nplots: ${stem}.throughput.svg, ${stem}.latency.svg\n`);
       }
-      return results.every((result) => result.countsAgree) && !abort.signal.aborted ? 0 : 1;
-    });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+      return results.every((result) => result.countsAgree) && !signal.aborted ? 0 : 1;
+    }),
+  );
+}
+
+/** A benchmark runs as a job: Ctrl-C stops the load and still reports; a second Ctrl-C exits at once. */
+function runBench(job: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  // Long enough for a local stack the benchmark started to stop (each server gets 30 s).
+  return runJob(job, { logger: createLogger({ level: 'warn', name: 'tributary-bench' }), shutdownDeadlineMs: 120_000 });
 }
 
 async function connectionsAction(values: Values): Promise<number> {

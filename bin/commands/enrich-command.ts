@@ -109,20 +109,20 @@ export async function enrichCommand(args: readonly string[]): Promise<number> {
   const settings = readEnrichSettings(env);
   env.finish();
   const logger = createLogger({ level: settings.logLevel, name: 'tributary-enrich' });
-  let fatal = false;
-  const enricher = composeEnricher(settings, logger, {
-    onFatal: (error) => {
-      logger.error({ err: error }, 'consumer crashed for good; shutting down');
-      fatal = true;
-      // Takes the same ordered shutdown path as an operator's SIGTERM.
-      process.kill(process.pid, 'SIGTERM');
+  return runUntilSignal(
+    (lifecycle) => {
+      superviseParent(process.env, lifecycle);
+      return composeEnricher(settings, logger, {
+        onFatal: (error) => {
+          logger.error({ err: error }, 'consumer crashed for good');
+          lifecycle.requestStop('consumer crashed', 1);
+        },
+      });
     },
-  });
-  superviseParent(process.env);
-  const code = await runUntilSignal(enricher, {
-    logger,
-    shutdownDeadlineMs: settings.shutdownDeadlineMs,
-    onStarted: () => logger.info({ http: enricher.httpPort(), group: settings.enrich.groupId }, 'enricher running'),
-  });
-  return fatal ? 1 : code;
+    {
+      logger,
+      shutdownDeadlineMs: settings.shutdownDeadlineMs,
+      onStarted: (enricher) => logger.info({ http: enricher.httpPort(), group: settings.enrich.groupId }, 'enricher running'),
+    },
+  );
 }

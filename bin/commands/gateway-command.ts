@@ -123,11 +123,15 @@ export async function gatewayCommand(args: readonly string[]): Promise<number> {
   const settings = readGatewaySettings(env);
   env.finish();
   const logger = createLogger({ level: settings.logLevel, name: 'tributary-gateway' });
-  const process_ = composeGateway(settings, logger);
-  superviseParent(process.env);
-  return runUntilSignal(process_, {
-    logger,
-    shutdownDeadlineMs: settings.shutdownDeadlineMs,
-    onStarted: () => logger.info({ mqtt: process_.gateway.ports(), http: process_.httpPort() }, 'gateway running'),
-  });
+  return runUntilSignal(
+    (lifecycle) => {
+      superviseParent(process.env, lifecycle);
+      return composeGateway(settings, logger);
+    },
+    {
+      logger,
+      shutdownDeadlineMs: settings.shutdownDeadlineMs,
+      onStarted: (running) => logger.info({ mqtt: running.gateway.ports(), http: running.httpPort() }, 'gateway running'),
+    },
+  );
 }

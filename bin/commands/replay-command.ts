@@ -4,6 +4,8 @@
  */
 import { createDeviceRegistry } from '../../core/device-registry.ts';
 import type { KafkaAdminPort } from '../../core/kafka-port.ts';
+import { describeError } from '../../core/errors.ts';
+import { runJob } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readEnrichConfig } from '../../enrich/enrich-config.ts';
@@ -107,39 +109,41 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     maxRecordsPerSec,
     logger,
   });
-  let interrupted = false;
-  let replaying = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    process.stderr.write(`replay: ${signal}: stopping after the write in progress\n`);
-    interrupted = true;
-    void replay.stop();
-    // Still waiting for QuestDB to answer the table set-up: end that wait too.
-    if (!replaying) void writer.stop();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const progress = setInterval(() => process.stderr.write(describeProgress(replay.progress(), total)), 2000);
-  let report: ReplayReport;
-  try {
-    // The registry is read to its end first: enrichment must see every device.
-    await registry.start();
-    if (!interrupted) await writer.start();
-    replaying = !interrupted;
-    report = replaying ? await replay.run() : replay.progress();
-  } catch (error) {
-    // Interrupted while setting up: nothing was written; the report says so.
-    if (!interrupted) throw error;
-    report = replay.progress();
-  } finally {
-    clearInterval(progress);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await writer.stop();
-    await registry.stop();
-  }
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  process.stderr.write(describeOutcome(report, total));
-  return report.complete ? 0 : 1;
+  return runJob(
+    async (signal) => {
+      let replaying = false;
+      const onStop = (): void => {
+        process.stderr.write(`replay: ${describeError(signal.reason)}: stopping after the write in progress\n`);
+        void replay.stop();
+        // Still waiting for QuestDB to answer the table set-up: end that wait too.
+        if (!replaying) void writer.stop();
+      };
+      signal.addEventListener('abort', onStop, { once: true });
+      const progress = setInterval(() => process.stderr.write(describeProgress(replay.progress(), total)), 2000);
+      let report: ReplayReport;
+      try {
+        // The registry is read to its end first: enrichment must see every device.
+        await registry.start();
+        if (!signal.aborted) await writer.start();
+        replaying = !signal.aborted;
+        report = replaying ? await replay.run() : replay.progress();
+      } catch (error) {
+        // Interrupted while setting up: nothing was written; the report says so.
+        if (!signal.aborted) throw error;
+        report = replay.progress();
+      } finally {
+        clearInterval(progress);
+        signal.removeEventListener('abort', onStop);
+        await writer.stop();
+        await registry.stop();
+      }
+      if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      process.stderr.write(describeOutcome(report, total));
+      return report.complete ? 0 : 1;
+    },
+    // Enough to finish the write in progress (one QuestDB request) and close the clients.
+    { logger, shutdownDeadlineMs: 30_000 },
+  );
 }
 
 function usable(result: ReturnType<typeof parseOffsetBound>, flag: string): OffsetBound {

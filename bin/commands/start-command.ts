@@ -4,12 +4,12 @@
  * the gateway and one enricher as child processes, prints the endpoints and runs until Ctrl-C,
  * stopping everything it started. If a service dies, everything is stopped and the exit code is 1.
  */
-import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
+import { createShutdown, runUntilSignal, type Lifecycle, type Service, type StopStep } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
-import { waitUntil } from '../../infra/readiness.ts';
+import { waitFor } from '../../core/wait-for.ts';
 import { stackDir, stackStopBoundMs, startStack, stopStack } from '../../infra/stack.ts';
-import { startChildService, type ChildService } from '../child-service.ts';
+import { startChildService } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
@@ -56,21 +56,19 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   const shutdownDeadlineMs = supervisorDeadlineMs(childDeadlineMs, parsed.values['no-enrich'] ? 1 : 2, useLocalStack);
   const stops: StopStep[] = [];
   const endpoints: string[] = [];
-  const children: ChildService[] = [];
-  let stopping = false;
-  let failed: (reason: string) => void = () => {};
-  const childFailure = new Promise<string>((resolve) => (failed = resolve));
 
-  const startChild = (name: string, childArgs: string[], childEnv: NodeJS.ProcessEnv): void => {
+  const startChild = (lifecycle: Lifecycle, name: string, childArgs: string[], childEnv: NodeJS.ProcessEnv): void => {
     const child = startChildService(name, childArgs, childEnv);
-    children.push(child);
     stops.unshift({ name, stop: () => child.stop(childDeadlineMs + childKillGraceMs) });
     void child.exited.then((how) => {
-      if (!stopping) failed(`${name} exited (${how})`);
+      if (lifecycle.signal.aborted) return;
+      // A service that dies takes the whole pipeline down, so the failure is visible, not silent.
+      logger.error({ reason: `${name} exited (${how})` }, 'a pipeline service stopped unexpectedly; shutting down');
+      lifecycle.requestStop(`${name} exited`, 1);
     });
   };
 
-  const service = {
+  const service = (lifecycle: Lifecycle): Service => ({
     async start() {
       let brokers = kafkaBrokers;
       let questdb = questdbUrl;
@@ -94,7 +92,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
         endpoints.push(`Kafka bootstrap  ${kafkaBrokers.join(',')}`, `QuestDB          ${questdbUrl}`);
       }
       const childEnv = { ...process.env, TRIBUTARY_KAFKA_BROKERS: brokers.join(','), TRIBUTARY_QUESTDB_URL: questdb };
-      startChild('gateway', ['gateway'], childEnv);
+      startChild(lifecycle, 'gateway', ['gateway'], childEnv);
       endpoints.push(
         `MQTT (TCP)       mqtt://127.0.0.1:${mqttPort}   topics ${topicPrefix}/<id>/telemetry, ${topicPrefix}/<id>/events`,
         `MQTT (WebSocket) ws://127.0.0.1:${wsPort}/mqtt`,
@@ -102,21 +100,19 @@ export async function startCommand(args: readonly string[]): Promise<number> {
       );
       const readiness = [`http://127.0.0.1:${gatewayHttpPort}/readyz`];
       if (!parsed.values['no-enrich']) {
-        startChild('enrich', ['enrich'], childEnv);
+        startChild(lifecycle, 'enrich', ['enrich'], childEnv);
         endpoints.push(`Enricher health  http://127.0.0.1:${enrichHttpPort}/readyz   metrics http://127.0.0.1:${enrichHttpPort}/metrics`);
         readiness.push(`http://127.0.0.1:${enrichHttpPort}/readyz`);
       }
       for (const url of readiness) {
-        await waitUntil(`${url}`, async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok, {
-          timeoutMs: 120_000,
-          failed: () => null, // a child that dies signals us (see childFailure below)
-        });
+        // A child that dies requests the stop, which ends this wait too.
+        await waitFor(async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok, { description: `${url} to report ready`, timeoutMs: 120_000, intervalMs: 250, signal: lifecycle.signal });
       }
     },
-    stop: createShutdown(() => [{ name: 'mark stopping', stop: () => void (stopping = true) }, ...stops]),
-  };
+    stop: createShutdown(() => stops),
+  });
 
-  const code = runUntilSignal(service, {
+  return runUntilSignal(service, {
     logger,
     shutdownDeadlineMs,
     onStarted: () =>
@@ -128,12 +124,4 @@ export async function startCommand(args: readonly string[]): Promise<number> {
           'Press Ctrl-C to stop.\n',
       ),
   });
-  // A service that dies takes the whole pipeline down, so the failure is visible, not silent.
-  void childFailure.then((reason) => {
-    logger.error({ reason }, 'a pipeline service stopped unexpectedly; shutting down');
-    process.exitCode = 1;
-    process.kill(process.pid, 'SIGTERM');
-  });
-  const result = await code;
-  return process.exitCode === 1 ? 1 : result;
 }
