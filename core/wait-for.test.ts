@@ -48,6 +48,15 @@ describe('waitFor', () => {
     expect(checks).toBe(0);
   });
 
+  it('gives up at once, with the reason, when the wait is hopeless', async () => {
+    let checks = 0;
+    const hopeless = (): string | null => (checks >= 2 ? 'process exited; see kafka.log' : null);
+    await expect(waitFor(() => ++checks < 0, { description: 'Kafka to be ready', timeoutMs: 60_000, intervalMs: 5, hopeless })).rejects.toThrow(
+      'gave up waiting for Kafka to be ready: process exited; see kafka.log',
+    );
+    expect(checks).toBe(2);
+  });
+
   it('falseOnTimeout turns only a timeout into false', async () => {
     expect(await waitFor(() => false, { description: 'never', timeoutMs: 0, intervalMs: 10 }).then(() => true, falseOnTimeout)).toBe(false);
     expect(() => falseOnTimeout(new Error('bug'))).toThrow('bug');

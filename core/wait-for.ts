@@ -15,6 +15,8 @@ export interface WaitForOptions {
   signal?: AbortSignal;
   /** What was last seen, appended to the timeout message ("last value 3"). */
   lastSeen?: () => string;
+  /** Asked before each check: a reason ends the wait at once (a server that exited will never be ready). */
+  hopeless?: () => string | null;
 }
 
 /** The condition did not hold within `timeoutMs`; the message says what was awaited and last seen. */
@@ -27,8 +29,8 @@ export class WaitTimeoutError extends Error {
 
 /**
  * Checks `condition` at once, then every `intervalMs`, until it returns true. Resolves with the
- * milliseconds waited. Rejects with a WaitTimeoutError once `timeoutMs` passed without success, or
- * with `signal.reason` when the signal aborts. A condition that throws counts as not met yet (a
+ * milliseconds waited. Rejects with a WaitTimeoutError once `timeoutMs` passed without success, with
+ * `signal.reason` when the signal aborts, or at once when `hopeless` gives a reason. A condition that throws counts as not met yet (a
  * server still starting refuses connections); the last such error is quoted in the timeout message.
  * A condition that never settles is not cut short: give its I/O its own timeout.
  */
@@ -38,6 +40,8 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, optio
   let lastError: unknown = null;
   for (;;) {
     signal?.throwIfAborted();
+    const hopeless = options.hopeless?.() ?? null;
+    if (hopeless !== null) throw new Error(`gave up waiting for ${options.description}: ${hopeless}`);
     try {
       if (await condition()) return Math.round(performance.now() - started);
     } catch (error) {

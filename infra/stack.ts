@@ -231,17 +231,8 @@ export async function startStack(options: StackOptions): Promise<StackState> {
       );
       return dead ? `process exited; see ${dead.log}` : null;
     };
-    // A server that exits while we wait ends the wait at once, pointing at its log.
-    const serverDied = new AbortController();
     const ready = (what: string, probe: () => Promise<boolean>): Promise<number> =>
-      waitFor(
-        async () => {
-          const dead = deadProcess();
-          if (dead !== null) serverDied.abort(new Error(`${what} failed to start: ${dead}`));
-          return dead === null && (await probe());
-        },
-        { description: `${what} to be ready`, timeoutMs: options.readyTimeoutMs, intervalMs: 250, signal: serverDied.signal },
-      );
+      waitFor(probe, { description: `${what} to be ready`, timeoutMs: options.readyTimeoutMs, intervalMs: 250, hopeless: deadProcess });
     const questdbUrl = state.questdb?.httpUrl;
     const [kafkaMs, questdbMs] = await Promise.all([
       ready(`Kafka (${options.brokers} broker${options.brokers > 1 ? 's' : ''})`, async () => (await kafkaBrokerCount(state.kafka.bootstrap)) === options.brokers),

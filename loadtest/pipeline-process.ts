@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as delay } from 'node:timers/promises';
+import { waitFor } from '../core/wait-for.ts';
 import { isGroupAlive, startManagedProcess, stopProcessGroup } from '../infra/managed-process.ts';
 import { findProcesses } from './process-usage.ts';
 
@@ -64,19 +64,13 @@ export async function startPipelineProcess(options: {
   });
   let stopped: Promise<void> | undefined;
   const stop = (graceMs = 30_000): Promise<void> => (stopped ??= stopProcessGroup(child.pgid, graceMs).then(() => undefined));
-  const deadline = Date.now() + options.readyTimeoutMs;
   try {
-    for (;;) {
-      if (!isGroupAlive(child.pgid)) throw new Error(`${options.name} exited during start-up`);
-      try {
-        const response = await fetch(options.readyUrl, { signal: AbortSignal.timeout(2000) });
-        if (response.ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`${options.name} not ready at ${options.readyUrl} within ${options.readyTimeoutMs} ms`);
-      await delay(200);
-    }
+    await waitFor(async () => (await fetch(options.readyUrl, { signal: AbortSignal.timeout(2000) })).ok, {
+      description: `${options.name} to be ready at ${options.readyUrl}`,
+      timeoutMs: options.readyTimeoutMs,
+      intervalMs: 200,
+      hopeless: () => (isGroupAlive(child.pgid) ? null : 'it exited during start-up'),
+    });
     // Node 24 names its main thread "MainThread", so pick the group member that is not the watchdog.
     const [pid] = await findProcesses((stat) => stat.processGroup === child.pgid && stat.pid !== child.pgid && stat.command !== 'bash' && stat.command !== 'sleep');
     if (pid === undefined) throw new Error(`${options.name}: no node process in group ${child.pgid}`);
