@@ -119,9 +119,26 @@ describe('encodeDeviceRecord / decodeDeviceRecord', () => {
     [
       'a numeric unit',
       { ...record(), units: { temperature: 5 } },
-      'units.temperature must be a non-empty string of at most 64 characters',
+      'units.temperature must be a non-empty string of at most 32 characters',
+    ],
+    [
+      'a unit longer than a payload may carry',
+      { ...record(), units: { temperature: 'u'.repeat(33) } },
+      'units.temperature must be a non-empty string of at most 32 characters',
     ],
     ['an empty metric name', { ...record(), units: { '': 'degF' } }, 'units has an invalid metric name ""'],
+    [
+      'a metric name no payload may carry',
+      { ...record(), calibration: { 'air temp': { scale: 1, offset: 0 } } },
+      'calibration has an invalid metric name "air temp"',
+    ],
+    [
+      'a metric name longer than 64 characters',
+      { ...record(), units: { ['m'.repeat(65)]: 'degC' } },
+      `units has an invalid metric name "${'m'.repeat(65)}"`,
+    ],
+    ['calibration as a string', { ...record(), calibration: 'x2' }, 'calibration must be an object of metric -> { scale, offset }'],
+    ['a calibration entry that is not an object', { ...record(), calibration: { t: 2 } }, 'calibration.t must be an object { scale, offset }'],
     [
       'a calibration without offset',
       { ...record(), calibration: { t: { scale: 1 } } },
@@ -159,6 +176,14 @@ describe('encodeDeviceRecord / decodeDeviceRecord', () => {
     ],
   ])('rejects %s', (_label, value, reason) => {
     expect(reasonOf(decodeDeviceRecord('d1', json(value)))).toBe(reason);
+  });
+
+  it('lists every problem of a record, each with its field path', () => {
+    const value = { ...record(), enabled: 1, calibration: { t: { scale: 0, offset: 'x' } } };
+    expect(reasonOf(decodeDeviceRecord('d1', json(value)))).toBe(
+      'enabled must be a boolean, got 1; calibration.t.scale must be a non-zero finite number, got 0; ' +
+        'calibration.t.offset must be a finite number, got "x"',
+    );
   });
 
   it('ignores unknown top-level fields written by newer versions', () => {

@@ -5,10 +5,14 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
+import { z } from 'zod';
+
+import { isValidMetricName, isValidUnit, maxUnitLength } from './metric-grammar.ts';
 import type { Result } from './result.ts';
 
 export type { Result };
 
+/** A linear correction of one metric, applied as `value * scale + offset` in the device's reported unit. */
 export interface Calibration {
   scale: number;
   offset: number;
@@ -31,6 +35,7 @@ export interface DeviceRecord {
 }
 
 const deviceIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+const deviceIdRule = '1..64 characters of [A-Za-z0-9_.-]';
 
 /**
  * A device id is 1..64 characters of `[A-Za-z0-9_.-]`. It is also the MQTT client id and a topic level, so the
@@ -82,85 +87,77 @@ export function decodeDeviceRecord(deviceId: string, value: Buffer | null): Resu
 }
 
 const maxLabelChars = 256;
-const maxMetricNameChars = 128;
-const maxUnitChars = 64;
+
+/**
+ * A map of metric name -> T. It goes through a Map because zod's record drops a "__proto__" key, which is a valid
+ * metric name that JSON.parse keeps as data; Object.fromEntries then defines it as an own property.
+ */
+function metricMap<T>(value: z.ZodType<T>, expected: string): z.ZodType<Record<string, T>> {
+  const metricName = z.string().refine(isValidMetricName, {
+    error: (issue) => `has an invalid metric name ${quote(String(issue.input))}`,
+    params: { onKey: true },
+  });
+  const toMap = (input: unknown): unknown => (isPlainObject(input) ? new Map(Object.entries(input)) : input);
+  return z
+    .preprocess(toMap, z.map(metricName, value, { error: `must be an object of ${expected}` }))
+    .transform((map) => Object.fromEntries(map));
+}
+
+const label = z.string({ error: `must be a non-empty string of at most ${maxLabelChars} characters` }).min(1).max(maxLabelChars);
+const timestampMs = z.int({ error: (issue) => `must be a non-negative integer (epoch ms), got ${describe(issue.input)}` }).nonnegative();
+const scaleError = (issue: { input?: unknown }): string => `must be a non-zero finite number, got ${describe(issue.input)}`;
+
+const calibrationSchema = z.strictObject(
+  {
+    // a zero scale would flatten every reading to the offset: always a data-entry mistake
+    scale: z.number({ error: scaleError }).refine((scale) => scale !== 0, { error: scaleError }),
+    offset: z.number({ error: (issue) => `must be a finite number, got ${describe(issue.input)}` }),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `has unknown field ${quote(issue.keys[0] ?? '')}` : 'must be an object { scale, offset }',
+  },
+);
+
+// Field order is the encoding's stable order. Unknown top-level fields are stripped (written by newer versions).
+const deviceRecordSchema: z.ZodType<DeviceRecord> = z
+  .object(
+    {
+      deviceId: z.string({ error: (issue) => `must be ${deviceIdRule}, got ${describe(issue.input)}` }).regex(deviceIdPattern),
+      secretHash: z
+        .string({ error: 'must be a string of the form scrypt$N$r$p$<salt base64>$<hash base64>' })
+        .refine((hash) => parseSecretHash(hash) !== null),
+      enabled: z.boolean({ error: (issue) => `must be a boolean, got ${describe(issue.input)}` }),
+      createdAtMs: timestampMs,
+      updatedAtMs: timestampMs,
+      site: label.optional(),
+      model: label.optional(),
+      units: metricMap(
+        z.string({ error: `must be a non-empty string of at most ${maxUnitLength} characters` }).refine(isValidUnit),
+        'metric -> unit',
+      ).optional(),
+      calibration: metricMap(calibrationSchema, 'metric -> { scale, offset }').optional(),
+    },
+    { error: 'must be a JSON object' },
+  )
+  .refine((rec) => rec.updatedAtMs >= rec.createdAtMs, {
+    path: ['updatedAtMs'],
+    error: 'must not be earlier than createdAtMs',
+    // only compare times that are themselves valid
+    when: (payload) => payload.issues.length === 0,
+  });
 
 function validateDeviceRecord(input: unknown): Result<DeviceRecord> {
-  if (!isPlainObject(input)) return fail('record must be a JSON object');
-  const { deviceId, secretHash, enabled, site, model, units, calibration, createdAtMs, updatedAtMs } = input;
-
-  if (!isValidDeviceId(deviceId)) {
-    return fail(`deviceId must be 1..64 characters of [A-Za-z0-9_.-], got ${describe(deviceId)}`);
-  }
-  if (typeof secretHash !== 'string' || parseSecretHash(secretHash) === null) {
-    return fail('secretHash must be a string of the form scrypt$N$r$p$<salt base64>$<hash base64>');
-  }
-  if (typeof enabled !== 'boolean') return fail(`enabled must be a boolean, got ${describe(enabled)}`);
-
-  const rec: DeviceRecord = { deviceId, secretHash, enabled, createdAtMs: 0, updatedAtMs: 0 };
-  if (site !== undefined) {
-    if (!isLabel(site)) return fail(`site must be a non-empty string of at most ${maxLabelChars} characters`);
-    rec.site = site;
-  }
-  if (model !== undefined) {
-    if (!isLabel(model)) return fail(`model must be a non-empty string of at most ${maxLabelChars} characters`);
-    rec.model = model;
-  }
-  if (units !== undefined) {
-    const checked = validateUnits(units);
-    if (!checked.ok) return checked;
-    rec.units = checked.value;
-  }
-  if (calibration !== undefined) {
-    const checked = validateCalibration(calibration);
-    if (!checked.ok) return checked;
-    rec.calibration = checked.value;
-  }
-  if (!isTimestampMs(createdAtMs)) {
-    return fail(`createdAtMs must be a non-negative integer (epoch ms), got ${describe(createdAtMs)}`);
-  }
-  if (!isTimestampMs(updatedAtMs)) {
-    return fail(`updatedAtMs must be a non-negative integer (epoch ms), got ${describe(updatedAtMs)}`);
-  }
-  if (updatedAtMs < createdAtMs) return fail('updatedAtMs must not be earlier than createdAtMs');
-  rec.createdAtMs = createdAtMs;
-  rec.updatedAtMs = updatedAtMs;
-  return { ok: true, value: rec };
+  const parsed = deviceRecordSchema.safeParse(input);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return fail(parsed.error.issues.map(describeIssue).join('; '));
 }
 
-function validateUnits(units: unknown): Result<Record<string, string>> {
-  if (!isPlainObject(units)) return fail('units must be an object of metric -> unit');
-  const entries: [string, string][] = [];
-  for (const [metric, unit] of Object.entries(units)) {
-    if (!isMetricName(metric)) return fail(`units has an invalid metric name ${quote(metric)}`);
-    if (typeof unit !== 'string' || unit.length === 0 || unit.length > maxUnitChars) {
-      return fail(`units.${metric} must be a non-empty string of at most ${maxUnitChars} characters`);
-    }
-    entries.push([metric, unit]);
-  }
-  // fromEntries defines own properties, so a "__proto__" metric cannot replace the prototype
-  return { ok: true, value: Object.fromEntries(entries) };
-}
-
-function validateCalibration(calibration: unknown): Result<Record<string, Calibration>> {
-  if (!isPlainObject(calibration)) return fail('calibration must be an object of metric -> { scale, offset }');
-  const entries: [string, Calibration][] = [];
-  for (const [metric, entry] of Object.entries(calibration)) {
-    if (!isMetricName(metric)) return fail(`calibration has an invalid metric name ${quote(metric)}`);
-    if (!isPlainObject(entry)) return fail(`calibration.${metric} must be an object { scale, offset }`);
-    const { scale, offset, ...extra } = entry;
-    const extraKeys = Object.keys(extra);
-    if (extraKeys.length > 0) return fail(`calibration.${metric} has unknown field ${quote(extraKeys[0] ?? '')}`);
-    // a zero scale would flatten every reading to the offset: always a data-entry mistake
-    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale === 0) {
-      return fail(`calibration.${metric}.scale must be a non-zero finite number, got ${describe(scale)}`);
-    }
-    if (typeof offset !== 'number' || !Number.isFinite(offset)) {
-      return fail(`calibration.${metric}.offset must be a finite number, got ${describe(offset)}`);
-    }
-    entries.push([metric, { scale, offset }]);
-  }
-  return { ok: true, value: Object.fromEntries(entries) };
+/** One problem as `<field path> <what is wrong>`, e.g. `calibration.temperature.scale must be a non-zero ...`. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  // a bad metric name is reported on the map that holds it, not on the name itself
+  const path = issue.code === 'custom' && issue.params?.onKey === true ? issue.path.slice(0, -1) : issue.path;
+  return `${path.length === 0 ? 'record' : path.map(String).join('.')} ${issue.message}`;
 }
 
 /** scrypt cost parameters. N is the CPU/memory cost (a power of two), r the block size, p the parallelisation. */
@@ -274,18 +271,6 @@ function decodeCanonicalBase64(text: string): Buffer | null {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isLabel(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= maxLabelChars;
-}
-
-function isMetricName(name: string): boolean {
-  return name.length > 0 && name.length <= maxMetricNameChars;
-}
-
-function isTimestampMs(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function fail(reason: string): { ok: false; reason: string } {

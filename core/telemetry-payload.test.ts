@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeTelemetry,
-  isValidMetricName,
   maxReadingsPerMessage,
   telemetryRejections as R,
   type Result,
@@ -215,14 +214,5 @@ describe('decodeTelemetry envelope checks', () => {
   it('every reason code is distinct', () => {
     const codes = Object.values(R);
     expect(new Set(codes).size).toBe(codes.length);
-  });
-});
-
-describe('isValidMetricName', () => {
-  it('accepts the allowed alphabet and refuses the rest', () => {
-    expect(isValidMetricName('Temp_1.a-b')).toBe(true);
-    expect(isValidMetricName('')).toBe(false);
-    expect(isValidMetricName('ü')).toBe(false);
-    expect(isValidMetricName('a\n')).toBe(false);
   });
 });

@@ -5,10 +5,9 @@
  *   v2: {"v":2,"time":"<RFC 3339>","seq":<uint>,"readings":[{"name":"...","value":<number>,"unit":"..."}]}
  *
  * Pure and synchronous. Bad input is data: every refusal is a result with a stable reason code from
- * `telemetryRejections`, never an exception.
+ * `telemetryRejections`, never an exception. Metric names and units follow core/metric-grammar.ts.
  */
-
-/** Outcome of a decoder or a rule: a value, or a stable machine-readable reason and a short human detail. */
+import { isValidMetricName, isValidUnit, maxUnitLength, metricNameRule } from './metric-grammar.ts';
 import type { Result } from './result.ts';
 
 export type { Result };
@@ -52,26 +51,16 @@ export type TelemetryRejection = (typeof telemetryRejections)[keyof typeof telem
 
 /** Most readings one message may carry; bounds the work and the rows one message can cause. */
 export const maxReadingsPerMessage = 256;
-/** Longest metric name accepted. */
-export const maxMetricNameLength = 64;
-/** Longest unit string accepted. */
-export const maxUnitLength = 32;
 /** Event times outside [2000-01-01, 2100-01-01) UTC are refused: a clock that far off is not a clock. */
 export const minEventTimeMs = Date.UTC(2000, 0, 1);
 export const maxEventTimeMs = Date.UTC(2100, 0, 1);
 
-const metricNamePattern = new RegExp(`^[A-Za-z0-9_.-]{1,${maxMetricNameLength}}$`);
 // RFC 3339 date-time: the offset (Z or ±hh:mm) is required; 't' and ' ' separators are allowed per §5.6's note.
 const rfc3339Pattern =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 // Bad input is echoed into details and logs; keep it short.
 const maxDetailChars = 80;
-
-/** Whether `name` is an acceptable metric name: 1..64 of [A-Za-z0-9_.-]. */
-export function isValidMetricName(name: string): boolean {
-  return metricNamePattern.test(name);
-}
 
 function fail(reason: TelemetryRejection, detail?: string): Failure {
   return detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
@@ -175,9 +164,9 @@ function checkValue(metric: string, value: unknown): Failure | null {
 }
 
 function checkName(name: unknown): Failure | null {
-  if (typeof name === 'string' && metricNamePattern.test(name)) return null;
+  if (typeof name === 'string' && isValidMetricName(name)) return null;
   const shown = typeof name === 'string' ? name : JSON.stringify(name) ?? typeof name;
-  return fail(telemetryRejections.invalidMetricName, clip(`"${shown}": 1..${maxMetricNameLength} of [A-Za-z0-9_.-]`));
+  return fail(telemetryRejections.invalidMetricName, clip(`"${shown}": ${metricNameRule}`));
 }
 
 function decodeMetricsObject(metrics: unknown): Result<TelemetryReading[]> {
@@ -231,7 +220,7 @@ function decodeReadingsArray(list: unknown): Result<TelemetryReading[]> {
 
 function decodeUnit(metric: string, unit: unknown): Result<string | null> {
   if (unit === undefined || unit === null || unit === '') return { ok: true, value: null };
-  if (typeof unit !== 'string' || unit.length > maxUnitLength) {
+  if (typeof unit !== 'string' || !isValidUnit(unit)) {
     return fail(telemetryRejections.invalidUnit, clip(`${metric}: unit must be a string of at most ${maxUnitLength} chars`));
   }
   return { ok: true, value: unit };

@@ -5,7 +5,7 @@
  * Thresholds compare the stored (canonical-unit) value, so `temperature>80` means 80 degC.
  */
 import type { Result } from '../core/result.ts';
-import { isValidMetricName } from '../core/telemetry-payload.ts';
+import { isValidMetricName, metricNameRule } from '../core/metric-grammar.ts';
 import type { CanonicalRow } from './enrichment.ts';
 
 export type AlertOperator = '>' | '>=' | '<' | '<=';
@@ -79,7 +79,7 @@ export function parseAlertRules(spec: string): Result<AlertRule[]> {
     const operator = m[2] as AlertOperator;
     const thresholdText = m[3] as string;
     if (!isValidMetricName(metric)) {
-      return { ok: false, reason: alertRuleRejections.invalidAlertRule, detail: `${where}: metric must be 1..64 of [A-Za-z0-9_.-]` };
+      return { ok: false, reason: alertRuleRejections.invalidAlertRule, detail: `${where}: metric must be ${metricNameRule}` };
     }
     const threshold = Number(thresholdText);
     if (!numberPattern.test(thresholdText) || !Number.isFinite(threshold)) {
