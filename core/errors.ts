@@ -5,6 +5,7 @@
  *   boundary, with a stable code and whether retrying may help.
  * Programming errors stay plain Errors and are never retried.
  */
+/** The process cannot start: `problems` lists every configuration problem found, not only the first. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
@@ -14,10 +15,36 @@ export class ConfigError extends Error {
   }
 }
 
+/** Every InfraError code: a closed set, so a misspelt code fails the type check. */
+export type InfraErrorCode =
+  /** A send was not acknowledged by Kafka (the batch failed). */
+  | 'KAFKA_SEND_FAILED'
+  /** A record was not acknowledged within the send timeout. */
+  | 'KAFKA_SEND_TIMEOUT'
+  /** Kafka answered a send without acknowledging every partition it was sent to. */
+  | 'KAFKA_PARTITION_NOT_ACKNOWLEDGED'
+  /** The topic has no partitions (it does not exist, or its metadata is not there yet). */
+  | 'KAFKA_UNKNOWN_TOPIC'
+  /** The producer is stopping and takes no more records. */
+  | 'KAFKA_PRODUCER_STOPPED'
+  /** The producer client reported an error it cannot recover from. */
+  | 'KAFKA_PRODUCER_FATAL'
+  /** The client could not connect to the brokers. */
+  | 'KAFKA_CONNECT_FAILED'
+  /** Disconnecting from the brokers failed. */
+  | 'KAFKA_DISCONNECT_FAILED'
+  /** A consumer group's offset commit failed. */
+  | 'KAFKA_COMMIT_FAILED'
+  /** QuestDB did not answer, or answered with an error status. */
+  | 'QUESTDB_UNAVAILABLE'
+  /** QuestDB did not take a batch of rows. */
+  | 'QUESTDB_WRITE_FAILED';
+
+/** A dependency failed: `code` says which way, `retriable` whether trying again may help. */
 export class InfraError extends Error {
-  readonly code: string;
+  readonly code: InfraErrorCode;
   readonly retriable: boolean;
-  constructor(code: string, message: string, options: { retriable: boolean; cause?: unknown }) {
+  constructor(code: InfraErrorCode, message: string, options: { retriable: boolean; cause?: unknown }) {
     super(message, { cause: options.cause });
     this.name = 'InfraError';
     this.code = code;
@@ -25,6 +52,7 @@ export class InfraError extends Error {
   }
 }
 
+/** Whether trying again may help: only an InfraError that says so. */
 export function isRetriable(error: unknown): boolean {
   return error instanceof InfraError && error.retriable;
 }

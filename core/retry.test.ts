@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InfraError } from './errors.ts';
 import { backoffDelayMs, retry } from './retry.ts';
 
-const transient = (): InfraError => new InfraError('TEST_DOWN', 'down', { retriable: true });
+const transient = (): InfraError => new InfraError('QUESTDB_UNAVAILABLE', 'down', { retriable: true });
 
 describe('backoffDelayMs', () => {
   it('grows exponentially up to the maximum, with full jitter', () => {

@@ -3,6 +3,7 @@
  * order), value = the payload bytes untouched, headers from `recordHeaders`. Runs per message: no JSON.parse.
  */
 import { recordHeaders } from '../core/envelope.ts';
+import type { OutgoingRecord } from '../core/kafka-port.ts';
 
 export interface PublishToRecord {
   deviceId: string;
@@ -14,13 +15,6 @@ export interface PublishToRecord {
   /** Epoch milliseconds. */
   receivedAtMs: number;
   kafkaTopic: string;
-}
-
-export interface OutgoingRecord {
-  topic: string;
-  key: string;
-  value: Buffer;
-  headers: Record<string, string>;
 }
 
 export type ContentType = 'application/json' | 'application/octet-stream';

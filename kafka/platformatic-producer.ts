@@ -16,7 +16,7 @@
  */
 import { Producer, stringSerializer, type MessageToProduce, type ProduceResult } from '@platformatic/kafka';
 import type { KafkaProducerPort, ProducerStats, ProducerSettings } from '../core/kafka-port.ts';
-import { InfraError, describeError } from '../core/errors.ts';
+import { InfraError, describeError, type InfraErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { partitionForKey } from './key-partitioner.ts';
 import { createSendQueue, type QueuedRecord } from './send-queue.ts';
@@ -140,7 +140,7 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
   const acknowledgedPartitions = (result: ProduceResult): Set<string> =>
     new Set((result.offsets ?? []).map((offset) => `${offset.topic}\u0000${offset.partition}`));
 
-  const fail = (batch: readonly Pending[], code: string, message: string, cause?: unknown, retrying = 0): void => {
+  const fail = (batch: readonly Pending[], code: InfraErrorCode, message: string, cause?: unknown, retrying = 0): void => {
     consecutiveFailures += 1;
     lastError = message;
     lastFailureAtMs = Date.now();
