@@ -7,21 +7,28 @@ import type { ConsumedRecord, TopicFollowerPort } from './kafka-port.ts';
 import type { Logger } from './logger.ts';
 import { decodeDeviceRecord, type DeviceRecord } from './device-record.ts';
 
+/** One applied change: `before`/`after` are undefined when the device did not exist / was removed. */
 export interface DeviceChange {
   deviceId: string;
   before: DeviceRecord | undefined;
   after: DeviceRecord | undefined;
 }
 
+/** The registry's view of `iot.devices`: every device, enabled or not, by id. */
 export interface DeviceRegistry {
   /** Resolves when the registry has read every record present at start. */
   start(): Promise<void>;
   get(deviceId: string): DeviceRecord | undefined;
   all(): IterableIterator<DeviceRecord>;
+  /** Called synchronously for every record applied, from the start on; not for records that were skipped. */
   onChange(listener: (change: DeviceChange) => void): void;
   stop(): Promise<void>;
 }
 
+/**
+ * Builds the registry over a follower of the devices topic; no I/O until `start`. A record that cannot be decoded
+ * is skipped with a warning (the device keeps its last good record), so one bad record never stops a process.
+ */
 export function createDeviceRegistry(options: { follower: TopicFollowerPort; logger: Logger }): DeviceRegistry {
   const devices = new Map<string, DeviceRecord>();
   const listeners: Array<(change: DeviceChange) => void> = [];
