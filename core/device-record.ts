@@ -10,8 +10,6 @@ import { z } from 'zod';
 import { isValidMetricName, isValidUnit, maxUnitLength } from './metric-grammar.ts';
 import type { Result } from './result.ts';
 
-export type { Result };
-
 /** A linear correction of one metric, applied as `value * scale + offset` in the device's reported unit. */
 export interface Calibration {
   scale: number;
@@ -170,7 +168,7 @@ export interface ScryptParams {
 }
 
 /** Defaults: the interactive-login parameters from the scrypt paper; about 16 MiB and tens of ms per hash. */
-export const defaultScryptParams: Readonly<ScryptParams> = { N: 16384, r: 8, p: 1, saltBytes: 16, keyBytes: 32 };
+const defaultScryptParams: Readonly<ScryptParams> = { N: 16384, r: 8, p: 1, saltBytes: 16, keyBytes: 32 };
 
 // Bounds on what a stored hash may ask for, so a corrupt or hostile record cannot make verification
 // allocate gigabytes or spin for minutes.

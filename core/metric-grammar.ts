@@ -5,7 +5,7 @@
  */
 
 /** Longest metric name accepted. */
-export const maxMetricNameLength = 64;
+const maxMetricNameLength = 64;
 
 /** Longest unit string accepted. */
 export const maxUnitLength = 32;

@@ -3,9 +3,9 @@ import {
   decodeTelemetry,
   maxReadingsPerMessage,
   telemetryRejections as R,
-  type Result,
   type Telemetry,
 } from './telemetry-payload.ts';
+import type { Result } from './result.ts';
 
 const t0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 

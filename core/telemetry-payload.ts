@@ -10,10 +10,8 @@
 import { isValidMetricName, isValidUnit, maxUnitLength, metricNameRule } from './metric-grammar.ts';
 import type { Result } from './result.ts';
 
-export type { Result };
-
 /** A failed Result, usable as any Result<T>. */
-export type Failure = { ok: false; reason: string; detail?: string };
+type Failure = { ok: false; reason: string; detail?: string };
 
 /** One measurement from a message. `unit` is the device's own unit string, null when it named none. */
 export interface TelemetryReading {
@@ -52,8 +50,8 @@ export type TelemetryRejection = (typeof telemetryRejections)[keyof typeof telem
 /** Most readings one message may carry; bounds the work and the rows one message can cause. */
 export const maxReadingsPerMessage = 256;
 /** Event times outside [2000-01-01, 2100-01-01) UTC are refused: a clock that far off is not a clock. */
-export const minEventTimeMs = Date.UTC(2000, 0, 1);
-export const maxEventTimeMs = Date.UTC(2100, 0, 1);
+const minEventTimeMs = Date.UTC(2000, 0, 1);
+const maxEventTimeMs = Date.UTC(2100, 0, 1);
 
 // RFC 3339 date-time: the offset (Z or ±hh:mm) is required; 't' and ' ' separators are allowed per §5.6's note.
 const rfc3339Pattern =

@@ -3,8 +3,8 @@
  * reading, ready for the QuestDB writer. Pure; no I/O.
  */
 import type { Result } from '../core/result.ts';
-import type { Telemetry } from '../core/telemetry-payload.ts';
-import { applyConversion, resolveUnit } from './units.ts';
+import type { Telemetry, TelemetryReading } from '../core/telemetry-payload.ts';
+import { normaliseUnit, unitRejections } from './units.ts';
 
 /**
  * The registry fields enrichment reads; a structural subset of core/device-record.ts's DeviceRecord,
@@ -54,13 +54,13 @@ export interface EnrichmentInput {
 /** Reason codes from `enrichTelemetry`. */
 export const enrichmentRejections = {
   unknownDevice: 'unknown_device',
-  unsupportedUnit: 'unsupported_unit',
+  unsupportedUnit: unitRejections.unsupportedUnit,
   invalidCalibration: 'invalid_calibration',
-  valueOutOfRange: 'value_out_of_range',
+  valueOutOfRange: unitRejections.valueOutOfRange,
 } as const;
 
 /** Site and model recorded for devices without them. */
-export const unknownLabel = 'unknown';
+const unknownLabel = 'unknown';
 
 /**
  * Build one canonical row per reading.
@@ -89,7 +89,7 @@ export function enrichTelemetry(input: EnrichmentInput): Result<CanonicalRow[]> 
   const readings = telemetry.readings;
   const rows: CanonicalRow[] = new Array<CanonicalRow>(readings.length);
   for (let i = 0; i < readings.length; i++) {
-    const { metric, value: reported, unit: ownUnit } = readings[i] as Telemetry['readings'][number];
+    const { metric, value: reported, unit: ownUnit } = readings[i] as TelemetryReading;
     // Object.hasOwn: a metric named "constructor" must not find Object.prototype's.
     const unit = ownUnit ?? (units !== undefined && Object.hasOwn(units, metric) ? units[metric] : undefined) ?? null;
 
@@ -104,13 +104,15 @@ export function enrichTelemetry(input: EnrichmentInput): Result<CanonicalRow[]> 
 
     let canonicalUnit = '';
     if (unit !== null && unit !== '') {
-      const conversion = resolveUnit(unit);
-      if (conversion === null) {
-        return { ok: false, reason: enrichmentRejections.unsupportedUnit, detail: `${metric}: ${unit}` };
+      const normalised = normaliseUnit(value, unit);
+      if (!normalised.ok) {
+        const unsupported = normalised.reason === unitRejections.unsupportedUnit;
+        return { ok: false, reason: normalised.reason, detail: unsupported ? `${metric}: ${unit}` : metric };
       }
-      value = applyConversion(conversion, value);
-      canonicalUnit = conversion.canonical;
+      value = normalised.value.value;
+      canonicalUnit = normalised.value.unit ?? '';
     }
+    // calibration alone can overflow too
     if (!Number.isFinite(value)) {
       return { ok: false, reason: enrichmentRejections.valueOutOfRange, detail: metric };
     }

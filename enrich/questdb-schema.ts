@@ -64,9 +64,9 @@ const completenessColumnTypes: ReadonlyArray<readonly [CompletenessColumn, strin
 ];
 
 /** One reading is identified by when, which device, which metric and which message. */
-export const readingsDedupKeys: readonly ReadingsColumn[] = [readingsColumns.ts, readingsColumns.device, readingsColumns.metric, readingsColumns.seq];
+const readingsDedupKeys: readonly ReadingsColumn[] = [readingsColumns.ts, readingsColumns.device, readingsColumns.metric, readingsColumns.seq];
 /** One snapshot per device per snapshot time. */
-export const completenessDedupKeys: readonly CompletenessColumn[] = [completenessColumns.ts, completenessColumns.device];
+const completenessDedupKeys: readonly CompletenessColumn[] = [completenessColumns.ts, completenessColumns.device];
 
 // A prefix is spliced into SQL unquoted: allow only identifier characters.
 const prefixPattern = /^(?:[A-Za-z_][A-Za-z0-9_]{0,63})?$/;

@@ -138,7 +138,7 @@ export function resolveUnit(unit: string): UnitConversion | null {
 }
 
 /** Apply a conversion to a value in the conversion's source unit. */
-export function applyConversion(conversion: UnitConversion, value: number): number {
+function applyConversion(conversion: UnitConversion, value: number): number {
   return ((value + conversion.add) * conversion.mul) / conversion.div;
 }
 
