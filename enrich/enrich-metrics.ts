@@ -2,8 +2,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CompletenessCounters } from './completeness.ts';
 
-export type EnrichMetrics = ReturnType<typeof createEnrichMetrics>;
-
 /**
  * Registers the enricher's metrics on `registry`. The completeness gauges read the tracker's
  * totals at scrape time; everything else is updated by the worker as it goes.
