@@ -1,6 +1,7 @@
 /**
- * The narrow Kafka interface the services depend on. Adapters (kafka/) implement it on a concrete
- * client, so the client can be swapped and compared without touching gateway/, ingest/ or enrich/.
+ * The narrow Kafka interface the services depend on. kafka/ implements it (one producer adapter,
+ * one consumer adapter, one admin), so gateway/, ingest/ and enrich/ never see a client library;
+ * the client comparison in loadtest/ measures other producers through the same producer port.
  */
 
 export interface OutgoingRecord {
@@ -48,8 +49,6 @@ export interface ConsumedBatch {
   topic: string;
   partition: number;
   records: readonly ConsumedRecord[];
-  /** Offset of the next record the partition will get (log end), as a decimal string. */
-  highWatermark: string;
 }
 
 export interface PartitionOffset {
@@ -72,7 +71,6 @@ export interface GroupConsumerOptions {
    * partition's committed position: a batch that was not committed is delivered again.
    */
   onBatch: (batch: ConsumedBatch, control: { isRunning: () => boolean; heartbeat: () => Promise<void> }) => Promise<void>;
-  onPartitionsRevoked?: (partitions: ReadonlyArray<{ topic: string; partition: number }>) => Promise<void> | void;
   onPartitionsAssigned?: (partitions: ReadonlyArray<{ topic: string; partition: number }>) => Promise<void> | void;
   onCrash?: (error: unknown) => void;
 }
@@ -80,11 +78,6 @@ export interface GroupConsumerOptions {
 export interface GroupConsumerPort {
   start(): Promise<void>;
   commit(offsets: readonly PartitionOffset[]): Promise<void>;
-  /** Stop fetching from these partitions (backpressure); `resume` continues. */
-  pause(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
-  resume(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
-  /** Seek a partition to an offset (replay). */
-  seek(target: PartitionOffset): void;
   lagByPartition(): Promise<Array<{ topic: string; partition: number; lag: number }>>;
   stop(): Promise<void>;
 }
@@ -107,7 +100,6 @@ export interface KafkaAdminPort {
   startOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
   /** Per partition, the first offset whose record timestamp is ≥ `timestampMs`; the log end when none is. */
   offsetsForTime(topic: string, timestampMs: number): Promise<Array<{ partition: number; offset: string }>>;
-  brokerCount(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -142,7 +134,7 @@ export interface RangeReaderPort {
   stop(): Promise<void>;
 }
 
-/** Settings every producer adapter takes. */
+/** Settings of a producer (KafkaClientFactory.producer; the client comparison's adapters take the same). */
 export interface ProducerSettings {
   clientId: string;
   /** A record not acknowledged within this long fails. */
@@ -152,8 +144,12 @@ export interface ProducerSettings {
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 }
 
+/**
+ * Builds the product's Kafka clients: the one way bin/ gets a producer, a group consumer, an admin,
+ * a topic follower or a range reader. Building does no I/O; each client connects in `start` (or
+ * on first use) and releases its connections in `stop` / `close`.
+ */
 export interface KafkaClientFactory {
-  name: string;
   producer(options: ProducerSettings): KafkaProducerPort;
   groupConsumer(options: GroupConsumerOptions & { clientId: string }): GroupConsumerPort;
   admin(options: { clientId: string }): KafkaAdminPort;

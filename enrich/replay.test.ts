@@ -32,7 +32,7 @@ function scriptedReader(batches: ConsumedBatch[], options: { stopAfter?: number 
 }
 
 function batch(partition: number, records: ConsumedRecord[]): ConsumedBatch {
-  return { topic: 'iot.telemetry', partition, records, highWatermark: '100' };
+  return { topic: 'iot.telemetry', partition, records };
 }
 
 const ranges: PartitionRange[] = [

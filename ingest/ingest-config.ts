@@ -15,8 +15,6 @@ export interface IngestConfig {
   lingerMs: number;
   maxBatchRecords: number;
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-  /** Which Kafka client produces (see docs/adr/0005 and 0006). */
-  producerClient: 'kafkajs' | 'platformatic';
 }
 
 /** Every setting the bridge reads. */
@@ -34,7 +32,6 @@ export const ingestSettings = {
   lingerMs: intSetting({ name: 'TRIBUTARY_KAFKA_LINGER_MS', default: 0, min: 0, max: 1000, help: 'extra wait to grow batches (batches already grow while a request is in flight)' }),
   maxBatchRecords: intSetting({ name: 'TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', default: 2000, min: 1, help: 'records per produce request' }),
   compression: oneOfSetting({ name: 'TRIBUTARY_KAFKA_COMPRESSION', values: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none', help: 'produce request compression' }),
-  producerClient: oneOfSetting({ name: 'TRIBUTARY_KAFKA_PRODUCER', values: ['kafkajs', 'platformatic'], default: 'platformatic', help: "the gateway's producer client (docs/adr/0006-default-kafka-client.md)" }),
 } as const;
 
 /**
@@ -58,6 +55,5 @@ export function readIngestConfig(env: EnvReader, options: { topicPrefix: string 
     lingerMs: s.lingerMs,
     maxBatchRecords: s.maxBatchRecords,
     compression: s.compression,
-    producerClient: s.producerClient,
   };
 }

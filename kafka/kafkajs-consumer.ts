@@ -71,7 +71,7 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
           if (batch.messages.length === 0 || isStale()) return;
           const records = batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message));
           await options.onBatch(
-            { topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark },
+            { topic: batch.topic, partition: batch.partition, records },
             { isRunning: () => isRunning() && !isStale(), heartbeat },
           );
           const next = committed.get(keyOf(batch.topic, batch.partition));
@@ -88,19 +88,6 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
         // committed offset and DEDUP keys make the overlap harmless.
         throw new InfraError('KAFKA_COMMIT_FAILED', `offset commit failed: ${String(error)}`, { retriable: false, cause: error });
       }
-    },
-    pause(partitions) {
-      const byTopic = new Map<string, number[]>();
-      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-      consumer.pause([...byTopic].map(([topic, list]) => ({ topic, partitions: list })));
-    },
-    resume(partitions) {
-      const byTopic = new Map<string, number[]>();
-      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-      consumer.resume([...byTopic].map(([topic, list]) => ({ topic, partitions: list })));
-    },
-    seek({ topic, partition, offset }) {
-      consumer.seek({ topic, partition, offset });
     },
     async lagByPartition() {
       if (!admin) {

@@ -88,7 +88,7 @@ export function createKafkajsRangeReader(options: {
             .map((message) => toConsumedRecord(batch.topic, batch.partition, message));
           if (records.length > 0) {
             try {
-              await onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark });
+              await onBatch({ topic: batch.topic, partition: batch.partition, records });
             } catch (error) {
               finish(error);
               return;

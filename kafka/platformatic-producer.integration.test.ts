@@ -1,9 +1,9 @@
 /**
  * The @platformatic/kafka producer adapter on the 3-broker KRaft cluster (replication factor 3,
  * min.insync.replicas 2): a partition leader is SIGKILLed while records stream in, and every record
- * whose send resolved must be readable afterwards. The kafkajs adapter runs the same stream as a
- * control, and the node-rdkafka adapter too when the client comparison has built it
- * (`tributary bench clients`); all stream at once, so they face the same failure.
+ * whose send resolved must be readable afterwards. The client comparison's kafkajs adapter
+ * (loadtest/) runs the same stream as a control, and its node-rdkafka adapter too when
+ * `tributary bench clients` has built it; all stream at once, so they face the same failure.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +13,11 @@ import type { KafkaProducerPort } from '../core/kafka-port.ts';
 import { silentLogger } from '../core/logger.ts';
 import { startStack, stackDir, stopStack, type StackState } from '../infra/stack.ts';
 import { rdkafkaInstallDir } from '../loadtest/client-compare.ts';
+import { createKafkajsProducer } from '../loadtest/kafkajs-producer.ts';
+import { createRdkafkaProducer, loadNodeRdkafka, type RdkafkaModule } from '../loadtest/rdkafka-producer.ts';
 import { uniqueName } from '../test/helpers.ts';
 import { faultStackOptions } from '../test/test-stacks.ts';
-import { createKafkajsClientFactory } from './kafkajs-client.ts';
 import { createPlatformaticProducer } from './platformatic-producer.ts';
-import { createRdkafkaProducer, loadNodeRdkafka, type RdkafkaModule } from './rdkafka-producer.ts';
 
 // Provided by test/global-setup.ts; a run without it (e.g. only this file) uses the default home.
 const home = (inject('stackHome') as string | undefined) ?? process.env.TRIBUTARY_HOME ?? join(homedir(), '.cache', 'tributary');
@@ -117,7 +117,7 @@ describe('producer adapters on the 3-broker cluster', () => {
     const logger = silentLogger();
     const producerFor = (client: string): KafkaProducerPort => {
       const clientId = `producers-test-${client}`;
-      if (client === 'kafkajs') return createKafkajsClientFactory({ brokers: state.kafka.bootstrap, logger }).producer({ clientId, ...settings });
+      if (client === 'kafkajs') return createKafkajsProducer({ brokers: state.kafka.bootstrap, clientId, logger, ...settings });
       if (client === 'platformatic') return createPlatformaticProducer({ brokers: state.kafka.bootstrap, clientId, logger, ...settings });
       return createRdkafkaProducer({ rdkafka: rdkafka!, brokers: state.kafka.bootstrap, clientId, logger, ...settings });
     };

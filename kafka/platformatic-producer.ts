@@ -1,8 +1,10 @@
 /**
- * KafkaProducerPort on @platformatic/kafka: idempotent, acks=all, batching across callers.
+ * KafkaProducerPort on @platformatic/kafka, the product's one producer (ADR 0006): gateway records,
+ * dead letters, alerts and device records all go through it. Idempotent, acks=all, batching across
+ * callers.
  *
- * Same shape as the kafkajs adapter: records from all devices are queued and sent as one
- * `Producer.send` per batch with exactly one send in flight, so the batch grows with the load.
+ * Records from all callers are queued (kafka/send-queue.ts) and sent as one `Producer.send` per
+ * batch with exactly one send in flight, so the batch grows with the load.
  * (The client itself allows one request in flight per connection for an idempotent producer, and
  * its ProducerStream fails the whole stream on one error, so batching is done here.)
  *

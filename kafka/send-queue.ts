@@ -1,5 +1,6 @@
 /**
- * The batching queue both producer adapters share: records from all callers wait here and go out
+ * The producer's batching queue (kafka/platformatic-producer.ts; the client comparison's kafkajs
+ * adapter in loadtest/ uses it too, so both batch alike): records from all callers wait here and go out
  * as one batch per request, with exactly one request in flight (the next batch accumulates
  * meanwhile, so batch size follows load). A record that waited longer than the send timeout is
  * failed before it is sent. `drain` stops taking records and resolves once the queue is empty.

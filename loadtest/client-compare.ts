@@ -1,7 +1,8 @@
 /**
  * The Kafka client comparison: the same producer workload through KafkaProducerPort on each
- * client (kafkajs, @platformatic/kafka, node-rdkafka), so the gateway's default producer can be
- * chosen by numbers.
+ * client (kafkajs, @platformatic/kafka, node-rdkafka), so the product's one producer client is
+ * chosen by numbers (ADR 0006). The product's adapter is kafka/platformatic-producer.ts; the other
+ * two exist only for this comparison and live beside it (kafkajs-producer.ts, rdkafka-producer.ts).
  *
  * Workload: `devices` simulated devices, one ~200-byte telemetry payload each (key = device id,
  * headers as the gateway builds them), reused for every send so only the client's cost is measured.
@@ -27,11 +28,12 @@ import type { KafkaProducerPort, OutgoingRecord } from '../core/kafka-port.ts';
 import { describeError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { buildRecord } from '../ingest/record-builder.ts';
-import { createKafkajsClientFactory } from '../kafka/kafkajs-client.ts';
+import { createKafkaClientFactory } from '../kafka/kafka-client-factory.ts';
 import { createPlatformaticProducer } from '../kafka/platformatic-producer.ts';
-import { createRdkafkaProducer, loadNodeRdkafka, type RdkafkaModule } from '../kafka/rdkafka-producer.ts';
+import { createKafkajsProducer } from './kafkajs-producer.ts';
 import { createLatencyHistogram, type LatencySummary } from './latency-histogram.ts';
 import { createRateSchedule } from './rate-schedule.ts';
+import { createRdkafkaProducer, loadNodeRdkafka, type RdkafkaModule } from './rdkafka-producer.ts';
 import { buildTelemetryPayload } from './telemetry-generator.ts';
 
 export const clientNames = ['kafkajs', 'platformatic', 'rdkafka'] as const;
@@ -367,7 +369,7 @@ function createProducer(client: ClientName, options: ClientCompareOptions): Kafk
   const settings = { sendTimeoutMs: options.sendTimeoutMs, lingerMs: options.lingerMs, maxBatchRecords: options.maxBatchRecords, compression: 'none' as const };
   const clientId = `bench-clients-${client}`;
   const logger = silentLogger();
-  if (client === 'kafkajs') return createKafkajsClientFactory({ brokers: options.brokers, logger }).producer({ clientId, ...settings });
+  if (client === 'kafkajs') return createKafkajsProducer({ brokers: options.brokers, clientId, logger, ...settings });
   if (client === 'platformatic') return createPlatformaticProducer({ brokers: options.brokers, clientId, logger, ...settings });
   if (!options.rdkafka.ok) throw new Error(options.rdkafka.reason);
   return createRdkafkaProducer({ rdkafka: options.rdkafka.module, brokers: options.brokers, clientId, logger, ...settings, pollIntervalMs: options.rdkafkaPollIntervalMs });
@@ -511,7 +513,7 @@ function packageVersion(name: string): string | undefined {
 export async function runClientCompare(options: ClientCompareOptions): Promise<ClientCompareResult> {
   const kafka = new Kafka({ clientId: 'bench-clients-admin', brokers: [...options.brokers], logLevel: logLevel.NOTHING });
   const rawAdmin = kafka.admin();
-  const adminPort = createKafkajsClientFactory({ brokers: options.brokers, logger: silentLogger() }).admin({ clientId: 'bench-clients-admin' });
+  const adminPort = createKafkaClientFactory({ brokers: options.brokers, logger: silentLogger() }).admin({ clientId: 'bench-clients-admin' });
   const created: string[] = [];
   const admin = {
     topic: async (name: string) => {

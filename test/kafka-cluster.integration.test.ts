@@ -8,7 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
 import { startStack, stackDir, stopStack, type StackState } from '../infra/stack.ts';
-import { createKafkajsClientFactory } from '../kafka/kafkajs-client.ts';
+import { createKafkaClientFactory } from '../kafka/kafka-client-factory.ts';
 import { uniqueName } from './helpers.ts';
 import { faultStackOptions } from './test-stacks.ts';
 
@@ -36,7 +36,7 @@ describe('3-broker cluster', () => {
     for (const partition of metadata.topics[0]?.partitions ?? []) expect(partition.replicas).toHaveLength(3);
     await admin.disconnect();
 
-    const producer = createKafkajsClientFactory({ brokers: state.kafka.bootstrap, logger: silentLogger() }).producer({
+    const producer = createKafkaClientFactory({ brokers: state.kafka.bootstrap, logger: silentLogger() }).producer({
       clientId: 'cluster-test',
       sendTimeoutMs: 15_000,
       lingerMs: 0,

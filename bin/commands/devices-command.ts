@@ -8,7 +8,7 @@ import type { KafkaClientFactory } from '../../core/kafka-port.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { topicSpecs } from '../../core/topic-specs.ts';
-import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { parseCommandArgs, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 
@@ -78,7 +78,7 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
   env.finish();
   const { kafkaBrokers, devices: devicesTopic, replicationFactor, logLevel } = settings;
   const logger = createLogger({ level: logLevel, name: 'tributary-devices' });
-  const kafka = createKafkajsClientFactory({ brokers: kafkaBrokers, logger });
+  const kafka = createKafkaClientFactory({ brokers: kafkaBrokers, logger });
   const admin = kafka.admin({ clientId: 'tributary-devices' });
   await admin.ensureTopics(topicSpecs({ devices: devicesTopic }, { partitions: 1, replicationFactor }));
   await admin.close();

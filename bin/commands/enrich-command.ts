@@ -13,7 +13,7 @@ import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readEnrichConfig, type EnrichConfig } from '../../enrich/enrich-config.ts';
 import { createEnrichWorker, type EnrichWorker } from '../../enrich/enrich-worker.ts';
 import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
-import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader, enrichProcessSettings } from '../settings-catalog.ts';
@@ -54,7 +54,7 @@ export function composeEnricher(settings: EnrichSettings, logger: Logger, option
   const { enrich: config } = settings;
   const metricsRegistry = new Registry();
   collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_enrich_process_' });
-  const kafka = createKafkajsClientFactory({ brokers: config.kafkaBrokers, logger });
+  const kafka = createKafkaClientFactory({ brokers: config.kafkaBrokers, logger });
   const clientId = `tributary-enrich-${config.instanceId}`;
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: config.topics.devices }), logger });
   const producer = kafka.producer({ clientId, sendTimeoutMs: config.publishTimeoutMs, lingerMs: 0, maxBatchRecords: 2000, compression: 'none' });

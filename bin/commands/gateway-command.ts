@@ -13,8 +13,7 @@ import { readGatewayConfig, type GatewayConfig } from '../../gateway/gateway-con
 import { createMqttGateway, type MqttGateway } from '../../gateway/mqtt-gateway.ts';
 import { readIngestConfig, type IngestConfig } from '../../ingest/ingest-config.ts';
 import { createKafkaBridge } from '../../ingest/kafka-bridge.ts';
-import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
-import { createPlatformaticProducer } from '../../kafka/platformatic-producer.ts';
+import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader, gatewayProcessSettings } from '../settings-catalog.ts';
@@ -73,16 +72,13 @@ export interface GatewayProcess {
 export function composeGateway(settings: GatewaySettings, logger: Logger, options: { brokerPersistence?: object } = {}): GatewayProcess {
   const metricsRegistry = new Registry();
   collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_gateway_process_' });
-  const kafka = createKafkajsClientFactory({ brokers: settings.ingest.kafkaBrokers, logger });
+  const kafka = createKafkaClientFactory({ brokers: settings.ingest.kafkaBrokers, logger });
   const clientId = `tributary-gateway-${settings.gateway.gatewayId}`;
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: settings.ingest.topics.devices }), logger });
   const bridge = createKafkaBridge({
     config: settings.ingest,
     gatewayId: settings.gateway.gatewayId,
-    producer:
-      settings.ingest.producerClient === 'platformatic'
-        ? createPlatformaticProducer({ brokers: settings.ingest.kafkaBrokers, clientId, logger: logger.child({ component: 'kafka' }), ...settings.ingest })
-        : kafka.producer({ clientId, ...settings.ingest }),
+    producer: kafka.producer({ clientId, ...settings.ingest }),
     admin: kafka.admin({ clientId }),
     logger,
   });

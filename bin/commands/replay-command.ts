@@ -12,7 +12,7 @@ import { readEnrichConfig } from '../../enrich/enrich-config.ts';
 import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
 import { parseOffsetBound, parsePartitions, planReplay, type OffsetBound, type ReplayPlan } from '../../enrich/replay-plan.ts';
 import { createReplay, replayReport, unreadPartition, type ReplayReport } from '../../enrich/replay.ts';
-import { createKafkajsClientFactory } from '../../kafka/kafkajs-client.ts';
+import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader, toolLogLevel } from '../settings-catalog.ts';
 
@@ -72,7 +72,7 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
   env.finish();
   const brokers = config.kafkaBrokers;
   const logger = createLogger({ level: logLevel, name: 'tributary-replay' });
-  const kafka = createKafkajsClientFactory({ brokers, logger });
+  const kafka = createKafkaClientFactory({ brokers, logger });
   const clientId = `tributary-replay-${process.pid}`;
   const topic = config.topics.telemetry;
 

@@ -1,5 +1,7 @@
 /**
- * KafkaProducerPort on kafkajs: idempotent, acks=all, batching across callers.
+ * KafkaProducerPort on kafkajs, for the client comparison only (loadtest/client-compare.ts): the
+ * product produces through kafka/platformatic-producer.ts (ADR 0006). Idempotent, acks=all,
+ * batching across callers through the same send queue as the product's adapter.
  *
  * Records from all devices are queued and sent as one batch per request, with exactly one request
  * in flight at a time: while it is out, the next batch accumulates, so the batch size follows the
@@ -13,12 +15,13 @@
  * is computed here, set explicitly, and a record counts as acknowledged only when the response
  * acknowledges its partition. The others are rejected, so the device resends them.
  */
-import { CompressionTypes, type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
-import type { KafkaProducerPort, ProducerStats } from '../core/kafka-port.ts';
+import { CompressionTypes, type Admin, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { KafkaProducerPort, ProducerSettings, ProducerStats } from '../core/kafka-port.ts';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { partitionForKey } from './key-partitioner.ts';
-import { createSendQueue, type QueuedRecord } from './send-queue.ts';
+import { createKafkajsClient } from '../kafka/kafkajs-client.ts';
+import { partitionForKey } from '../kafka/key-partitioner.ts';
+import { createSendQueue, type QueuedRecord } from '../kafka/send-queue.ts';
 
 interface Pending extends QueuedRecord {
   /** Partition chosen for the record; null for unkeyed records (kafkajs picks). */
@@ -33,15 +36,9 @@ const compressionCodes = {
   zstd: CompressionTypes.ZSTD,
 } as const;
 
-export function createKafkajsProducer(options: {
-  kafka: Kafka;
-  logger: Logger;
-  sendTimeoutMs: number;
-  lingerMs: number;
-  maxBatchRecords: number;
-  compression: keyof typeof compressionCodes;
-}): KafkaProducerPort {
-  const { kafka, logger, sendTimeoutMs, lingerMs, maxBatchRecords } = options;
+export function createKafkajsProducer(options: ProducerSettings & { brokers: readonly string[]; logger: Logger }): KafkaProducerPort {
+  const { logger, sendTimeoutMs, lingerMs, maxBatchRecords } = options;
+  const kafka = createKafkajsClient({ brokers: options.brokers, clientId: options.clientId, logger });
   let producer: Producer | null = null;
   let consecutiveFailures = 0;
   let lastError: string | null = null;
@@ -79,7 +76,6 @@ export function createKafkajsProducer(options: {
     producer = null;
     if (old) old.disconnect().catch((error: unknown) => logger.debug({ err: error }, 'discarding failed producer'));
   };
-
 
   const assignPartitions = async (batch: Pending[]): Promise<TopicMessages[]> => {
     const byTopic = new Map<string, Message[]>();

@@ -1,11 +1,11 @@
 /**
- * KafkaProducerPort on node-rdkafka (librdkafka): idempotent, acks=all, one promise per record
- * resolved by librdkafka's delivery report.
+ * KafkaProducerPort on node-rdkafka (librdkafka), for the client comparison only
+ * (loadtest/client-compare.ts): idempotent, acks=all, one promise per record resolved by
+ * librdkafka's delivery report.
  *
  * node-rdkafka is a native addon built against the Node that loads it. It is not a dependency of
- * the project: the client comparison installs it into a cache directory (see
- * loadtest/client-compare.ts) and this module loads it from there with `createRequire`, typed by
- * the small interface below.
+ * the project: the client comparison installs it into a cache directory and this module loads it
+ * from there with `createRequire`, typed by the small interface below.
  *
  * librdkafka batches on its own (`linger.ms`, `batch.num.messages`) and keeps up to 5 requests in
  * flight per broker, which the idempotent producer allows because the broker checks sequence

@@ -1,0 +1,51 @@
+/** KafkaAdminPort on kafkajs: topic creation and offset look-ups for the services and the tools. */
+import type { Kafka } from 'kafkajs';
+import type { KafkaAdminPort } from '../core/kafka-port.ts';
+import { retryTransient } from './kafkajs-retry.ts';
+
+export function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
+  const admin = kafka.admin();
+  let connected: Promise<void> | null = null;
+  const ready = (): Promise<void> => (connected ??= admin.connect());
+  return {
+    async ensureTopics(specs) {
+      await ready();
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((spec) => !existing.has(spec.topic));
+      if (missing.length === 0) return;
+      // kafkajs' own waitForLeaders gives up when a busy broker still answers "unknown topic" right
+      // after creating it, so readiness is awaited below instead.
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: missing.map((spec) => ({
+          topic: spec.topic,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor,
+          configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+      // Ready means every partition answers a ListOffsets on its leader, not just that metadata names one.
+      for (const spec of missing) await retryTransient(() => admin.fetchTopicOffsets(spec.topic));
+    },
+    async topicExists(topic) {
+      await ready();
+      return (await admin.listTopics()).includes(topic);
+    },
+    async endOffsets(topic) {
+      await ready();
+      return (await retryTransient(() => admin.fetchTopicOffsets(topic))).map(({ partition, high }) => ({ partition, offset: high }));
+    },
+    async startOffsets(topic) {
+      await ready();
+      return (await retryTransient(() => admin.fetchTopicOffsets(topic))).map(({ partition, low }) => ({ partition, offset: low }));
+    },
+    async offsetsForTime(topic, timestampMs) {
+      await ready();
+      return (await retryTransient(() => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs))).map(({ partition, offset }) => ({ partition, offset }));
+    },
+    async close() {
+      if (connected) await admin.disconnect();
+      connected = null;
+    },
+  };
+}
