@@ -25,7 +25,7 @@ async function devices(h: EnrichHarness, args: readonly string[]): Promise<strin
 }
 
 describe('tributary devices', () => {
-  it('adds, lists and removes a device through the devices topic', async () => {
+  it('adds and removes a device through the devices topic, and lists what the registry then holds', async () => {
     const h = await startEnrichHarness({ brokers, questdbHttpUrl, telemetryPartitions: 1 });
     cleanups.push(() => h.close());
 
@@ -36,12 +36,10 @@ describe('tributary devices', () => {
     expect(decoded).toMatchObject({ ok: true, value: { deviceId: 'cli-dev-1', enabled: true, site: 'lab', units: { temperature: 'degC' } } });
     expect(decoded.ok && decoded.value !== null && (await verifySecret('cli-dev-1-secret', decoded.value.secretHash))).toBe(true);
 
-    const listed = JSON.parse(await devices(h, ['list', '--json'])) as Array<{ deviceId: string; site?: string }>;
-    expect(listed).toEqual([expect.objectContaining({ deviceId: 'cli-dev-1', site: 'lab' })]);
-
+    // `remove` refuses a device its registry does not have: it read back what `add` wrote.
     expect(await devices(h, ['remove', 'cli-dev-1'])).toBe('removed device cli-dev-1\n');
     const [, removed] = await h.readTopic(h.topics.devices, 2);
     expect(removed).toMatchObject({ key: 'cli-dev-1', value: null });
     expect(JSON.parse(await devices(h, ['list', '--json']))).toEqual([]);
-  });
+  }, 300_000); // each command's registry follower joins a new consumer group: tens of seconds on a busy machine
 });
