@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KafkaProducerPort } from '../core/kafka-port.ts';
 import { silentLogger } from '../core/logger.ts';
+import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { startStack, stackDir, stopStack, type StackState } from '../infra/stack.ts';
 import { rdkafkaInstallDir } from '../loadtest/client-compare.ts';
 import { createKafkajsProducer } from '../loadtest/kafkajs-producer.ts';
@@ -128,9 +129,12 @@ describe('producer adapters on the 3-broker cluster', () => {
     try {
       for (const stream of streams) await stream.producer.start();
       const running = streams.map((stream) => streamOnce(stream, values, pauseBetweenSendsMs));
-      // Kill once every stream is well under way, so each has records in flight to the victim.
-      const deadline = Date.now() + 60_000;
-      while (streams.some((stream) => stream.acknowledged.size < recordsPerProducer / 5) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Kill once every stream is well under way (or after a minute regardless), so each has records in flight to the victim.
+      await waitFor(() => streams.every((stream) => stream.acknowledged.size >= recordsPerProducer / 5), {
+        description: 'every stream a fifth acknowledged',
+        timeoutMs: 60_000,
+        intervalMs: 20,
+      }).catch(falseOnTimeout);
       ackedAtKill = streams.map((stream) => stream.acknowledged.size);
       process.kill(-victim!.pgid, 'SIGKILL');
       await Promise.all(running);

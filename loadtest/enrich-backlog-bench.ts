@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { recordHeaders } from '../core/envelope.ts';
+import { waitFor } from '../core/wait-for.ts';
 import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
 import { buildTelemetryPayload } from './telemetry-generator.ts';
@@ -28,6 +29,7 @@ if (brokers.length === 0 || questdbUrl === '') throw new Error('set TRIBUTARY_KA
 const run = Date.now().toString(36);
 const topics = { telemetry: `iot.telemetry.backlog_${run}`, devices: `iot.devices.backlog_${run}` };
 const prefix = `backlog_${run}_`;
+const group = `backlog-${run}`;
 
 const kafka = new Kafka({ clientId: 'enrich-backlog-bench', brokers, logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
@@ -62,7 +64,7 @@ const env = {
   TRIBUTARY_TOPIC_TELEMETRY: topics.telemetry,
   TRIBUTARY_TOPIC_DEVICES: topics.devices,
   TRIBUTARY_QUESTDB_TABLE_PREFIX: prefix,
-  TRIBUTARY_ENRICH_GROUP: `backlog-${run}`,
+  TRIBUTARY_ENRICH_GROUP: group,
   TRIBUTARY_ENRICH_HTTP_PORT: '0',
   LOG_LEVEL: 'warn',
 };
@@ -71,12 +73,15 @@ const cpuTicks = (): number => {
   const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]);
 };
-for (;;) {
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  const committed = await admin.fetchOffsets({ groupId: `backlog-${run}`, topics: [topics.telemetry] });
-  const done = (committed[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  if (done >= messages) break;
-}
+let committedRecords = 0;
+await waitFor(
+  async () => {
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [topics.telemetry] });
+    committedRecords = (committed[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    return committedRecords >= messages;
+  },
+  { description: `the enricher to commit ${messages} records`, timeoutMs: 30 * 60_000, intervalMs: 250, lastSeen: () => `${committedRecords} committed` },
+);
 const seconds = (Date.now() - started) / 1000;
 const cpuSeconds = cpuTicks() / 100;
 child.kill('SIGTERM');
@@ -85,11 +90,13 @@ await new Promise((resolve) => child.once('exit', resolve));
 const query = async (sql: string): Promise<unknown[][]> => ((await (await fetch(`${questdbUrl}/exec?query=${encodeURIComponent(sql)}`)).json()) as { dataset: unknown[][] }).dataset;
 /** Row count once QuestDB applied every committed WAL transaction. */
 const storedRows = async (): Promise<number> => {
-  for (;;) {
-    const [txns] = await query(`select writerTxn, sequencerTxn from wal_tables() where name = '${prefix}readings'`);
-    if (txns && txns[0] === txns[1]) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitFor(
+    async () => {
+      const [txns] = await query(`select writerTxn, sequencerTxn from wal_tables() where name = '${prefix}readings'`);
+      return txns !== undefined && txns[0] === txns[1];
+    },
+    { description: 'QuestDB to apply every committed WAL transaction', timeoutMs: 10 * 60_000, intervalMs: 200 },
+  );
   return Number((await query(`select count() from '${prefix}readings'`))[0]?.[0] ?? 0);
 };
 const rows = await storedRows();
