@@ -31,7 +31,7 @@ export interface ConnectionStep {
 async function gatewayMemory(metricsUrl: string): Promise<{ heapUsed: number; heapTotal: number; external: number } | null> {
   try {
     const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
-    const prefix = 'tributary_gateway_process_nodejs_';
+    const prefix = 'tributary_gateway_nodejs_';
     return { heapUsed: metricTotal(text, `${prefix}heap_size_used_bytes`), heapTotal: metricTotal(text, `${prefix}heap_size_total_bytes`), external: metricTotal(text, `${prefix}external_memory_bytes`) };
   } catch {
     return null;

@@ -53,7 +53,7 @@ export interface EnrichProcess {
 export function composeEnricher(settings: EnrichSettings, logger: Logger, options: { onFatal?: (error: unknown) => void } = {}): EnrichProcess {
   const { enrich: config } = settings;
   const metricsRegistry = new Registry();
-  collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_enrich_process_' });
+  collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_enrich_' });
   const kafka = createKafkaClientFactory({ brokers: config.kafkaBrokers, logger });
   const clientId = `tributary-enrich-${config.instanceId}`;
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: config.topics.devices }), logger });

@@ -71,7 +71,7 @@ export interface GatewayProcess {
  */
 export function composeGateway(settings: GatewaySettings, logger: Logger, options: { brokerPersistence?: object } = {}): GatewayProcess {
   const metricsRegistry = new Registry();
-  collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_gateway_process_' });
+  collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_gateway_' });
   const kafka = createKafkaClientFactory({ brokers: settings.ingest.kafkaBrokers, logger });
   const clientId = `tributary-gateway-${settings.gateway.gatewayId}`;
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: settings.ingest.topics.devices }), logger });
