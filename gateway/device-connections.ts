@@ -17,7 +17,7 @@ import type { GuardedConnection } from './guarded-connection.ts';
 export type AckCallback = (error?: Error | null) => void;
 
 export interface DeviceConnection {
-  readonly guard: Pick<GuardedConnection, 'throttle' | 'flushed'>;
+  readonly guard: Pick<GuardedConnection, 'throttle' | 'flushed' | 'connectAccepted'>;
   /** The device id a TLS client certificate names, if one was presented. */
   readonly certificateSubject: string | undefined;
   /** The client id as CONNECT carried it: Aedes replaces an empty one with a generated id before authenticate. */
@@ -101,7 +101,7 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
   };
 
   const closedEntry = (client: C): Entry => {
-    const entry = open(client, { guard: { throttle: () => false, flushed: () => Promise.resolve() }, certificateSubject: undefined });
+    const entry = open(client, { guard: { throttle: () => false, flushed: () => Promise.resolve(), connectAccepted: () => undefined }, certificateSubject: undefined });
     entry.open = false;
     return entry;
   };

@@ -17,6 +17,8 @@ export interface GatewayConfig {
   ws: ListenerConfig & { path: string };
   maxConnections: number;
   maxPacketBytes: number;
+  /** Bytes a connection may send before its CONNECT is accepted; more closes it. */
+  preConnectMaxBytes: number;
   maxPendingPerClient: number;
   maxPendingTotal: number;
   /** MQTT keepalive values above this are refused at CONNECT (0 = no limit). */
@@ -43,6 +45,13 @@ export const gatewaySettings = {
   wsPath: stringSetting({ name: 'TRIBUTARY_MQTT_WS_PATH', default: '/mqtt', help: 'MQTT over WebSocket path' }),
   maxConnections: intSetting({ name: 'TRIBUTARY_MQTT_MAX_CONNECTIONS', default: 100_000, min: 1, help: 'connections per listener' }),
   maxPacketBytes: intSetting({ name: 'TRIBUTARY_MQTT_MAX_PACKET_BYTES', default: 64 * 1024, min: 64, max: 256 * 1024 * 1024, help: 'larger packets close the connection before their body is read' }),
+  preConnectMaxBytes: intSetting({
+    name: 'TRIBUTARY_MQTT_PRE_CONNECT_MAX_BYTES',
+    default: 128 * 1024,
+    min: 64,
+    max: 512 * 1024 * 1024,
+    help: 'bytes a connection may send before its CONNECT is accepted (the CONNECT and what is pipelined behind it); more closes it; at least the packet limit',
+  }),
   keepaliveLimitS: intSetting({ name: 'TRIBUTARY_MQTT_KEEPALIVE_LIMIT_S', default: 0, min: 0, max: 65535, help: 'refuse CONNECTs asking for a longer keepalive (0 = no limit)' }),
   connectTimeoutMs: intSetting({ name: 'TRIBUTARY_MQTT_CONNECT_TIMEOUT_MS', default: 30_000, min: 100, help: 'time allowed between TCP accept and CONNECT' }),
   topicPrefix: stringSetting({ name: 'TRIBUTARY_MQTT_TOPIC_PREFIX', default: defaultTopicLayout.prefix, help: 'first level(s) of device topics: <prefix>/<device id>/telemetry' }),
@@ -62,6 +71,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
     ws: { enabled: s.wsEnabled, host, port: s.wsPort, path: s.wsPath },
     maxConnections: s.maxConnections,
     maxPacketBytes: s.maxPacketBytes,
+    preConnectMaxBytes: s.preConnectMaxBytes,
     maxPendingPerClient: s.maxPendingPerClient,
     maxPendingTotal: s.maxPendingTotal,
     keepaliveLimitS: s.keepaliveLimitS,
@@ -75,6 +85,10 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
   }
   if (config.tls.clientCert !== 'off' && !config.tls.caFile) {
     env.problem('TRIBUTARY_MQTT_TLS_CLIENT_CERT needs TRIBUTARY_MQTT_TLS_CA_FILE (the CA that signs device certificates)');
+  }
+  // A CONNECT may be as large as any packet: a smaller budget would refuse some valid ones.
+  if (config.preConnectMaxBytes < config.maxPacketBytes) {
+    env.problem(`TRIBUTARY_MQTT_PRE_CONNECT_MAX_BYTES (${config.preConnectMaxBytes}) must be at least TRIBUTARY_MQTT_MAX_PACKET_BYTES (${config.maxPacketBytes})`);
   }
   if (!config.tcp.enabled && !config.tls.enabled && !config.ws.enabled) env.problem('every MQTT listener is disabled');
   return config;

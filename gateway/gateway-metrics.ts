@@ -13,7 +13,7 @@ export function createGatewayMetrics(registry: Registry, state: { connections: (
     refused: new Counter({ name: 'tributary_gateway_publishes_refused_total', help: 'publishes refused by policy (the connection is closed)', labelNames: ['reason'], registers }),
     qos0Dropped: new Counter({ name: 'tributary_gateway_qos0_dropped_total', help: 'QoS 0 messages not delivered to Kafka', labelNames: ['reason'], registers }),
     subscribeRefused: new Counter({ name: 'tributary_gateway_subscriptions_refused_total', help: 'subscriptions refused (SUBACK 0x80)', registers }),
-    packetsRefused: new Counter({ name: 'tributary_gateway_packets_refused_total', help: 'connections closed for an oversized or malformed packet', labelNames: ['reason'], registers }),
+    packetsRefused: new Counter({ name: 'tributary_gateway_packets_refused_total', help: 'connections closed by a byte limit: oversized or malformed packet, WebSocket message too big, pre-CONNECT budget', labelNames: ['reason'], registers }),
     clientErrors: new Counter({ name: 'tributary_gateway_client_errors_total', help: 'client errors (protocol errors, resets)', registers }),
     throttled: new Counter({ name: 'tributary_gateway_throttle_events_total', help: 'times reading from a device was paused for backpressure', labelNames: ['reason'], registers }),
     revoked: new Counter({ name: 'tributary_gateway_sessions_revoked_total', help: 'live sessions closed after a registry change', registers }),

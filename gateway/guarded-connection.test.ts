@@ -32,7 +32,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 describe('guardConnection', () => {
   it('sends the packets written in one corked tick as one socket write, bytes in order', async () => {
     const { socket, writes } = recordingSocket();
-    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
     stream.cork();
     for (const id of [1, 2, 3]) {
       stream.write(Buffer.from([0x40, 0x02]));
@@ -45,7 +45,7 @@ describe('guardConnection', () => {
 
   it('writes uncorked packets as they come, without waiting for each to reach the socket', async () => {
     const { socket, writes } = recordingSocket();
-    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
     stream.write(Buffer.from('a'));
     stream.write(Buffer.from('b'));
     await tick();
@@ -54,7 +54,7 @@ describe('guardConnection', () => {
 
   it('stops taking bytes while the socket is backed up and resumes on drain, losing none', async () => {
     const { socket, writes, drain } = recordingSocket({ highWaterMark: 4 });
-    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
     const done: string[] = [];
     stream.write(Buffer.from('12345'), () => done.push('first'));
     stream.write(Buffer.from('678'), () => done.push('second'));
@@ -72,7 +72,7 @@ describe('guardConnection', () => {
 
   it('reports flushed only once corked packets reached the socket', async () => {
     const { socket, writes } = recordingSocket();
-    const guarded = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    const guarded = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
     guarded.stream.cork();
     guarded.stream.write(Buffer.from([0x40, 0x02, 0x00, 0x01]));
     process.nextTick(() => guarded.stream.uncork());
@@ -88,10 +88,35 @@ describe('guardConnection', () => {
 
   it('fails writes once the socket is gone', async () => {
     const { socket } = recordingSocket();
-    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, onRefused: () => undefined });
+    const { stream } = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
     socket.destroy();
     await tick();
     const error = await new Promise<Error | null | undefined>((resolve) => stream.write(Buffer.from('x'), resolve));
     expect(error).toBeInstanceOf(Error);
+  });
+
+  it('reads nothing past the CONNECT until it is accepted, then passes the pipelined bytes on in order', async () => {
+    const { socket } = recordingSocket();
+    const guarded = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
+    const received: Buffer[] = [];
+    guarded.stream.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.push(Buffer.from([0x10, 0x01, 0xaa, 0xc0, 0x00]));
+    socket.push(Buffer.from([0xc0, 0x00]));
+    await tick();
+    // The chunk that completed the CONNECT passes whole; the next one waits in the socket.
+    expect(Buffer.concat(received)).toEqual(Buffer.from([0x10, 0x01, 0xaa, 0xc0, 0x00]));
+    guarded.connectAccepted();
+    await tick();
+    expect(Buffer.concat(received)).toEqual(Buffer.from([0x10, 0x01, 0xaa, 0xc0, 0x00, 0xc0, 0x00]));
+  });
+
+  it('closes the socket and reports the refusal when the pre-CONNECT budget is exceeded', async () => {
+    const { socket } = recordingSocket();
+    const refusals: string[] = [];
+    guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 100, onRefused: ({ reason }) => refusals.push(reason) });
+    socket.push(Buffer.alloc(101, 0xc0));
+    await tick();
+    expect(refusals).toEqual(['pre_connect_budget']);
+    expect(socket.destroyed).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 /**
  * A Duplex placed between a device's transport stream and Aedes. It
- *  - refuses oversized or malformed packets before their bodies are buffered (packet-size-guard), and
+ *  - refuses oversized or malformed packets before their bodies are buffered (packet-size-guard),
+ *  - closes a socket that sends more than its pre-CONNECT byte budget, and stops reading once the
+ *    CONNECT arrived until it is accepted: publishes pipelined behind it wait in the device's socket, and
  *  - lets the gateway stop reading from the device (throttle) while too many of its publishes wait
  *    for Kafka, so TCP backpressure reaches the device instead of the gateway buffering without bound.
  * Aedes reads in paused mode and keeps reading while packets are pending; pausing the source
@@ -18,16 +20,18 @@ export interface GuardedConnection {
    * True when this changed whether the reason holds.
    */
   throttle(reason: ThrottleReason, on: boolean): boolean;
+  /** The device's CONNECT was accepted: the pre-CONNECT budget ends and reading resumes. */
+  connectAccepted(): void;
   /** Resolves once every byte written so far (corked ones too) was handed to the device's socket, or the stream is gone. */
   flushed(): Promise<void>;
 }
 
 export function guardConnection(
   source: Duplex,
-  options: { maxPacketBytes: number; onRefused: (verdict: Exclude<GuardVerdict, { ok: true }>) => void },
+  options: { maxPacketBytes: number; preConnectMaxBytes: number; onRefused: (verdict: Exclude<GuardVerdict, { ok: true }>) => void },
 ): GuardedConnection {
-  const guard = createPacketSizeGuard(options.maxPacketBytes);
-  const reasons = new Set<ThrottleReason>();
+  const guard = createPacketSizeGuard(options);
+  const reasons = new Set<ThrottleReason | 'connect'>();
   let wantsData = true;
 
   const updateFlow = (): void => {
@@ -76,10 +80,9 @@ export function guardConnection(
       source.destroy();
       return;
     }
-    if (!stream.push(chunk)) {
-      wantsData = false;
-      updateFlow();
-    }
+    if (guard.awaitingAcceptance()) reasons.add('connect');
+    if (!stream.push(chunk)) wantsData = false;
+    updateFlow();
   });
   source.on('end', () => stream.push(null));
   source.on('close', () => {
@@ -95,6 +98,11 @@ export function guardConnection(
       else reasons.delete(reason);
       updateFlow();
       return true;
+    },
+    connectAccepted() {
+      guard.accept();
+      reasons.delete('connect');
+      updateFlow();
     },
     flushed() {
       // An empty write completes after everything written before it: the socket took those bytes.

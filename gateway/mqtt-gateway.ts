@@ -73,12 +73,18 @@ export function createMqttGateway(deps: {
       accepted.stream.destroy();
       return;
     }
+    const refused = (reason: string, details: object = {}): void => {
+      metrics.packetsRefused.inc({ reason });
+      sampled.warn(`packet:${reason}`, { remote: accepted.remoteAddress, reason, ...details }, 'closing connection: packet refused');
+    };
+    // ws refuses a message longer than the packet limit from its frame header (close code 1009).
+    accepted.stream.once('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refused('ws_message_too_big', { maxPacketBytes: config.maxPacketBytes });
+    });
     const guard = guardConnection(accepted.stream, {
       maxPacketBytes: config.maxPacketBytes,
-      onRefused: (verdict) => {
-        metrics.packetsRefused.inc({ reason: verdict.reason });
-        sampled.warn(`packet:${verdict.reason}`, { remote: accepted.remoteAddress, ...verdict, maxPacketBytes: config.maxPacketBytes }, 'closing connection: packet refused');
-      },
+      preConnectMaxBytes: config.preConnectMaxBytes,
+      onRefused: ({ reason, packetBytes }) => refused(reason, { packetBytes, maxPacketBytes: config.maxPacketBytes, preConnectMaxBytes: config.preConnectMaxBytes }),
     });
     const client = broker.handle(guard.stream);
     connections.open(client, { guard, certificateSubject: accepted.certificateSubject });
@@ -141,6 +147,8 @@ export function createMqttGateway(deps: {
       id: config.gatewayId,
       connectTimeout: config.connectTimeoutMs,
       keepaliveLimit: config.keepaliveLimitS,
+      // Packets pipelined behind a CONNECT wait in this queue until the CONNACK; a fuller queue drops the client.
+      queueLimit: config.maxPendingPerClient,
       persistence: deps.brokerPersistence,
       preConnect(client, packet, callback) {
         const connection = connections.get(client);
@@ -196,7 +204,9 @@ export function createMqttGateway(deps: {
     });
     created.on('clientReady', (client: Client) => {
       const connection = connections.get(client);
-      if (connection) connection.ready = true;
+      if (!connection) return;
+      connection.ready = true;
+      connection.guard.connectAccepted();
     });
     created.on('clientDisconnect', (client: Client) => {
       const connection = connections.get(client);

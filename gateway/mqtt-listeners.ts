@@ -60,7 +60,13 @@ export function createMqttListeners(config: GatewayConfig, onConnection: (connec
       }
       if (config.ws.enabled) {
         const server = createHttpServer((_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n'));
-        wss = new WebSocketServer({ server, path: config.ws.path, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+        wss = new WebSocketServer({
+          server,
+          path: config.ws.path,
+          handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+          // Checked from each frame header before its payload is buffered (ws counts payload bytes only).
+          maxPayload: config.maxPacketBytes,
+        });
         wss.on('connection', (socket, request) =>
           onConnection({ stream: createWebSocketStream(socket), certificateSubject: undefined, remoteAddress: request.socket.remoteAddress }),
         );
