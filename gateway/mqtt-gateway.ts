@@ -68,27 +68,29 @@ export function createMqttGateway(deps: {
   let accepting = false;
   let broker: Aedes | null = null;
 
-  const listeners = createMqttListeners(config, (accepted: AcceptedConnection) => {
+  const refused = (remote: string | undefined, reason: string, details: object): void => {
+    metrics.packetsRefused.inc({ reason });
+    sampled.warn(`packet:${reason}`, { remote, reason, ...details }, 'closing connection: packet refused');
+  };
+
+  const onConnection = (accepted: AcceptedConnection): void => {
     if (!accepting || !broker) {
       accepted.stream.destroy();
       return;
     }
-    const refused = (reason: string, details: object = {}): void => {
-      metrics.packetsRefused.inc({ reason });
-      sampled.warn(`packet:${reason}`, { remote: accepted.remoteAddress, reason, ...details }, 'closing connection: packet refused');
-    };
-    // ws refuses a message longer than the packet limit from its frame header (close code 1009).
-    accepted.stream.once('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refused('ws_message_too_big', { maxPacketBytes: config.maxPacketBytes });
-    });
     const guard = guardConnection(accepted.stream, {
       maxPacketBytes: config.maxPacketBytes,
       preConnectMaxBytes: config.preConnectMaxBytes,
-      onRefused: ({ reason, packetBytes }) => refused(reason, { packetBytes, maxPacketBytes: config.maxPacketBytes, preConnectMaxBytes: config.preConnectMaxBytes }),
+      onRefused: ({ reason, packetBytes }) =>
+        refused(accepted.remoteAddress, reason, { packetBytes, maxPacketBytes: config.maxPacketBytes, preConnectMaxBytes: config.preConnectMaxBytes }),
     });
     const client = broker.handle(guard.stream);
     connections.open(client, { guard, certificateSubject: accepted.certificateSubject });
     guard.stream.once('close', () => connections.close(client));
+  };
+  const listeners = createMqttListeners(config, {
+    onConnection,
+    onMessageTooBig: (remote) => refused(remote, 'ws_message_too_big', { maxPacketBytes: config.maxPacketBytes }),
   });
 
   const refusePublish = (client: Client, packet: PublishPacket, reason: string, callback: (error?: Error | null) => void): void => {

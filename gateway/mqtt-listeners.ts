@@ -1,6 +1,8 @@
 /**
  * The MQTT transports: plain TCP, TLS (optionally with device client certificates) and MQTT over
- * WebSocket. Each accepted stream goes to `onConnection`; listeners close on stop.
+ * WebSocket. Each accepted stream goes to `onConnection`; listeners close on stop. A WebSocket message
+ * longer than the packet limit is refused by ws from its frame header (close code 1009, Message Too
+ * Big) and reported to `onMessageTooBig`.
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -27,7 +29,11 @@ export interface MqttListeners {
   addresses(): Record<string, number>;
 }
 
-export function createMqttListeners(config: GatewayConfig, onConnection: (connection: AcceptedConnection) => void): MqttListeners {
+export function createMqttListeners(
+  config: GatewayConfig,
+  handlers: { onConnection: (connection: AcceptedConnection) => void; onMessageTooBig: (remoteAddress: string | undefined) => void },
+): MqttListeners {
+  const { onConnection } = handlers;
   const servers: Array<{ name: string; server: TcpServer | HttpServer; host: string; port: number }> = [];
   let wss: WebSocketServer | null = null;
 
@@ -67,9 +73,13 @@ export function createMqttListeners(config: GatewayConfig, onConnection: (connec
           // Checked from each frame header before its payload is buffered (ws counts payload bytes only).
           maxPayload: config.maxPacketBytes,
         });
-        wss.on('connection', (socket, request) =>
-          onConnection({ stream: createWebSocketStream(socket), certificateSubject: undefined, remoteAddress: request.socket.remoteAddress }),
-        );
+        wss.on('connection', (socket, request) => {
+          const remoteAddress = request.socket.remoteAddress;
+          socket.on('error', (error: Error & { code?: string }) => {
+            if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') handlers.onMessageTooBig(remoteAddress);
+          });
+          onConnection({ stream: createWebSocketStream(socket), certificateSubject: undefined, remoteAddress });
+        });
         servers.push({ name: 'ws', server, host: config.ws.host, port: config.ws.port });
       }
       for (const entry of servers) {

@@ -1,0 +1,123 @@
+/**
+ * The gateway's byte limits against hostile and eager clients: a WebSocket message far above the
+ * packet limit, garbage before CONNECT, and a device that pipelines its publishes behind CONNECT.
+ */
+import { connect as connectTcp } from 'node:net';
+import { generate, parser, type Packet } from 'mqtt-packet';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startGatewayHarness, type GatewayHarness } from './gateway-harness.ts';
+import { eventually } from './helpers.ts';
+
+let harness: GatewayHarness;
+
+async function metricsText(): Promise<string> {
+  return (await fetch(`${harness.httpUrl}/metrics`)).text();
+}
+
+function refusedCount(text: string, reason: string): number {
+  const match = new RegExp(`tributary_gateway_packets_refused_total\\{reason="${reason}"\\} (\\d+)`).exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Writes `bytes` in one write on a new TCP connection; resolves with the packets received until `until` holds or the gateway closes. */
+async function rawSession(bytes: Buffer, until: (packets: Packet[]) => boolean = () => false): Promise<{ packets: Packet[]; closedByGateway: boolean }> {
+  const port = Number(new URL(harness.mqttUrl).port);
+  return new Promise((resolve, reject) => {
+    const packets: Packet[] = [];
+    const decoder = parser({ protocolVersion: 4 });
+    const socket = connectTcp(port, '127.0.0.1', () => socket.write(bytes));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no end after 20 s; received ${packets.map((packet) => packet.cmd).join(',')}`));
+    }, 20_000);
+    decoder.on('packet', (packet: Packet) => {
+      packets.push(packet);
+      if (until(packets)) {
+        clearTimeout(timer);
+        socket.end(generate({ cmd: 'disconnect' }));
+        resolve({ packets, closedByGateway: false });
+      }
+    });
+    socket.on('data', (chunk) => decoder.parse(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ packets, closedByGateway: true });
+    });
+  });
+}
+
+beforeAll(async () => {
+  harness = await startGatewayHarness({
+    brokers: inject('kafkaBrokers'),
+    env: { TRIBUTARY_MQTT_MAX_PACKET_BYTES: '4096', TRIBUTARY_MQTT_PRE_CONNECT_MAX_BYTES: '16384' },
+  });
+  await harness.registerDevice('eager-1', 'secret-eager');
+  await harness.registerDevice('ws-1', 'secret-ws');
+  await eventually(
+    () => harness.connect('eager-1', 'secret-eager').then((client) => client.endAsync().then(() => true), () => false),
+    (connected) => connected,
+    20_000,
+    'registry loaded',
+  );
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+describe('gateway byte limits', () => {
+  it('refuses a 40 MB WebSocket message without CONNECT from its frame header (close 1009) and keeps serving WebSocket devices', async () => {
+    const before = refusedCount(await metricsText(), 'ws_message_too_big');
+    const socket = new WebSocket(harness.wsUrl, 'mqtt');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const closeCode = new Promise<number>((resolve) => socket.once('close', (code: number) => resolve(code)));
+    socket.on('error', () => undefined);
+    socket.send(Buffer.alloc(40 * 1024 * 1024, 0x30));
+    // 1009 = Message Too Big: ws read the length from the frame header and buffered none of the payload.
+    expect(await closeCode).toBe(1009);
+    expect(refusedCount(await metricsText(), 'ws_message_too_big')).toBe(before + 1);
+
+    const device = await harness.connect('ws-1', 'secret-ws', { protocol: 'ws', path: '/mqtt' });
+    await device.publishAsync('devices/ws-1/telemetry', JSON.stringify({ v: 1, ts: Date.now(), seq: 1, metrics: { t: 1 } }), { qos: 1 });
+    await device.endAsync();
+  });
+
+  it('closes a socket that sends more than its pre-CONNECT budget, without a CONNACK', async () => {
+    const before = refusedCount(await metricsText(), 'pre_connect_budget');
+    // 20 KiB of PINGREQs in one write: each packet is small, together they pass the 16 KiB budget.
+    const garbage = Buffer.alloc(20 * 1024);
+    for (let offset = 0; offset < garbage.length; offset += 2) garbage[offset] = 0xc0;
+    const { packets, closedByGateway } = await rawSession(garbage);
+    expect(closedByGateway).toBe(true);
+    expect(packets).toEqual([]);
+    expect(refusedCount(await metricsText(), 'pre_connect_budget')).toBe(before + 1);
+  });
+
+  it('answers CONNECT + 100 QoS 1 PUBLISH sent in one write with a CONNACK and all 100 PUBACKs', async () => {
+    const deviceId = 'eager-1';
+    const publishes = Array.from({ length: 100 }, (_, index) =>
+      generate({
+        cmd: 'publish',
+        topic: `devices/${deviceId}/telemetry`,
+        payload: Buffer.from(JSON.stringify({ v: 1, ts: Date.now(), seq: index + 1, metrics: { t: index } })),
+        qos: 1,
+        messageId: index + 1,
+        retain: false,
+        dup: false,
+      }),
+    );
+    const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: deviceId, keepalive: 60, username: deviceId, password: Buffer.from('secret-eager') });
+    const before = await harness.recordCount(harness.topics.telemetry);
+    const bytes = Buffer.concat([connect, ...publishes]);
+    const { packets } = await rawSession(bytes, (received) => received.filter((packet) => packet.cmd === 'puback').length >= 100);
+    expect(packets[0]).toMatchObject({ cmd: 'connack', returnCode: 0 });
+    const acknowledged = packets.filter((packet) => packet.cmd === 'puback').map((packet) => packet.messageId);
+    expect(acknowledged).toEqual(Array.from({ length: 100 }, (_, index) => index + 1));
+    expect(await harness.recordCount(harness.topics.telemetry)).toBe(before + 100);
+  });
+});
