@@ -1,7 +1,8 @@
 /**
- * Runs a pipeline service (`tributary gateway`, `tributary enrich`) as a child process of
- * `tributary start`: its output goes to ours, it gets SIGTERM on stop (SIGKILL after the deadline),
- * and an unexpected exit is reported so the supervisor can stop everything.
+ * Supervision for `tributary start`: runs a pipeline service (`tributary gateway`, `tributary enrich`)
+ * as a child process whose output goes to ours, that gets SIGTERM on stop (SIGKILL after the
+ * deadline) and whose unexpected exit is reported; and ties each process to the one that started
+ * it, so that nothing outlives its launcher, however that launcher dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ const entryPoint = fileURLToPath(new URL('./tributary.ts', import.meta.url));
 
 export interface ChildService {
   name: string;
+  pid: number | undefined;
   /** Resolves when the child exits, with its exit code (or the signal that ended it). */
   exited: Promise<string>;
   stop(deadlineMs: number): Promise<void>;
@@ -19,12 +21,14 @@ export interface ChildService {
 
 export function startChildService(name: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildService {
   // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops the
-  // children in order. A child also stops by itself if the supervisor dies (superviseParent).
+  // children in order. The IPC channel carries no messages: the kernel closes our end when we die,
+  // even by SIGKILL, and the child sees that at once (superviseParent).
   const child: ChildProcess = spawn(process.execPath, [entryPoint, ...args], {
     env: { ...env, TRIBUTARY_SUPERVISOR_PID: String(process.pid) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
   });
+  child.channel?.unref();
   let running = true;
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -38,6 +42,7 @@ export function startChildService(name: string, args: readonly string[], env: No
   });
   return {
     name,
+    pid: child.pid,
     exited,
     async stop(deadlineMs) {
       if (!running) return;
@@ -50,23 +55,37 @@ export function startChildService(name: string, args: readonly string[], env: No
 }
 
 /**
- * In a child started by startChildService: when the supervisor process is gone (even SIGKILLed),
- * request the same ordered shutdown as SIGTERM, so no service outlives `tributary start`.
+ * In a child started by startChildService: when the supervisor is gone (even SIGKILLed), request
+ * the same ordered shutdown as SIGTERM, so no service outlives `tributary start`. The supervisor's
+ * end of the IPC channel closing tells at once; without a channel, the parent is polled.
  */
 export function superviseParent(env: NodeJS.ProcessEnv, lifecycle: Lifecycle): void {
   const supervisor = Number(env.TRIBUTARY_SUPERVISOR_PID);
   if (!Number.isInteger(supervisor) || supervisor <= 0) return;
-  waitFor(() => !isAlive(supervisor), { description: `supervisor ${supervisor} to exit`, timeoutMs: Infinity, intervalMs: 1000, signal: lifecycle.signal }).then(
-    () => lifecycle.requestStop(`supervisor ${supervisor} exited`, 0),
-    () => undefined, // stopping began for another reason: nothing left to watch
-  );
+  const reason = `supervisor ${supervisor} exited`;
+  if (process.channel === undefined) {
+    stopWhenParentExits(lifecycle, 'supervisor');
+    return;
+  }
+  // The channel must not keep this process alive once it has stopped.
+  process.channel.unref();
+  if (!process.connected) lifecycle.requestStop(reason, 0);
+  else process.once('disconnect', () => lifecycle.requestStop(reason, 0));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** How often a process checks that its parent is still there (one cheap syscall). */
+const parentPollMs = 1000;
+
+/**
+ * Requests a graceful stop when this process's parent exits, however it exits (npm SIGKILLed, the
+ * shell that ran it gone): the parent pid then changes, as orphans are re-parented. A parent pid
+ * that is already init's means there is no launcher to outlive.
+ */
+export function stopWhenParentExits(lifecycle: Lifecycle, parentName: string): void {
+  const parent = process.ppid;
+  if (parent <= 1) return;
+  waitFor(() => process.ppid !== parent, { description: `${parentName} ${parent} to exit`, timeoutMs: Infinity, intervalMs: parentPollMs, signal: lifecycle.signal }).then(
+    () => lifecycle.requestStop(`${parentName} ${parent} exited`, 0),
+    () => undefined, // stopping began for another reason: nothing left to watch
+  );
 }

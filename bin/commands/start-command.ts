@@ -3,22 +3,30 @@
  * stack unless TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL point at existing servers, then
  * the gateway and one enricher as child processes, prints the endpoints and runs until Ctrl-C,
  * stopping everything it started. If a service dies, everything is stopped and the exit code is 1.
+ * It also stops when its launcher exits (npm SIGKILLed), and its children and the stack's JVMs stop
+ * when it dies, even by SIGKILL. A second one with the same TRIBUTARY_HOME, or on taken ports, is
+ * refused with the pid that holds them.
  */
 import { createShutdown, runUntilSignal, type Lifecycle, type Service, type StopStep } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { waitFor } from '../../core/wait-for.ts';
-import { stackDir, stackStopBoundMs, startStack, stopStack } from '../../infra/stack.ts';
-import { startChildService } from '../child-service.ts';
+import { takenPorts } from '../../infra/ports.ts';
+import { stackDir, stackHost, stackStopBoundMs, startStack, stopStack } from '../../infra/stack.ts';
+import { startChildService, stopWhenParentExits } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
+import { describeStartRecord, readLiveStartRecord, removeStartRecord, startRecordFile, writeStartRecord } from '../start-record.ts';
 import { describeStack } from './stack-command.ts';
 
 const help = `Usage: tributary start [options]
 
 Runs the pipeline locally: the Kafka + QuestDB stack (unless TRIBUTARY_KAFKA_BROKERS and
-TRIBUTARY_QUESTDB_URL are both set), the MQTT gateway and one enricher. Ctrl-C stops everything.
+TRIBUTARY_QUESTDB_URL are both set), the MQTT gateway and one enricher. Ctrl-C stops everything;
+so does the exit of whatever launched it (npm, a script), and if this command dies, even by
+SIGKILL, the gateway, the enricher and the stack stop by themselves. A second \`tributary start\`
+while one runs is refused with that one's pid and ports.
 Every gateway and enricher setting (tributary gateway --help, tributary enrich --help) is passed
 through to those processes; each of them stops within TRIBUTARY_SHUTDOWN_DEADLINE_MS, and this
 command's own deadline is derived from theirs.
@@ -54,7 +62,12 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   env.finish();
   const logger = createLogger({ level: logLevel, name: 'tributary' });
   const shutdownDeadlineMs = supervisorDeadlineMs(childDeadlineMs, parsed.values['no-enrich'] ? 1 : 2, useLocalStack);
-  const stops: StopStep[] = [];
+  const ports: Record<string, number> = { 'MQTT TCP': mqttPort, 'MQTT WebSocket': wsPort, 'gateway HTTP': gatewayHttpPort };
+  if (!parsed.values['no-enrich']) ports['enricher HTTP'] = enrichHttpPort;
+  await claimStart(settings.home, ports);
+  const recordFile = startRecordFile(settings.home);
+  // Steps are unshifted as things start, so the record goes last, once everything has stopped.
+  const stops: StopStep[] = [{ name: 'start record', stop: () => removeStartRecord(recordFile) }];
   const endpoints: string[] = [];
 
   const startChild = (lifecycle: Lifecycle, name: string, childArgs: string[], childEnv: NodeJS.ProcessEnv): void => {
@@ -70,6 +83,8 @@ export async function startCommand(args: readonly string[]): Promise<number> {
 
   const service = (lifecycle: Lifecycle): Service => ({
     async start() {
+      // npm forwards SIGINT/SIGTERM to us; if npm (or a script's shell) is SIGKILLed instead, we stop too.
+      stopWhenParentExits(lifecycle, 'launcher');
       let brokers = kafkaBrokers;
       let questdb = questdbUrl;
       if (useLocalStack) {
@@ -124,4 +139,27 @@ export async function startCommand(args: readonly string[]): Promise<number> {
           'Press Ctrl-C to stop.\n',
       ),
   });
+}
+
+/**
+ * Refuses to start while another `tributary start` runs with this home, or while a port it would
+ * serve is taken, naming the pid that holds it; otherwise records this run for the next one.
+ */
+async function claimStart(home: string, ports: Record<string, number>): Promise<void> {
+  const file = startRecordFile(home);
+  const other = await readLiveStartRecord(file);
+  if (other) {
+    throw new Error(
+      `another \`tributary start\` is running (${describeStartRecord(other)}; recorded in ${file}). ` +
+        `Stop it with \`kill ${other.pid}\` (it stops everything it started), or run this one with another TRIBUTARY_HOME and other ports.`,
+    );
+  }
+  const taken = await takenPorts(stackHost, Object.fromEntries(Object.entries(ports).filter(([, port]) => port !== 0)));
+  if (taken.length > 0) {
+    throw new Error(
+      `port(s) already in use: ${taken.join(', ')}. Stop whatever holds them (a gateway or enricher left from an earlier run?), ` +
+        'or move this pipeline with TRIBUTARY_MQTT_TCP_PORT, TRIBUTARY_MQTT_WS_PORT, TRIBUTARY_GATEWAY_HTTP_PORT and TRIBUTARY_ENRICH_HTTP_PORT.',
+    );
+  }
+  await writeStartRecord(file, { pid: process.pid, startedAt: new Date().toISOString(), ports });
 }
