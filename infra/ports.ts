@@ -11,13 +11,13 @@ export function isPortFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Each taken port as `host:port (purpose)`, with the process that listens on it where that can be told. */
+/** Each taken port as `host:port (purpose)`, followed by the process that listens on it where that can be told. */
 export async function takenPorts(host: string, ports: Record<string, number>): Promise<string[]> {
   const taken: string[] = [];
   for (const [purpose, port] of Object.entries(ports)) {
     if (await isPortFree(host, port)) continue;
     const holder = await portListener(port);
-    taken.push(`${host}:${port} (${purpose}${holder ? `, held by pid ${holder.pid}: ${holder.command}` : ''})`);
+    taken.push(`${host}:${port} (${purpose})${holder ? ` held by pid ${holder.pid} (${holder.command})` : ''}`);
   }
   return taken;
 }
