@@ -25,6 +25,8 @@ export type InfraErrorCode =
   | 'KAFKA_PARTITION_NOT_ACKNOWLEDGED'
   /** The topic has no partitions (it does not exist, or its metadata is not there yet). */
   | 'KAFKA_UNKNOWN_TOPIC'
+  /** A record is larger than the topic takes in one record batch (max.message.bytes): it can never be written. */
+  | 'KAFKA_RECORD_TOO_LARGE'
   /** The producer is stopping and takes no more records. */
   | 'KAFKA_PRODUCER_STOPPED'
   /** The producer client reported an error it cannot recover from. */

@@ -27,7 +27,12 @@ export interface ProducerStats {
  * then treat the record as not delivered.
  */
 export interface KafkaProducerPort {
-  start(): Promise<void>;
+  /**
+   * Connects. `maxMessageBytes` (topic → its max.message.bytes, from KafkaAdminPort.maxMessageBytes)
+   * caps batches by bytes and makes `send` refuse a record that can never fit (KAFKA_RECORD_TOO_LARGE,
+   * not retriable); for other topics only a batch Kafka rejects as too large is split.
+   */
+  start(options?: { maxMessageBytes?: ReadonlyMap<string, number> }): Promise<void>;
   send(record: OutgoingRecord): Promise<void>;
   sendMany(records: readonly OutgoingRecord[]): Promise<void>;
   stats(): ProducerStats;
@@ -92,6 +97,12 @@ export interface TopicSpec {
 export interface KafkaAdminPort {
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
   ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /**
+   * Each topic's max.message.bytes, the most bytes one record batch may have: the topic's own
+   * setting, else the broker's message.max.bytes (Kafka resolves that; `source` says which).
+   * Topics that do not exist are left out.
+   */
+  maxMessageBytes(topics: readonly string[]): Promise<Array<{ topic: string; maxMessageBytes: number; source: 'topic' | 'broker' | 'default' }>>;
   /** Whether the topic exists (without creating it). */
   topicExists(topic: string): Promise<boolean>;
   /** Latest offsets (log end) per partition. */

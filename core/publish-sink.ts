@@ -17,7 +17,8 @@ export interface DevicePublish {
 export interface PublishRoute {
   /**
    * Resolves once the message is durable (Kafka acknowledged with acks=all); rejects when it is
-   * not, in which case the device must not get a PUBACK.
+   * not, in which case the device must not get a PUBACK. Rejects with a {@link PublishRefusedError}
+   * when the publish can never be forwarded (e.g. too large for its Kafka topic): the gateway refuses it.
    */
   forward(publish: DevicePublish): Promise<void>;
 }
@@ -27,4 +28,14 @@ export interface PublishSink {
   route(mqttTopic: string): PublishRoute | null;
   /** Null when healthy, else why forwarding currently fails. */
   problem(): string | null;
+}
+
+/** A publish the sink can never forward, whatever the retries: `reason` is the metric label and log reason. */
+export class PublishRefusedError extends Error {
+  readonly reason: 'record_too_large';
+  constructor(reason: 'record_too_large', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PublishRefusedError';
+    this.reason = reason;
+  }
 }

@@ -10,7 +10,7 @@ export function createGatewayMetrics(registry: Registry, state: { connections: (
     received: new Counter({ name: 'tributary_gateway_publishes_received_total', help: 'PUBLISH packets received from devices', labelNames: ['qos'], registers }),
     acknowledged: new Counter({ name: 'tributary_gateway_publishes_acknowledged_total', help: 'QoS 1/2 publishes acknowledged after Kafka had them', registers }),
     failed: new Counter({ name: 'tributary_gateway_publishes_failed_total', help: 'QoS 1/2 publishes Kafka did not take: no PUBACK, connection closed', registers }),
-    refused: new Counter({ name: 'tributary_gateway_publishes_refused_total', help: 'publishes refused by policy (the connection is closed)', labelNames: ['reason'], registers }),
+    refused: new Counter({ name: 'tributary_gateway_publishes_refused_total', help: 'publishes refused by policy or as too large for Kafka (the connection is closed, except for QoS 0 too large)', labelNames: ['reason'], registers }),
     qos0Dropped: new Counter({ name: 'tributary_gateway_qos0_dropped_total', help: 'QoS 0 messages not delivered to Kafka', labelNames: ['reason'], registers }),
     subscribeRefused: new Counter({ name: 'tributary_gateway_subscriptions_refused_total', help: 'subscriptions refused (SUBACK 0x80)', registers }),
     packetsRefused: new Counter({ name: 'tributary_gateway_packets_refused_total', help: 'connections closed by a byte limit: oversized or malformed packet, WebSocket message too big, pre-CONNECT budget', labelNames: ['reason'], registers }),

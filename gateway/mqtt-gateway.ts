@@ -18,7 +18,7 @@ import type { Registry } from 'prom-client';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DeviceRegistry } from '../core/device-registry.ts';
 import type { Logger } from '../core/logger.ts';
-import type { PublishSink } from '../core/publish-sink.ts';
+import { PublishRefusedError, type PublishSink } from '../core/publish-sink.ts';
 import { createSampledLogger } from '../core/sampled-logger.ts';
 import { describeError } from '../core/errors.ts';
 import { authorizePublish, authorizeSubscribe } from './acl.ts';
@@ -99,6 +99,13 @@ export function createMqttGateway(deps: {
     callback(new Error(`publish to ${packet.topic} refused: ${reason}`));
   };
 
+  // The sink found the publish can never be forwarded (e.g. too large for its Kafka topic): a QoS 1/2
+  // publish then gets no acknowledgement and its connection is closed, as for the refusals above.
+  const countRefusal = (client: Client, packet: PublishPacket, error: PublishRefusedError): void => {
+    metrics.refused.inc({ reason: error.reason });
+    sampled.warn(`publish:${error.reason}`, { deviceId: client.id, topic: packet.topic, reason: error.reason, detail: error.message }, 'publish refused');
+  };
+
   const onPublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
     // A will of a session that no longer has a client (another broker's orphan): we run one broker, drop it.
     if (!client) {
@@ -127,13 +134,15 @@ export function createMqttGateway(deps: {
       if (connections.pendingTotal() >= config.maxPendingTotal) {
         metrics.qos0Dropped.inc({ reason: 'overloaded' });
       } else {
-        route.forward(publish).catch(() => metrics.qos0Dropped.inc({ reason: 'kafka_failed' }));
+        route.forward(publish).catch((error: unknown) => (error instanceof PublishRefusedError ? countRefusal(client, packet, error) : metrics.qos0Dropped.inc({ reason: 'kafka_failed' })));
       }
       callback(null);
       return;
     }
     connections.submit(client, route.forward(publish), (error) => {
-      if (error) {
+      if (error instanceof PublishRefusedError) {
+        countRefusal(client, packet, error);
+      } else if (error) {
         metrics.failed.inc();
         sampled.warn('kafka', { deviceId: client.id, err: describeError(error) }, 'publish not acknowledged by Kafka; closing connection so the device resends');
       } else {

@@ -1,12 +1,15 @@
 /**
  * The bridge: maps an accepted device publish to a Kafka record (key = device id, value = payload
  * bytes unchanged, headers per core/envelope.ts) and hands it to the idempotent acks=all producer.
- * Creates the topics it writes to at start when they are absent.
+ * Creates the topics it writes to at start when they are absent, and reads their max.message.bytes
+ * so the producer caps batches by bytes; a record too large for its topic is refused
+ * (PublishRefusedError 'record_too_large'), never retried.
  */
 import type { KafkaAdminPort, KafkaProducerPort } from '../core/kafka-port.ts';
 import { topicSpecs } from '../core/topic-specs.ts';
 import type { Logger } from '../core/logger.ts';
-import type { PublishRoute, PublishSink } from '../core/publish-sink.ts';
+import { InfraError } from '../core/errors.ts';
+import { PublishRefusedError, type PublishRoute, type PublishSink } from '../core/publish-sink.ts';
 import { buildRecord } from './record-builder.ts';
 import type { IngestConfig } from './ingest-config.ts';
 import { createTopicMapper } from './topic-mapping.ts';
@@ -16,12 +19,17 @@ export interface KafkaBridge extends PublishSink {
   stop(): Promise<void>;
 }
 
+function refuseTooLarge(error: unknown): never {
+  if (error instanceof InfraError && error.code === 'KAFKA_RECORD_TOO_LARGE') throw new PublishRefusedError('record_too_large', error.message, { cause: error });
+  throw error;
+}
+
 export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: string; producer: KafkaProducerPort; admin: KafkaAdminPort; logger: Logger }): KafkaBridge {
   const { config, producer, admin, gatewayId } = deps;
   const mapper = createTopicMapper(config.mappingRules);
   // One route per Kafka topic, built once: routing a publish allocates nothing.
   const routes = new Map<string, PublishRoute>(
-    config.mappingRules.map(({ kafkaTopic }) => [kafkaTopic, { forward: (publish) => producer.send(buildRecord({ ...publish, gatewayId, kafkaTopic })) }]),
+    config.mappingRules.map(({ kafkaTopic }) => [kafkaTopic, { forward: (publish) => producer.send(buildRecord({ ...publish, gatewayId, kafkaTopic })).catch(refuseTooLarge) }]),
   );
   const logger = deps.logger.child({ component: 'bridge' });
   // A failure keeps the bridge unready for this long unless a later send succeeds, so readiness
@@ -31,8 +39,9 @@ export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: strin
   return {
     async start() {
       await admin.ensureTopics(topicSpecs(config.topics, { partitions: config.dataTopicPartitions, replicationFactor: config.replicationFactor }));
-      await producer.start();
-      logger.info({ rules: config.mappingRules }, 'Kafka bridge ready');
+      const limits = await admin.maxMessageBytes([...routes.keys()]);
+      await producer.start({ maxMessageBytes: new Map(limits.map(({ topic, maxMessageBytes }) => [topic, maxMessageBytes])) });
+      logger.info({ rules: config.mappingRules, maxMessageBytes: limits }, 'Kafka bridge ready');
     },
     route(mqttTopic) {
       const kafkaTopic = mapper.map(mqttTopic);

@@ -1,5 +1,5 @@
-/** KafkaAdminPort on kafkajs: topic creation and offset look-ups for the services and the tools. */
-import type { Kafka } from 'kafkajs';
+/** KafkaAdminPort on kafkajs: topic creation, topic limits and offset look-ups for the services and the tools. */
+import { ConfigResourceTypes, ConfigSource, type Kafka } from 'kafkajs';
 import type { KafkaAdminPort } from '../core/kafka-port.ts';
 import { retryTransient } from './kafkajs-retry.ts';
 
@@ -26,6 +26,25 @@ export function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
       });
       // Ready means every partition answers a ListOffsets on its leader, not just that metadata names one.
       for (const spec of missing) await retryTransient(() => admin.fetchTopicOffsets(spec.topic));
+    },
+    async maxMessageBytes(topics) {
+      await ready();
+      const existing = new Set(await admin.listTopics());
+      const present = topics.filter((topic) => existing.has(topic));
+      if (present.length === 0) return [];
+      const described = await retryTransient(() =>
+        admin.describeConfigs({ includeSynonyms: false, resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })) }),
+      );
+      return present.map((topic) => {
+        const resource = described.resources.find((candidate) => candidate.resourceName === topic);
+        const entry = resource?.configEntries.find((candidate) => candidate.configName === 'max.message.bytes');
+        const maxMessageBytes = Number(entry?.configValue);
+        if (!entry || !Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
+          throw new Error(`Kafka described no max.message.bytes for ${topic}: ${resource?.errorMessage ?? 'no such resource'}`);
+        }
+        const source = entry.configSource === ConfigSource.TOPIC_CONFIG ? 'topic' : entry.configSource === ConfigSource.DEFAULT_CONFIG ? 'default' : 'broker';
+        return { topic, maxMessageBytes, source } as const;
+      });
     },
     async topicExists(topic) {
       await ready();

@@ -21,7 +21,8 @@ import type { KafkaProducerPort, ProducerStats, ProducerSettings } from '../core
 import { InfraError, describeError, type InfraErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { partitionForKey } from './key-partitioner.ts';
-import { createSendQueue, type QueuedRecord } from './send-queue.ts';
+import { batchCapacityBytes, recordBytes } from './record-batch-size.ts';
+import { createSendQueue, type QueuedRecord, type Requeue } from './send-queue.ts';
 
 type PlatformaticProducer = Producer<Buffer, Buffer, string, string>;
 
@@ -53,6 +54,14 @@ export function describePlatformaticError(error: unknown): string {
   return leaves.length === 1 && leaves[0] === top ? top : `${top} (${shown})`;
 }
 
+/** Whether Kafka refused (part of) the send because a record batch exceeded max.message.bytes. */
+function isTooLarge(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 5) return false;
+  if (error instanceof AggregateError && error.errors.some((inner) => isTooLarge(inner, depth + 1))) return true;
+  const { apiId } = error as Error & { apiId?: unknown };
+  return apiId === 'MESSAGE_TOO_LARGE' || apiId === 'RECORD_LIST_TOO_LARGE' || isTooLarge(error.cause, depth + 1);
+}
+
 export interface PlatformaticProducerOptions extends ProducerSettings {
   brokers: readonly string[];
   logger: Logger;
@@ -66,6 +75,8 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
   let lastFailureAtMs: number | null = null;
   const partitionCounts = new Map<string, number>();
   const roundRobin = new Map<string, number>();
+  // Record bytes one batch may carry per topic, from the limits `start` was given.
+  const capacities = new Map<string, number>();
 
   const create = (): PlatformaticProducer =>
     new Producer<Buffer, Buffer, string, string>({
@@ -154,7 +165,7 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
     for (const pending of batch) pending.reject(failure);
   };
 
-  const sendBatch = async (batch: Pending[], requeue: (entries: readonly Pending[]) => void): Promise<void> => {
+  const sendBatch = async (batch: Pending[], requeue: Requeue<Pending>): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
@@ -183,6 +194,10 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       // resolving them spares the devices a resend and the topic a duplicate.
       const acknowledged = acknowledgedPartitions(producedBy(error));
       const written = new Set(batch.filter((pending) => acknowledged.has(`${pending.record.topic}\u0000${pending.partition}`)));
+      if (isTooLarge(error)) {
+        splitTooLarge(batch, written, requeue, error);
+        return;
+      }
       // The client retries a request only towards the leader of its first partition, so after a
       // failover that spreads the dead broker's partitions over several leaders, the retries of
       // a request for several of them cannot all succeed (NOT_LEADER_OR_FOLLOWER). Sending the
@@ -207,11 +222,37 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
     }
   };
 
-  const sends = createSendQueue<Pending>({ sendTimeoutMs, lingerMs, maxBatchRecords, entry: (base) => ({ ...base, partition: -1, failedAttempts: 0 }), sendBatch });
+  // Kafka took the batch's other partitions and refused one as larger than max.message.bytes (the
+  // topic's limit was not known, or shrank since start): the rest goes again in halves; a record
+  // alone in its batch can never be written and is refused, not retried.
+  const splitTooLarge = (batch: readonly Pending[], written: ReadonlySet<Pending>, requeue: Requeue<Pending>, error: unknown): void => {
+    discardProducer();
+    for (const pending of written) pending.resolve();
+    const rest = batch.filter((pending) => !written.has(pending));
+    const [alone] = rest;
+    if (alone && rest.length === 1) {
+      const message = `Kafka refused a record of ${alone.bytes} bytes for ${alone.record.topic} as larger than its max.message.bytes`;
+      logger.warn({ topic: alone.record.topic }, message);
+      alone.reject(new InfraError('KAFKA_RECORD_TOO_LARGE', message, { retriable: false, cause: error }));
+      return;
+    }
+    logger.warn({ records: rest.length, err: describePlatformaticError(error) }, 'Kafka refused a batch as too large; sending it again in halves');
+    requeue(rest, { split: true });
+  };
+
+  const sends = createSendQueue<Pending>({
+    sendTimeoutMs,
+    lingerMs,
+    maxBatchRecords,
+    batchBytes: { recordBytes, capacityBytes: (topic) => capacities.get(topic) },
+    entry: (base) => ({ ...base, partition: -1, failedAttempts: 0 }),
+    sendBatch,
+  });
 
   let stopped: Promise<void> | null = null;
   return {
-    async start() {
+    async start(startOptions) {
+      for (const [topic, bytes] of startOptions?.maxMessageBytes ?? []) capacities.set(topic, batchCapacityBytes(bytes, options.compression));
       producer ??= create();
       // Connects, reads the API versions and gets a producer id now rather than on the first send.
       await producer.initIdempotentProducer({});

@@ -1,10 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OutgoingRecord } from '../core/kafka-port.ts';
 import { InfraError } from '../core/errors.ts';
-import { createSendQueue, type QueuedRecord, type SendQueue } from './send-queue.ts';
+import { createSendQueue, type BatchBytes, type QueuedRecord, type Requeue, type SendQueue } from './send-queue.ts';
 
-function record(name: string): OutgoingRecord {
-  return { topic: 't', key: name, value: Buffer.from(name), headers: {} };
+function record(name: string, topic = 't'): OutgoingRecord {
+  return { topic, key: name, value: Buffer.from(name), headers: {} };
+}
+
+/** Byte accounting where a record weighs what its key's number says ('a40' weighs 40) and topics have fixed capacities. */
+function weighedBy(capacities: Record<string, number>): BatchBytes {
+  return { recordBytes: (one) => Number(one.key?.replace(/^\D+/, '')), capacityBytes: (topic) => capacities[topic] };
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -13,10 +18,10 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-type Handler = (batch: QueuedRecord[], requeue: (entries: readonly QueuedRecord[]) => void) => Promise<void>;
+type Handler = (batch: QueuedRecord[], requeue: Requeue<QueuedRecord>) => Promise<void>;
 
 /** A queue whose sends are recorded (by key) and handled by `handle`; by default every record is acknowledged at once. */
-function queueWith(options: { maxBatchRecords?: number; sendTimeoutMs?: number; handle?: Handler } = {}): { queue: SendQueue; batches: string[][] } {
+function queueWith(options: { maxBatchRecords?: number; sendTimeoutMs?: number; batchBytes?: BatchBytes; handle?: Handler } = {}): { queue: SendQueue; batches: string[][] } {
   const batches: string[][] = [];
   const acknowledgeAll: Handler = async (batch) => {
     for (const entry of batch) entry.resolve();
@@ -27,6 +32,7 @@ function queueWith(options: { maxBatchRecords?: number; sendTimeoutMs?: number; 
     sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
     lingerMs: 0,
     maxBatchRecords: options.maxBatchRecords ?? 100,
+    batchBytes: options.batchBytes,
     entry: (base) => base,
     sendBatch: (batch, requeue) => {
       batches.push(batch.map((entry) => entry.record.key ?? ''));
@@ -132,6 +138,50 @@ describe('createSendQueue', () => {
     expect(batches).toEqual([
       ['a', 'b', 'c'],
       ['a', 'b', 'd', 'e'],
+    ]);
+  });
+
+  it('caps each batch by the record bytes its topic takes, besides the record count', async () => {
+    const { queue, batches } = queueWith({ maxBatchRecords: 3, batchBytes: weighedBy({ t: 100 }) });
+    await Promise.all(['a40', 'b40', 'c40', 'd10', 'e10', 'f100', 'g1', 'h1', 'i1', 'j1'].map((name) => queue.enqueue(record(name))));
+    expect(batches).toEqual([['a40', 'b40'], ['c40', 'd10', 'e10'], ['f100'], ['g1', 'h1', 'i1'], ['j1']]);
+  });
+
+  it('counts bytes per topic, and caps only by count a topic whose capacity is not known', async () => {
+    const { queue, batches } = queueWith({ maxBatchRecords: 10, batchBytes: weighedBy({ t: 100 }) });
+    const names: Array<[string, string]> = [['a60', 't'], ['b60', 'u'], ['c60', 'u'], ['d40', 't'], ['e1', 't']];
+    await Promise.all(names.map(([name, topic]) => queue.enqueue(record(name, topic))));
+    expect(batches).toEqual([['a60', 'b60', 'c60', 'd40'], ['e1']]);
+  });
+
+  it('refuses at once, not retriable, a record larger than its topic takes in a batch, and sends the others', async () => {
+    const { queue, batches } = queueWith({ batchBytes: weighedBy({ t: 100 }) });
+    const small = queue.enqueue(record('a10'));
+    await expect(queue.enqueue(record('b101'))).rejects.toMatchObject({ code: 'KAFKA_RECORD_TOO_LARGE', retriable: false, message: expect.stringContaining('101 bytes') as unknown });
+    await small;
+    await settle();
+    expect(batches).toEqual([['a10']]);
+    expect(queue.pending()).toBe(0);
+  });
+
+  it('after a split requeue sends the next batch with at most half of the requeued records, then batches as usual', async () => {
+    let calls = 0;
+    const { queue, batches } = queueWith({
+      handle: async (batch, requeue) => {
+        calls += 1;
+        if (calls === 1) {
+          requeue(batch, { split: true });
+          return;
+        }
+        for (const entry of batch) entry.resolve();
+        await Promise.resolve();
+      },
+    });
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => queue.enqueue(record(name))));
+    expect(batches).toEqual([
+      ['a', 'b', 'c', 'd', 'e'],
+      ['a', 'b', 'c'],
+      ['d', 'e'],
     ]);
   });
 
