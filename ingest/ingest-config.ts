@@ -30,7 +30,7 @@ export const ingestSettings = {
   replicationFactor: sharedSettings.replicationFactor,
   sendTimeoutMs: intSetting({ name: 'TRIBUTARY_KAFKA_SEND_TIMEOUT_MS', default: 10_000, min: 100, max: 120_000, help: 'a record not acknowledged by then fails: no PUBACK, connection closed; below the keepalive limit' }),
   lingerMs: intSetting({ name: 'TRIBUTARY_KAFKA_LINGER_MS', default: 0, min: 0, max: 1000, help: 'extra wait to grow batches (batches already grow while a request is in flight)' }),
-  maxBatchRecords: intSetting({ name: 'TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', default: 2000, min: 1, help: 'records per produce request' }),
+  maxBatchRecords: intSetting({ name: 'TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', default: 2000, min: 1, help: "records per produce request; its bytes are capped by each topic's max.message.bytes, read from Kafka at start" }),
   compression: oneOfSetting({ name: 'TRIBUTARY_KAFKA_COMPRESSION', values: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none', help: 'produce request compression' }),
 } as const;
 

@@ -1,7 +1,12 @@
 /** KafkaAdminPort on kafkajs: topic creation, topic limits and offset look-ups for the services and the tools. */
-import { ConfigResourceTypes, ConfigSource, type Kafka } from 'kafkajs';
+import type { ConfigResourceTypes, ConfigSource, Kafka } from 'kafkajs';
 import type { KafkaAdminPort } from '../core/kafka-port.ts';
 import { retryTransient } from './kafkajs-retry.ts';
+
+// Kafka's DescribeConfigs codes (kafkajs' enums are not importable from ESM: its CommonJS exports hide them).
+const topicResource = 2 as ConfigResourceTypes;
+const topicConfigSource = 1 as ConfigSource;
+const defaultConfigSource = 5 as ConfigSource;
 
 export function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
   const admin = kafka.admin();
@@ -33,7 +38,7 @@ export function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
       const present = topics.filter((topic) => existing.has(topic));
       if (present.length === 0) return [];
       const described = await retryTransient(() =>
-        admin.describeConfigs({ includeSynonyms: false, resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })) }),
+        admin.describeConfigs({ includeSynonyms: false, resources: present.map((name) => ({ type: topicResource, name, configNames: ['max.message.bytes'] })) }),
       );
       return present.map((topic) => {
         const resource = described.resources.find((candidate) => candidate.resourceName === topic);
@@ -42,7 +47,7 @@ export function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
         if (!entry || !Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
           throw new Error(`Kafka described no max.message.bytes for ${topic}: ${resource?.errorMessage ?? 'no such resource'}`);
         }
-        const source = entry.configSource === ConfigSource.TOPIC_CONFIG ? 'topic' : entry.configSource === ConfigSource.DEFAULT_CONFIG ? 'default' : 'broker';
+        const source = entry.configSource === topicConfigSource ? 'topic' : entry.configSource === defaultConfigSource ? 'default' : 'broker';
         return { topic, maxMessageBytes, source } as const;
       });
     },
