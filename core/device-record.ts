@@ -234,6 +234,15 @@ export async function verifySecret(secret: string | Buffer, stored: string): Pro
   return timingSafeEqual(key, parsed.hash);
 }
 
+/**
+ * A well-formed hash with the default parameters that no secret matches (its key is random bytes). Verifying
+ * against it costs what verifying a real device's secret costs, so refusing an unknown id takes as long.
+ */
+export function unmatchableSecretHash(): string {
+  const { N, r, p, saltBytes, keyBytes } = defaultScryptParams;
+  return ['scrypt', N, r, p, randomBytes(saltBytes).toString('base64'), randomBytes(keyBytes).toString('base64')].join('$');
+}
+
 /** A new device secret: 32 random bytes, base64url (43 characters, no padding). */
 export function generateSecret(): string {
   return randomBytes(32).toString('base64url');

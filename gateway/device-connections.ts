@@ -20,6 +20,8 @@ export interface DeviceConnection {
   readonly guard: Pick<GuardedConnection, 'throttle' | 'flushed' | 'connectAccepted'>;
   /** The device id a TLS client certificate names, if one was presented. */
   readonly certificateSubject: string | undefined;
+  /** The peer's address, which failed authentications are counted against. */
+  readonly remoteAddress?: string | undefined;
   /** The client id as CONNECT carried it: Aedes replaces an empty one with a generated id before authenticate. */
   connectClientId: string;
   cleanSession: boolean;
@@ -36,7 +38,7 @@ export interface DeviceConnectionsOptions {
 
 export interface DeviceConnections<C> {
   /** Adds a connection that has just been accepted. */
-  open(client: C, connection: Pick<DeviceConnection, 'guard' | 'certificateSubject'>): DeviceConnection;
+  open(client: C, connection: Pick<DeviceConnection, 'guard' | 'certificateSubject' | 'remoteAddress'>): DeviceConnection;
   get(client: C): DeviceConnection | undefined;
   /** The connection closed: it leaves the table once its pending callbacks ran (they still run when their work settles). */
   close(client: C): void;
@@ -94,7 +96,7 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
     }
   };
 
-  const open = (client: C, connection: Pick<DeviceConnection, 'guard' | 'certificateSubject'>): Entry => {
+  const open = (client: C, connection: Pick<DeviceConnection, 'guard' | 'certificateSubject' | 'remoteAddress'>): Entry => {
     const entry: Entry = { ...connection, connectClientId: '', cleanSession: true, ready: false, open: true, acks: [] };
     entries.set(client, entry);
     return entry;

@@ -2,6 +2,7 @@
 import type { EnvReader } from '../core/config.ts';
 import { boolSetting, intSetting, oneOfSetting, optionalStringSetting, readSettings, stringSetting } from '../core/settings.ts';
 import { defaultTopicLayout, topicLayoutProblems, type TopicLayout } from './acl.ts';
+import type { AuthLimits } from './device-authenticator.ts';
 import { hostname } from 'node:os';
 
 export interface ListenerConfig {
@@ -26,6 +27,7 @@ export interface GatewayConfig {
   connectTimeoutMs: number;
   topicLayout: TopicLayout;
   shutdownDrainMs: number;
+  auth: AuthLimits;
 }
 
 /** Every setting the gateway reads (the process adds the bridge's and the shared ones). */
@@ -58,6 +60,12 @@ export const gatewaySettings = {
   maxPendingPerClient: intSetting({ name: 'TRIBUTARY_GATEWAY_MAX_PENDING_PER_CLIENT', default: 500, min: 1, help: 'unacknowledged publishes per device before its socket is no longer read' }),
   maxPendingTotal: intSetting({ name: 'TRIBUTARY_GATEWAY_MAX_PENDING_TOTAL', default: 50_000, min: 1, help: 'the same across all devices; QoS 0 is dropped (and counted) above it' }),
   shutdownDrainMs: intSetting({ name: 'TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS', default: 15_000, min: 0, help: 'on shutdown, time to finish in-flight publishes before disconnecting; below the shutdown deadline' }),
+  authFailureBurstPerAddress: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_ADDRESS', default: 30, min: 1, help: 'failed CONNECTs one client address may make in a row; then refused (CONNACK 5) without checking the secret' }),
+  authFailureBurstPerDevice: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_DEVICE', default: 10, min: 1, help: 'the same per device id, from any address (a device whose secret the gateway already verified still connects)' }),
+  authFailureRefillMs: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURE_REFILL_MS', default: 10_000, min: 1, help: 'each address and device id earns one more failed attempt this often' }),
+  authTrackedKeysMax: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_TRACKED_KEYS', default: 50_000, min: 1, help: 'addresses, and separately device ids, whose failures are remembered; the least recent is forgotten first' }),
+  authConcurrentVerifications: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_CONCURRENT_VERIFICATIONS', default: 2, min: 1, max: 64, help: 'secret verifications (scrypt, off the event loop) running at once' }),
+  authQueuedVerificationsMax: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_QUEUED_VERIFICATIONS', default: 32, min: 0, help: 'verifications waiting for a slot; more CONNECTs are refused at once (CONNACK 3, server unavailable)' }),
 } as const;
 
 /** Reads the gateway's settings; problems are recorded on `env` and reported together by `env.finish()`. */
@@ -78,6 +86,14 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
     connectTimeoutMs: s.connectTimeoutMs,
     topicLayout: { ...defaultTopicLayout, prefix: s.topicPrefix },
     shutdownDrainMs: s.shutdownDrainMs,
+    auth: {
+      failureBurstPerAddress: s.authFailureBurstPerAddress,
+      failureBurstPerDevice: s.authFailureBurstPerDevice,
+      failureRefillMs: s.authFailureRefillMs,
+      trackedKeysMax: s.authTrackedKeysMax,
+      concurrentVerifications: s.authConcurrentVerifications,
+      queuedVerificationsMax: s.authQueuedVerificationsMax,
+    },
   };
   for (const problem of topicLayoutProblems(config.topicLayout)) env.problem(`TRIBUTARY_MQTT_TOPIC_PREFIX: ${problem}`);
   if (config.tls.enabled && (!config.tls.certFile || !config.tls.keyFile)) {

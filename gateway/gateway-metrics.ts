@@ -7,6 +7,7 @@ export function createGatewayMetrics(registry: Registry, state: { connections: (
     connections: new Gauge({ name: 'tributary_gateway_connections', help: 'MQTT connections currently authenticated', registers, collect() { this.set(state.connections()); } }),
     pending: new Gauge({ name: 'tributary_gateway_pending_publishes', help: 'QoS 1/2 publishes waiting for Kafka', registers, collect() { this.set(state.pending()); } }),
     connects: new Counter({ name: 'tributary_gateway_connects_total', help: 'CONNECT outcomes', labelNames: ['outcome'], registers }),
+    authRefusals: new Counter({ name: 'tributary_gateway_auth_refusals_total', help: 'CONNECTs refused by authentication, by reason (bad_credentials, rate_limited, busy, ...)', labelNames: ['reason'], registers }),
     received: new Counter({ name: 'tributary_gateway_publishes_received_total', help: 'PUBLISH packets received from devices', labelNames: ['qos'], registers }),
     acknowledged: new Counter({ name: 'tributary_gateway_publishes_acknowledged_total', help: 'QoS 1/2 publishes acknowledged after Kafka had them', registers }),
     failed: new Counter({ name: 'tributary_gateway_publishes_failed_total', help: 'QoS 1/2 publishes Kafka did not take: no PUBACK, connection closed', registers }),

@@ -55,7 +55,7 @@ export function createMqttGateway(deps: {
   const { config, registry, sink } = deps;
   const logger = deps.logger.child({ component: 'gateway' });
   const sampled = createSampledLogger(logger, { perInterval: 5, intervalMs: 60_000 });
-  const authenticator = createDeviceAuthenticator({ lookup: (id) => registry.get(id) });
+  const authenticator = createDeviceAuthenticator({ lookup: (id) => registry.get(id), limits: config.auth });
   const connections = createDeviceConnections<Client>({
     perClientMax: config.maxPendingPerClient,
     globalMax: config.maxPendingTotal,
@@ -85,7 +85,7 @@ export function createMqttGateway(deps: {
         refused(accepted.remoteAddress, reason, { packetBytes, maxPacketBytes: config.maxPacketBytes, preConnectMaxBytes: config.preConnectMaxBytes }),
     });
     const client = broker.handle(guard.stream);
-    connections.open(client, { guard, certificateSubject: accepted.certificateSubject });
+    connections.open(client, { guard, certificateSubject: accepted.certificateSubject, remoteAddress: accepted.remoteAddress });
     guard.stream.once('close', () => connections.close(client));
   };
   const listeners = createMqttListeners(config, {
@@ -179,6 +179,7 @@ export function createMqttGateway(deps: {
             username: username ?? undefined,
             password: password ?? undefined,
             certificateDeviceId: connection?.certificateSubject,
+            remoteAddress: connection?.remoteAddress,
           })
           .then(
             (decision) => {
@@ -187,7 +188,8 @@ export function createMqttGateway(deps: {
                 callback(null, true);
               } else {
                 metrics.connects.inc({ outcome: `refused_${decision.returnCode}` });
-                sampled.warn(`auth:${decision.reason}`, { clientId: client.id, reason: decision.reason }, 'connection refused');
+                metrics.authRefusals.inc({ reason: decision.refusal });
+                sampled.warn(`auth:${decision.refusal}`, { clientId: client.id, remote: connection?.remoteAddress, reason: decision.reason }, 'connection refused');
                 callback(connackError(decision.returnCode, decision.reason), false);
               }
             },
