@@ -59,6 +59,9 @@ export async function startGatewayHarness(options: {
     TRIBUTARY_HTTP_HOST: '127.0.0.1',
     TRIBUTARY_GATEWAY_HTTP_PORT: '0',
     TRIBUTARY_GATEWAY_ID: `gw-${suffix}`,
+    // Tests refuse many CONNECTs on purpose (and while the registry loads) from one address: only the auth-flood test limits them.
+    TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_ADDRESS: '1000000',
+    TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_DEVICE: '1000000',
     ...options.env,
   };
   const topics = { telemetry: values.TRIBUTARY_TOPIC_TELEMETRY, events: values.TRIBUTARY_TOPIC_EVENTS, devices: values.TRIBUTARY_TOPIC_DEVICES };
