@@ -10,7 +10,7 @@
  *   node loadtest/auth-flood-bench.ts [attempts=5000] [concurrency=50] [checkout=this one]
  *
  * Needs TRIBUTARY_KAFKA_BROKERS (e.g. a `tributary stack up --no-questdb` stack). The gateway inherits
- * the environment, so TRIBUTARY_GATEWAY_AUTH_* settings pass through.
+ * the environment, so the gateway's auth limit settings pass through.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
