@@ -65,7 +65,7 @@ export const gatewaySettings = {
   authFailureRefillMs: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURE_REFILL_MS', default: 10_000, min: 1, help: 'each address and device id earns one more failed attempt this often' }),
   authTrackedKeysMax: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_TRACKED_KEYS', default: 50_000, min: 1, help: 'addresses, and separately device ids, whose failures are remembered; the least recent is forgotten first' }),
   authConcurrentVerifications: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_CONCURRENT_VERIFICATIONS', default: 2, min: 1, max: 64, help: 'secret verifications (scrypt, off the event loop) running at once' }),
-  authQueuedVerificationsMax: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_QUEUED_VERIFICATIONS', default: 32, min: 0, help: 'verifications waiting for a slot; more CONNECTs are refused at once (CONNACK 3, server unavailable)' }),
+  authQueuedVerificationsMax: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_QUEUED_VERIFICATIONS', default: 256, min: 0, help: 'verifications waiting for a slot; more CONNECTs are refused at once (CONNACK 3, server unavailable)' }),
 } as const;
 
 /** Reads the gateway's settings; problems are recorded on `env` and reported together by `env.finish()`. */
