@@ -20,9 +20,8 @@ export function startRecordFile(home: string): string {
 
 /** The record of a `tributary start` that is still running, or null. */
 export async function readLiveStartRecord(file: string): Promise<StartRecord | null> {
-  if (!existsSync(file)) return null;
-  const record = JSON.parse(await readFile(file, 'utf8')) as StartRecord;
-  if (record.pid === process.pid || !(await isTributaryStart(record.pid))) return null;
+  const record = await readStartRecord(file);
+  if (record === null || record.pid === process.pid || !(await isTributaryStart(record.pid))) return null;
   return record;
 }
 
@@ -33,14 +32,23 @@ export async function writeStartRecord(file: string, record: StartRecord): Promi
 
 /** Removes the record, unless it is another process's (a second start that raced this one). */
 export async function removeStartRecord(file: string): Promise<void> {
-  if (!existsSync(file)) return;
-  const record = JSON.parse(await readFile(file, 'utf8')) as StartRecord;
-  if (record.pid === process.pid) await rm(file, { force: true });
+  if ((await readStartRecord(file))?.pid === process.pid) await rm(file, { force: true });
 }
 
 export function describeStartRecord(record: StartRecord): string {
   const ports = Object.entries(record.ports).map(([purpose, port]) => `${purpose} ${port}`);
   return `pid ${record.pid}, running since ${record.startedAt}, ports ${ports.join(', ')}`;
+}
+
+/** The record, or null when there is none or it is unreadable (a run killed while writing it). */
+async function readStartRecord(file: string): Promise<StartRecord | null> {
+  if (!existsSync(file)) return null;
+  try {
+    const record = JSON.parse(await readFile(file, 'utf8')) as Partial<StartRecord>;
+    return Number.isInteger(record.pid) && typeof record.startedAt === 'string' && typeof record.ports === 'object' ? (record as StartRecord) : null;
+  } catch {
+    return null;
+  }
 }
 
 async function isTributaryStart(pid: number): Promise<boolean> {
