@@ -6,16 +6,14 @@
 import { ConfigError } from '../core/errors.ts';
 import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
 import { UsageError } from './cli-args.ts';
-import { devicesCommand } from './commands/devices-command.ts';
-import { gatewayCommand } from './commands/gateway-command.ts';
 import { settingsCommand } from './commands/settings-command.ts';
 import { stackCommand } from './commands/stack-command.ts';
 import { startCommand } from './commands/start-command.ts';
 
 const commands: Record<string, { summary: string; run: (args: readonly string[]) => Promise<number> }> = {
   start: { summary: 'run the whole pipeline locally (starts the stack unless addresses are given)', run: startCommand },
-  gateway: { summary: 'run the MQTT gateway and Kafka bridge (acknowledges after Kafka has the message)', run: gatewayCommand },
-  devices: { summary: 'manage the device registry: add, list, show, disable, enable, rotate, remove', run: devicesCommand },
+  gateway: { summary: 'run the MQTT gateway and Kafka bridge (acknowledges after Kafka has the message)', run: async (args) => (await import('./commands/gateway-command.ts')).gatewayCommand(args) },
+  devices: { summary: 'manage the device registry: add, import, list, show, disable, enable, rotate, remove', run: async (args) => (await import('./commands/devices-command.ts')).devicesCommand(args) },
   enrich: { summary: 'run an enricher: Kafka telemetry → QuestDB, commit after the write', run: async (args) => (await import('./commands/enrich-command.ts')).enrichCommand(args) },
   replay: { summary: 'replay partition ranges of the telemetry topic into QuestDB, safely alongside live traffic', run: async (args) => (await import('./commands/replay-command.ts')).replayCommand(args) },
   bench: { summary: 'device-fleet simulator and end-to-end benchmark (loadtest/README.md)', run: async (args) => (await import('./commands/bench-command.ts')).benchCommand(args) },

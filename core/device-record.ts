@@ -145,7 +145,11 @@ const deviceRecordSchema: z.ZodType<DeviceRecord> = z
     when: (payload) => payload.issues.length === 0,
   });
 
-function validateDeviceRecord(input: unknown): Result<DeviceRecord> {
+/**
+ * Checks any value against the device record schema (the one every writer and reader uses); never throws.
+ * A bad value yields `{ ok: false, reason }` naming every offending field, e.g. `site must be a non-empty string ...`.
+ */
+export function validateDeviceRecord(input: unknown): Result<DeviceRecord> {
   const parsed = deviceRecordSchema.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data };
   return fail(parsed.error.issues.map(describeIssue).join('; '));
@@ -168,7 +172,7 @@ export interface ScryptParams {
 }
 
 /** Defaults: the interactive-login parameters from the scrypt paper; about 16 MiB and tens of ms per hash. */
-const defaultScryptParams: Readonly<ScryptParams> = { N: 16384, r: 8, p: 1, saltBytes: 16, keyBytes: 32 };
+export const defaultScryptParams: Readonly<ScryptParams> = { N: 16384, r: 8, p: 1, saltBytes: 16, keyBytes: 32 };
 
 // Bounds on what a stored hash may ask for, so a corrupt or hostile record cannot make verification
 // allocate gigabytes or spin for minutes.

@@ -1,15 +1,19 @@
 /**
- * `tributary devices add|list|show|disable|enable|rotate|remove`: manages the device registry, the
+ * `tributary devices add|import|list|show|disable|enable|rotate|remove`: manages the device registry, the
  * compacted Kafka topic every gateway and enricher follows. Changes take effect live, within seconds.
  */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { createDeviceRegistry, type DeviceRegistry } from '../../core/device-registry.ts';
 import { encodeDeviceRecord, generateSecret, hashSecret, isValidDeviceId, type DeviceRecord } from '../../core/device-record.ts';
-import type { KafkaClientFactory } from '../../core/kafka-port.ts';
+import type { KafkaProducerPort } from '../../core/kafka-port.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { topicSpecs } from '../../core/topic-specs.ts';
 import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { parseCommandArgs, UsageError } from '../cli-args.ts';
+import { minSecretChars, parseDeviceImportFile } from '../device-import-file.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 
 const help = `Usage: tributary devices <command> [options]
@@ -17,6 +21,16 @@ const help = `Usage: tributary devices <command> [options]
 Commands:
   add <id> (--secret <s> | --generate-secret) [--site S] [--model M] [--unit metric=unit]... [--calibrate metric=scale:offset]...
                  register a device (a new secret is printed once with --generate-secret)
+  import <file|-> [--update] [--partial] [--credentials <out.csv>]
+                 register the devices of a CSV file (header row; columns deviceId, secret, enabled, site, model,
+                 units as metric=unit;..., calibration as metric=scale:offset;...) or a JSON-lines file (one
+                 object a line, same field names, units and calibration as objects); - reads stdin.
+                 Every line is checked first and every bad one reported (line number and reason); nothing is
+                 imported while any line is bad, unless --partial (then the good lines are). Devices that exist
+                 already are refused and listed unless --update (which keeps a device's secret when its line has
+                 none, and its createdAtMs). Lines without a secret get a generated one, written with the device
+                 id to --credentials (created with mode 0600, never overwritten). Exits 0 only if every line was
+                 imported.
   list [--json]  list registered devices (secrets are never shown; only their hashes are stored)
   show <id>      one device as JSON (without its secret hash)
   disable <id>   refuse the device's connections and close its live session
@@ -64,6 +78,9 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
       unit: { type: 'string', multiple: true, default: [] },
       calibrate: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
+      update: { type: 'boolean', default: false },
+      partial: { type: 'boolean', default: false },
+      credentials: { type: 'string' },
     },
     help,
   );
@@ -71,7 +88,15 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
   const [action, deviceId, ...extra] = parsed.positionals;
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   if (action === undefined) throw new UsageError(help);
-  if (action !== 'list' && !isValidDeviceId(deviceId)) throw new UsageError(`a device id (1-64 of A-Z a-z 0-9 _ . -) is required, got ${JSON.stringify(deviceId ?? '')}`);
+  if (action === 'import' && deviceId === undefined) throw new UsageError('devices import needs a file (or - for stdin)');
+  if (action !== 'list' && action !== 'import' && !isValidDeviceId(deviceId)) throw new UsageError(`a device id (1-64 of A-Z a-z 0-9 _ . -) is required, got ${JSON.stringify(deviceId ?? '')}`);
+  const { credentials } = parsed.values;
+  if (credentials !== undefined && existsSync(credentials)) throw new UsageError(`--credentials ${credentials} exists already; it is never overwritten`);
+  // checked before any Kafka connection: a bad file costs nothing
+  const importFile = action === 'import' ? parseDeviceImportFile(await readImportText(deviceId ?? '-')) : null;
+  // the secret is hashed (on the thread pool) while the registry is read and the producer connects
+  const newHash = action === 'add' || action === 'rotate' ? newSecret(parsed.values) : null;
+  newHash?.hash.catch(() => {});
 
   const env = createProcessEnvReader();
   const settings = readSettings(env, commandSettings.devices);
@@ -83,38 +108,58 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
   await admin.ensureTopics(topicSpecs({ devices: devicesTopic }, { partitions: 1, replicationFactor }));
   await admin.close();
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId: 'tributary-devices', topic: devicesTopic }), logger });
-  await registry.start();
+  const writes = action !== 'list' && action !== 'show';
+  // one producer for the whole command; a batch of up to 500 records per request for imports
+  const producer = writes ? kafka.producer({ clientId: 'tributary-devices', sendTimeoutMs: 15_000, lingerMs: 0, maxBatchRecords: 500, compression: 'none' }) : null;
   try {
-    return await runAction(action, deviceId ?? '', parsed.values, registry, kafka, devicesTopic);
+    await Promise.all([registry.start(), producer?.start()]);
+    if (importFile && producer) {
+      const { importDevices } = await import('./devices-import.ts');
+      const out = (text: string): void => void process.stdout.write(text);
+      return await importDevices({ ...importFile, fileProblems: importFile.problems, update: parsed.values.update, partial: parsed.values.partial, credentialsPath: credentials ?? null, registry, producer, topic: devicesTopic, out });
+    }
+    return await runAction(action, deviceId ?? '', parsed.values, registry, producer, devicesTopic, newHash);
   } finally {
-    await registry.stop();
+    await Promise.allSettled([registry.stop(), producer?.stop()]);
   }
+}
+
+async function readImportText(file: string): Promise<string> {
+  try {
+    return file === '-' ? await text(process.stdin) : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file === '-' ? 'stdin' : file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function newSecret(values: { secret?: string; 'generate-secret': boolean }): { secret: string; generated: boolean; hash: Promise<string> } {
+  if (values['generate-secret'] && values.secret !== undefined) throw new UsageError('give either --secret or --generate-secret');
+  const generated = values['generate-secret'];
+  if (!generated && (values.secret === undefined || values.secret.length < minSecretChars)) {
+    throw new UsageError(`--secret of at least ${minSecretChars} characters, or --generate-secret, is required`);
+  }
+  const secret = generated ? generateSecret() : (values.secret ?? '');
+  return { secret, generated, hash: hashSecret(secret) };
 }
 
 async function runAction(
   action: string,
   deviceId: string,
-  values: { secret?: string; 'generate-secret': boolean; site?: string; model?: string; unit: string[]; calibrate: string[]; json: boolean },
+  values: { site?: string; model?: string; unit: string[]; calibrate: string[]; json: boolean },
   registry: DeviceRegistry,
-  kafka: KafkaClientFactory,
+  producer: KafkaProducerPort | null,
   topic: string,
+  newHash: ReturnType<typeof newSecret> | null,
 ): Promise<number> {
   const existing = registry.get(deviceId);
   const now = Date.now();
   const write = async (value: Buffer | null): Promise<void> => {
-    const producer = kafka.producer({ clientId: 'tributary-devices', sendTimeoutMs: 15_000, lingerMs: 0, maxBatchRecords: 1, compression: 'none' });
-    await producer.start();
-    try {
-      await producer.send({ topic, key: deviceId, value, headers: {} });
-    } finally {
-      await producer.stop();
-    }
+    if (!producer) throw new Error(`devices ${action} writes without a producer`);
+    await producer.send({ topic, key: deviceId, value, headers: {} });
   };
-  const newSecret = (): { secret: string; generated: boolean } => {
-    if (values['generate-secret'] && values.secret !== undefined) throw new UsageError('give either --secret or --generate-secret');
-    if (values['generate-secret']) return { secret: generateSecret(), generated: true };
-    if (values.secret === undefined || values.secret.length < 8) throw new UsageError('--secret of at least 8 characters, or --generate-secret, is required');
-    return { secret: values.secret, generated: false };
+  const takeSecret = (): NonNullable<typeof newHash> => {
+    if (!newHash) throw new Error(`devices ${action} has no new secret`);
+    return newHash;
   };
   const mustExist = (): DeviceRecord => {
     if (!existing) throw new UsageError(`no device ${JSON.stringify(deviceId)} in the registry`);
@@ -124,10 +169,10 @@ async function runAction(
   switch (action) {
     case 'add': {
       if (existing) throw new UsageError(`device ${deviceId} exists already (use rotate, enable or remove)`);
-      const { secret, generated } = newSecret();
+      const { secret, generated, hash } = takeSecret();
       const device: DeviceRecord = {
         deviceId,
-        secretHash: await hashSecret(secret),
+        secretHash: await hash,
         enabled: true,
         ...(values.site !== undefined && { site: values.site }),
         ...(values.model !== undefined && { model: values.model }),
@@ -163,8 +208,8 @@ async function runAction(
     }
     case 'rotate': {
       const device = mustExist();
-      const { secret, generated } = newSecret();
-      await write(encodeDeviceRecord({ ...device, secretHash: await hashSecret(secret), updatedAtMs: now }));
+      const { secret, generated, hash } = takeSecret();
+      await write(encodeDeviceRecord({ ...device, secretHash: await hash, updatedAtMs: now }));
       process.stdout.write(`rotated the secret of ${deviceId}\n${generated ? `secret (shown once): ${secret}\n` : ''}`);
       return 0;
     }
