@@ -22,7 +22,9 @@ afterEach(async () => {
 async function devices(h: EnrichHarness, args: readonly string[], expectedCode = 0): Promise<string> {
   // Logs go to stdout too; the kafkajs follower warns while a fresh group coordinator loads.
   const child = h.spawnCli(['devices', ...args], { LOG_LEVEL: 'error' });
+  const hung = setTimeout(() => child.process.kill('SIGKILL'), 120_000);
   const { code } = await child.exited;
+  clearTimeout(hung);
   if (code !== expectedCode) return explain(child)(new Error(`tributary devices ${args.join(' ')} exited with ${code}, expected ${expectedCode}`));
   return child.stdout();
 }
