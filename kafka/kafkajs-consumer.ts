@@ -123,10 +123,11 @@ export function createKafkajsFollower(options: { kafka: Kafka; logger: Logger; t
   // Partitions still behind the end offsets seen at start: partition -> offset to reach.
   const behind = new Map<number, bigint>();
 
+  let joined = false;
   const markRead = (partition: number, nextOffset: bigint): void => {
     const target = behind.get(partition);
     if (target !== undefined && nextOffset >= target) behind.delete(partition);
-    if (behind.size === 0) resolveCaughtUp();
+    if (behind.size === 0 && joined) resolveCaughtUp();
   };
 
   return {
@@ -140,7 +141,12 @@ export function createKafkajsFollower(options: { kafka: Kafka; logger: Logger; t
       } finally {
         await admin.disconnect();
       }
-      if (behind.size === 0) resolveCaughtUp();
+      // Caught up only once joined: a join that crashes (e.g. the coordinator still loading) schedules a restart
+      // that kafkajs' stop does not cancel when the stop comes first, and the restarted consumer keeps the process alive.
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+        if (behind.size === 0) resolveCaughtUp();
+      });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
