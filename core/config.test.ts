@@ -4,10 +4,10 @@ import { ConfigError } from './errors.ts';
 
 describe('createEnvReader', () => {
   it('returns typed values and defaults', () => {
-    const env = createEnvReader({ A: ' 42 ', B: 'yes', C: 'x,, y ', D: 'kafka:9092', E: '' });
+    const env = createEnvReader({ A: ' 42 ', B: 'yes', C: 'x:1,, y:2 ', D: 'kafka:9092', E: '' });
     expect(env.int('A', 1)).toBe(42);
     expect(env.bool('B', false)).toBe(true);
-    expect(env.list('C', [])).toEqual(['x', 'y']);
+    expect(env.hostPortList('C', [])).toEqual(['x:1', 'y:2']);
     expect(env.hostPortList('D', ['h:1'])).toEqual(['kafka:9092']);
     expect(env.string('E', 'fallback')).toBe('fallback');
     expect(env.oneOf('MISSING', ['a', 'b'], 'b')).toBe('b');

@@ -15,8 +15,6 @@ export interface EnvReader {
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T;
   /** Comma-separated host:port items, e.g. `kafka-0:9092,kafka-1:9092`; at least one. */
   hostPortList(name: string, fallback: readonly string[]): string[];
-  /** Comma-separated list, items trimmed, empty items dropped. */
-  list(name: string, fallback: readonly string[]): string[];
   /** Whether the variable is set to something other than blanks. */
   isSet(name: string): boolean;
   /** Records a problem found by the caller's own cross-field checks (a repeated one is kept once). */
@@ -69,6 +67,7 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
     hostPortList(name, fallback) {
       const value = raw(name);
       if (value === undefined) return [...fallback];
+      // Items trimmed, empty items dropped.
       const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
       const bad = items.filter((item) => !isHostPort(item));
       if (items.length === 0 || bad.length > 0) {
@@ -76,11 +75,6 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
         return [...fallback];
       }
       return items;
-    },
-    list(name, fallback) {
-      const value = raw(name);
-      if (value === undefined) return [...fallback];
-      return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
     },
     isSet: (name) => raw(name) !== undefined,
     problem: report,

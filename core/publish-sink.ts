@@ -30,10 +30,13 @@ export interface PublishSink {
   problem(): string | null;
 }
 
-/** A publish the sink can never forward, whatever the retries: `reason` is the metric label and log reason. */
+/** Why a publish is refused: the gateway's own checks (topic) or the sink's (record size). */
+export type PublishRefusal = 'forbidden_topic' | 'unmapped_topic' | 'record_too_large';
+
+/** A publish that can never be forwarded, whatever the retries: `reason` is the metric label and log reason. */
 export class PublishRefusedError extends Error {
-  readonly reason: 'record_too_large';
-  constructor(reason: 'record_too_large', message: string, options?: { cause?: unknown }) {
+  readonly reason: PublishRefusal;
+  constructor(reason: PublishRefusal, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PublishRefusedError';
     this.reason = reason;

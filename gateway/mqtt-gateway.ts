@@ -18,7 +18,7 @@ import type { Registry } from 'prom-client';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DeviceRegistry } from '../core/device-registry.ts';
 import type { Logger } from '../core/logger.ts';
-import { PublishRefusedError, type PublishSink } from '../core/publish-sink.ts';
+import { PublishRefusedError, type PublishRefusal, type PublishSink } from '../core/publish-sink.ts';
 import { createSampledLogger } from '../core/sampled-logger.ts';
 import { describeError } from '../core/errors.ts';
 import { authorizePublish, authorizeSubscribe } from './acl.ts';
@@ -93,17 +93,18 @@ export function createMqttGateway(deps: {
     onMessageTooBig: (remote) => refused(remote, 'ws_message_too_big', { maxPacketBytes: config.maxPacketBytes }),
   });
 
-  const refusePublish = (client: Client, packet: PublishPacket, reason: string, callback: (error?: Error | null) => void): void => {
-    metrics.refused.inc({ reason });
-    sampled.warn(`publish:${reason}`, { deviceId: client.id, topic: packet.topic, reason }, 'publish refused; closing connection');
-    callback(new Error(`publish to ${packet.topic} refused: ${reason}`));
-  };
-
-  // The sink found the publish can never be forwarded (e.g. too large for its Kafka topic): a QoS 1/2
-  // publish then gets no acknowledgement and its connection is closed, as for the refusals above.
+  // A refused publish is counted and logged (sampled); a QoS 1/2 one gets no acknowledgement and
+  // its connection is closed, whether the gateway refused it or the sink found it can never be
+  // forwarded (e.g. too large for its Kafka topic).
   const countRefusal = (client: Client, packet: PublishPacket, error: PublishRefusedError): void => {
     metrics.refused.inc({ reason: error.reason });
     sampled.warn(`publish:${error.reason}`, { deviceId: client.id, topic: packet.topic, reason: error.reason, detail: error.message }, 'publish refused');
+  };
+
+  const refusePublish = (client: Client, packet: PublishPacket, reason: PublishRefusal, callback: (error?: Error | null) => void): void => {
+    const error = new PublishRefusedError(reason, `publish to ${packet.topic} refused: ${reason}`);
+    countRefusal(client, packet, error);
+    callback(error);
   };
 
   const onPublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
