@@ -20,6 +20,16 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 type Handler = (batch: QueuedRecord[], requeue: Requeue<QueuedRecord>) => Promise<void>;
 
+/** Acknowledges every record, but sends the first batch only once `gate` resolves (a request in flight). */
+function holdingFirstBatch(gate: Promise<void>): Handler {
+  let calls = 0;
+  return async (batch) => {
+    calls += 1;
+    if (calls === 1) await gate;
+    for (const entry of batch) entry.resolve();
+  };
+}
+
 /** A queue whose sends are recorded (by key) and handled by `handle`; by default every record is acknowledged at once. */
 function queueWith(options: { maxBatchRecords?: number; sendTimeoutMs?: number; batchBytes?: BatchBytes; handle?: Handler } = {}): { queue: SendQueue; batches: string[][] } {
   const batches: string[][] = [];
@@ -64,14 +74,7 @@ describe('createSendQueue', () => {
 
   it('keeps one request in flight; records arriving meanwhile go out together in the next', async () => {
     const first = deferred();
-    let calls = 0;
-    const { queue, batches } = queueWith({
-      handle: async (batch) => {
-        calls += 1;
-        if (calls === 1) await first.promise;
-        for (const entry of batch) entry.resolve();
-      },
-    });
+    const { queue, batches } = queueWith({ handle: holdingFirstBatch(first.promise) });
     const sent = [queue.enqueue(record('a'))];
     await settle();
     sent.push(queue.enqueue(record('b')), queue.enqueue(record('c')));
@@ -195,14 +198,7 @@ describe('createSendQueue', () => {
 
   it('drain resolves only once every queued and in-flight record is settled', async () => {
     const first = deferred();
-    let calls = 0;
-    const { queue, batches } = queueWith({
-      handle: async (batch) => {
-        calls += 1;
-        if (calls === 1) await first.promise;
-        for (const entry of batch) entry.resolve();
-      },
-    });
+    const { queue, batches } = queueWith({ handle: holdingFirstBatch(first.promise) });
     const sent = [queue.enqueue(record('a'))];
     await settle();
     sent.push(queue.enqueue(record('b')));
