@@ -16,7 +16,7 @@ import { startStack, stackDir, stopStack, type StackState } from '../infra/stack
 import { rdkafkaInstallDir } from '../loadtest/client-compare.ts';
 import { createKafkajsProducer } from '../loadtest/kafkajs-producer.ts';
 import { createRdkafkaProducer, loadNodeRdkafka, type RdkafkaModule } from '../loadtest/rdkafka-producer.ts';
-import { uniqueName } from '../test/helpers.ts';
+import { topicMetadata, uniqueName } from '../test/helpers.ts';
 import { faultStackOptions } from '../test/test-stacks.ts';
 import { createPlatformaticProducer } from './platformatic-producer.ts';
 
@@ -108,8 +108,8 @@ describe('producer adapters on the 3-broker cluster', () => {
     const clients = ['kafkajs', 'platformatic', ...(rdkafka ? ['rdkafka'] : [])];
     const topics = clients.map((client) => uniqueName(`producers.${client}`));
     await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 3 })), waitForLeaders: true });
-    const metadata = await admin.fetchTopicMetadata({ topics: [topics[0]!] });
-    const victimId = metadata.topics[0]?.partitions.find((partition) => partition.partitionId === 0)?.leader;
+    const metadata = await topicMetadata(admin, topics[0]!);
+    const victimId = metadata.partitions.find((partition) => partition.partitionId === 0)?.leader;
     await admin.disconnect();
     const victim = state.kafka.nodes.find((node) => node.nodeId === victimId);
     expect(victim, `leader of partition 0 is node ${victimId}`).toBeDefined();

@@ -1,5 +1,6 @@
 /** Test helpers: unique names and condition polling (never fixed sleeps). */
 import { randomBytes } from 'node:crypto';
+import type { Admin, ITopicMetadata } from 'kafkajs';
 import { waitFor } from '../core/wait-for.ts';
 
 export function uniqueName(prefix: string): string {
@@ -19,4 +20,19 @@ export async function questdbQuery(httpUrl: string, sql: string): Promise<unknow
   const body = (await response.json()) as { dataset?: unknown[][]; error?: string };
   if (!response.ok || body.error) throw new Error(`QuestDB: ${body.error ?? response.status}`);
   return body.dataset ?? [];
+}
+
+/**
+ * A new topic's metadata once the broker that answers knows it: on a cluster, `createTopics` (even
+ * waiting for leaders) can return before every broker has the topic, which then answers
+ * UNKNOWN_TOPIC_OR_PARTITION for a moment.
+ */
+export async function topicMetadata(admin: Admin, topic: string): Promise<ITopicMetadata> {
+  let found: ITopicMetadata | undefined;
+  await waitFor(async () => (found = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]) !== undefined, {
+    description: `metadata of topic ${topic}`,
+    timeoutMs: 30_000,
+    intervalMs: 200,
+  });
+  return found!;
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
 import { startStack, stackDir, stopStack, type StackState } from '../infra/stack.ts';
 import { createKafkaClientFactory } from '../kafka/kafka-client-factory.ts';
-import { uniqueName } from './helpers.ts';
+import { topicMetadata, uniqueName } from './helpers.ts';
 import { faultStackOptions } from './test-stacks.ts';
 
 const options = faultStackOptions({ suffix: 'cluster', portOffset: 3000, brokers: 3, home: inject('stackHome'), kafkaHeapMb: 256 });
@@ -32,8 +32,8 @@ describe('3-broker cluster', () => {
     const topic = uniqueName('cluster.test');
     expect((await admin.describeCluster()).brokers).toHaveLength(3);
     await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 3 }], waitForLeaders: true });
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    for (const partition of metadata.topics[0]?.partitions ?? []) expect(partition.replicas).toHaveLength(3);
+    const metadata = await topicMetadata(admin, topic);
+    for (const partition of metadata.partitions) expect(partition.replicas).toHaveLength(3);
     await admin.disconnect();
 
     const producer = createKafkaClientFactory({ brokers: state.kafka.bootstrap, logger: silentLogger() }).producer({
