@@ -16,6 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
 import { createDeviceFleet, type DeviceCredential, type FleetStats } from './device-fleet.ts';
+import type { FaultEnvironment, FaultTimeline, ScheduledFault } from './faults/fault.ts';
 import { createKafkaAuditor } from './kafka-audit.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import { compareLedgers, type LedgerComparison } from './message-ledger.ts';
@@ -66,6 +67,8 @@ export interface E2eOptions {
    * group. Its uncommitted batches are read again by the new one; DEDUP keeps the rows single.
    */
   restartEnricher?: ProcessRestart;
+  /** Fault: injected `atMs` into the load, healed `forMs` later (loadtest/faults/). */
+  fault?: ScheduledFault;
   /** Pids of the servers to measure too, e.g. { kafka: 123, questdb: 456 }. */
   serverPids?: Record<string, number>;
   /** Reuse credentials (a sweep registers them in each run's own topic). */
@@ -78,7 +81,11 @@ export interface E2eOptions {
 export interface E2eResult {
   runId: string;
   startedAt: string;
-  options: Omit<E2eOptions, 'onProgress' | 'signal' | 'credentials' | 'gatewayEnv' | 'enrichEnv'> & { gatewayEnv: Record<string, string>; enrichEnv: Record<string, string> };
+  options: Omit<E2eOptions, 'onProgress' | 'signal' | 'credentials' | 'gatewayEnv' | 'enrichEnv' | 'fault'> & {
+    gatewayEnv: Record<string, string>;
+    enrichEnv: Record<string, string>;
+    fault?: { kind: string; atMs: number; forMs: number };
+  };
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
   names: RunNames;
   fleet: FleetStats;
@@ -108,6 +115,8 @@ export interface E2eResult {
   /** Per process; `cpuMicrosPerMessage` = its CPU time ÷ messages acknowledged (sent for QoS 0). */
   processes: Array<ProcessUsageReport & { cpuMicrosPerMessage: number | null }>;
   drain: { caughtUp: boolean; afterLoadMs: number };
+  /** The injected fault as it happened, or null without one. */
+  fault: FaultTimeline | null;
   /** True when nothing acknowledged was lost and every count agrees. */
   countsAgree: boolean;
   problems: string[];
@@ -243,10 +252,23 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     };
     if (options.restartGateway) scheduleRestart('gateway', options.restartGateway, () => gateway, startGateway, (next) => (gateway = next));
     if (options.restartEnricher && enricher) scheduleRestart('enricher', options.restartEnricher, () => enricher!, startEnricher, (next) => (enricher = next));
+    const fault = options.fault ? scheduleFault(options.fault, loadStarted, {
+      kafkaBrokers: options.kafkaBrokers,
+      questdbHttpUrl: options.questdbHttpUrl,
+      serverPids: options.serverPids ?? {},
+      gateway: () => gateway,
+      enricher: () => enricher,
+      progress: (line) => progress(`run ${runId}: ${line}`),
+    }) : null;
+    if (fault) stops.push(() => fault.healNow());
     await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: Math.min(options.drainTimeoutMs, 30_000), signal: options.signal });
     clearTimeout(drainSampling);
     for (const { timer } of restarts) clearTimeout(timer);
     for (const { done } of restarts) await done();
+    // A fault still in effect when the load ends is healed now: the drain measures recovery.
+    await fault?.healNow();
+    if (fault?.timeline.error) problems.push(`fault ${fault.timeline.kind}: ${fault.timeline.error}`);
+    else if (fault && fault.timeline.injectedAtMs === null) problems.push(`fault ${fault.timeline.kind} was never injected: the load ended first`);
     stages.fast();
     const loadMs = options.durationMs;
 
@@ -342,6 +364,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         serverPids: options.serverPids ?? {},
         ...(options.restartGateway && { restartGateway: options.restartGateway }),
         ...(options.restartEnricher && { restartEnricher: options.restartEnricher }),
+        ...(options.fault && { fault: { kind: options.fault.fault.kind, atMs: options.fault.atMs, forMs: options.fault.forMs } }),
         gatewayEnv,
         enrichEnv: options.enrich ? enrichEnv : {},
       },
@@ -363,6 +386,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       enricher: enricherView,
       processes: processes.map((usage) => ({ ...usage, cpuMicrosPerMessage: expectedMessages > 0 ? Math.round((usage.cpuSeconds * 1e6) / expectedMessages) : null })),
       drain: { caughtUp, afterLoadMs },
+      fault: fault?.timeline ?? null,
       countsAgree,
       problems,
     };
@@ -376,4 +400,38 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       }
     }
   }
+}
+
+/**
+ * Injects a fault `atMs` into the load and heals it `forMs` later. `healNow` heals at once (load
+ * over, or the run failing) and waits for an injection under way; it is safe to call twice.
+ */
+function scheduleFault(plan: ScheduledFault, loadStarted: number, environment: FaultEnvironment): { timeline: FaultTimeline; healNow: () => Promise<void> } {
+  const { fault } = plan;
+  const timeline: FaultTimeline = { kind: fault.kind, description: fault.describe(), injectedAtMs: null, healedAtMs: null, error: null };
+  const since = (): number => Math.round(performance.now() - loadStarted);
+  const fail = (error: unknown): void => void (timeline.error ??= error instanceof Error ? error.message : String(error));
+  let healTimer: NodeJS.Timeout | undefined;
+  let healing: Promise<void> | null = null;
+  const heal = (): Promise<void> =>
+    (healing ??= (async () => {
+      clearTimeout(healTimer);
+      await injecting;
+      if (timeline.injectedAtMs === null) return;
+      await fault.heal(environment).then(() => void (timeline.healedAtMs = since()), fail);
+    })());
+  let injecting: Promise<void> = Promise.resolve();
+  const injectTimer = setTimeout(() => {
+    injecting = fault.inject(environment).then(() => {
+      timeline.injectedAtMs = since();
+      healTimer = setTimeout(() => void heal(), plan.forMs);
+    }, fail);
+  }, plan.atMs);
+  return {
+    timeline,
+    healNow: () => {
+      clearTimeout(injectTimer);
+      return heal();
+    },
+  };
 }

@@ -26,6 +26,11 @@ export function formatE2eReport(result: E2eResult): string {
     t === null ? `  ${name.padEnd(13)} n/a` : `  ${name.padEnd(13)} ${n(t.count).padStart(11)}   ${n(t.perSec).padStart(7)}/s overall  ${n(t.steadyPerSec).padStart(7)}/s steady  done after ${t.completedAfterMs === null ? 'never' : `${(t.completedAfterMs / 1000).toFixed(1)} s`}`;
   const lines = [
     `run ${result.runId}: ${n(result.options.devices)} devices, QoS ${result.options.qos}, ${n(result.options.ratePerSec)} msg/s offered for ${result.options.durationMs / 1000} s, ${result.fleet.readingsPerMessage} readings/msg, v2 ${result.options.v2Percent} %`,
+    ...(result.fault
+      ? [
+          `fault       ${result.fault.kind}: ${result.fault.description}; in effect ${result.fault.injectedAtMs === null ? 'never' : `${(result.fault.injectedAtMs / 1000).toFixed(1)} s`}–${result.fault.healedAtMs === null ? 'never healed' : `${(result.fault.healedAtMs / 1000).toFixed(1)} s`} into the load${result.fault.error ? `; ERROR ${result.fault.error}` : ''}`,
+        ]
+      : []),
     `counts      offered ${n(counts.offered)}  sent ${n(counts.sent)}  acknowledged ${n(counts.acknowledged)}  failed ${n(counts.failed)}  not sent ${n(counts.notSent)}${result.fleet.resent > 0 ? `  resent after reconnect ${n(result.fleet.resent)} (${n(result.fleet.disconnects)} disconnects)` : ''}`,
     `            Kafka records ${n(counts.kafkaRecords)}  QuestDB rows ${n(counts.questdbRows)} (expected ${n(counts.expectedRows)}, distinct ${n(counts.questdbDistinctReadings)})  dead-lettered ${n(counts.deadLettered)}`,
     `lost        Kafka ${n(lost.kafka)}  QuestDB ${n(lost.questdb)}  incomplete messages ${n(lost.questdbIncompleteMessages)}${lost.examples.length > 0 ? `  e.g. ${lost.examples.slice(0, 3).map((e) => `${e.deviceId}#${e.seq}`).join(', ')}` : ''}`,

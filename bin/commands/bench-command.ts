@@ -13,6 +13,8 @@ import { runConnectionSweep } from '../../loadtest/connection-sweep.ts';
 import { createDeviceFleet } from '../../loadtest/device-fleet.ts';
 import { runE2eBench, type E2eOptions, type E2eResult } from '../../loadtest/e2e-bench.ts';
 import { formatE2eReport, formatFleetReport, formatSweepReport, sweepPointOf } from '../../loadtest/e2e-report.ts';
+import { faultKinds, faultKindsHelp, isFaultKind } from '../../loadtest/faults/fault-catalog.ts';
+import type { ScheduledFault } from '../../loadtest/faults/fault.ts';
 import { findGroupMembers } from '../../loadtest/process-usage.ts';
 import { renderLineChart } from '../../loadtest/svg-plot.ts';
 import { findKnee, renderSweepPlots } from '../../loadtest/sweep-analysis.ts';
@@ -58,6 +60,12 @@ e2e:
   --restart-enricher-at <s>  fault: stop the enricher this many seconds into the load and start a new
                              one in the same group; it re-reads what was not committed
   --restart-signal <KILL|TERM>  how they are stopped: KILL (a crash, default) or TERM (graceful)
+  --fault <kind>             inject a fault into the running pipeline (one of the kinds below); the
+                             local stack the benchmark starts has what the kind needs (e.g. 3 brokers)
+  --fault-at <s>             seconds into the load the fault starts (default: a third of --duration)
+  --fault-for <s>            seconds it lasts before it is healed (default 20; healed at the load's
+                             end at the latest)
+${faultKindsHelp('                               ')}
   --drain-timeout <s>        wait this long for Kafka and QuestDB to catch up (default 120)
   --probe-poll <ms>          publish→queryable probe poll interval (default 50)
   --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
@@ -112,6 +120,9 @@ const options = {
   'restart-gateway-at': { type: 'string' },
   'restart-enricher-at': { type: 'string' },
   'restart-signal': { type: 'string' },
+  fault: { type: 'string' },
+  'fault-at': { type: 'string' },
+  'fault-for': { type: 'string' },
   'enrich-env': { type: 'string', multiple: true },
 } as const;
 
@@ -137,6 +148,20 @@ function restartSignal(value: string | undefined): 'SIGKILL' | 'SIGTERM' {
   if (value === undefined || /^(SIG)?KILL$/i.test(value)) return 'SIGKILL';
   if (/^(SIG)?TERM$/i.test(value)) return 'SIGTERM';
   throw new UsageError(`--restart-signal must be KILL or TERM, got ${JSON.stringify(value)}`);
+}
+
+/** The `--fault` plan, or undefined without one. */
+function faultPlan(values: Values, durationMs: number): ScheduledFault | undefined {
+  const kind = values.fault;
+  if (kind === undefined) {
+    if (values['fault-at'] !== undefined || values['fault-for'] !== undefined) throw new UsageError('--fault-at and --fault-for need --fault');
+    return undefined;
+  }
+  if (!isFaultKind(kind)) throw new UsageError(`--fault must be one of ${Object.keys(faultKinds).join(', ')}, got ${JSON.stringify(kind)}`);
+  const durationS = durationMs / 1000;
+  const atMs = rangedInt(values, 'fault-at', Math.max(1, Math.floor(durationS / 3)), 0, 86_400) * 1000;
+  if (atMs >= durationMs) throw new UsageError(`--fault-at must be within the load (--duration ${durationS})`);
+  return { fault: faultKinds[kind].create(), atMs, forMs: rangedInt(values, 'fault-for', 20, 1, 86_400) * 1000 };
 }
 
 function intList(text: string, name: string): number[] {
@@ -203,7 +228,7 @@ async function stackServerPids(state: StackState): Promise<Record<string, number
 }
 
 /** Stack addresses from the environment, or a fresh local stack tied to this process. */
-async function withStack<T>(values: Values, questdb: boolean, run: (stack: { kafkaBrokers: string[]; questdbHttpUrl: string; serverPids: Record<string, number> }) => Promise<T>): Promise<T> {
+async function withStack<T>(values: Values, questdb: boolean, brokers: 1 | 3, run: (stack: { kafkaBrokers: string[]; questdbHttpUrl: string; serverPids: Record<string, number> }) => Promise<T>): Promise<T> {
   const env = createProcessEnvReader();
   const settings = readStackSettings(env);
   const { kafkaBrokers, questdbUrl } = readSettings(env, commandSettings.bench);
@@ -226,7 +251,7 @@ async function withStack<T>(values: Values, questdb: boolean, run: (stack: { kaf
       ...settings,
       name,
       portBase: intFlag(values['port-base'], 'port-base', settings.portBase),
-      brokers: 1,
+      brokers,
       questdb,
       fresh: true,
       ownerPid: process.pid,
@@ -298,12 +323,16 @@ async function e2eAction(values: Values): Promise<number> {
   const load = loadOptions(values);
   const rates = values['sweep-rate'] !== undefined ? intList(values['sweep-rate'], 'sweep-rate') : [load.ratePerSec];
   const out = values.out ?? join('results', `e2e-${timestamp()}.json`);
+  const needs = faultPlan(values, load.durationMs) && faultKinds[values.fault as keyof typeof faultKinds].needs;
+  if (needs && needs.enrich && values['no-enrich']) throw new UsageError(`--fault ${values.fault} acts on the enricher or QuestDB: drop --no-enrich`);
   return runBench((signal) =>
-    withStack(values, !values['no-enrich'], async (stack) => {
+    withStack(values, !values['no-enrich'], needs?.brokers ?? 1, async (stack) => {
       const results: E2eResult[] = [];
       const credentials = createBenchCredentials('bench', load.devices);
       for (const rate of rates) {
         if (signal.aborted) break;
+        // A fresh fault per run: a fault object holds what it did until it is healed.
+        const fault = faultPlan(values, load.durationMs);
         const base: E2eOptions = {
           ...load,
           ratePerSec: rate,
@@ -319,6 +348,7 @@ async function e2eAction(values: Values): Promise<number> {
           gatewayEnv: envPairs(values['gateway-env'], 'gateway-env'),
           enrichEnv: envPairs(values['enrich-env'], 'enrich-env'),
           ...(values['restart-gateway-at'] !== undefined && { restartGateway: { afterMs: rangedInt(values, 'restart-gateway-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
+          ...(fault && { fault }),
           ...(values['restart-enricher-at'] !== undefined && { restartEnricher: { afterMs: rangedInt(values, 'restart-enricher-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
           credentials,
           onProgress: progressPrinter(),
@@ -357,7 +387,7 @@ function runBench(job: (signal: AbortSignal) => Promise<number>): Promise<number
 async function connectionsAction(values: Values): Promise<number> {
   const counts = intList(values.counts ?? '1000,2500,5000,10000', 'counts');
   const out = values.out ?? join('results', `connections-${timestamp()}.json`);
-  return withStack(values, false, async (stack) => {
+  return withStack(values, false, 1, async (stack) => {
     const result = await runConnectionSweep({
       kafkaBrokers: stack.kafkaBrokers,
       counts,
