@@ -153,6 +153,18 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
   const acknowledgedPartitions = (result: ProduceResult): Set<string> =>
     new Set((result.offsets ?? []).map((offset) => `${offset.topic}\u0000${offset.partition}`));
 
+  // One broker answers all its partitions in one response; when any of them has an error the client
+  // reports none in `produced`, but the response it attaches to the error says which were written.
+  const writtenInErrorResponses = (error: unknown, found = new Set<string>(), depth = 0): Set<string> => {
+    if (!(error instanceof Error) || depth > 5) return found;
+    const { response } = error as Error & { response?: { responses?: Array<{ name?: unknown; partitionResponses?: Array<{ index?: unknown; errorCode?: unknown }> }> } };
+    for (const topic of response?.responses ?? []) {
+      for (const partition of topic.partitionResponses ?? []) if (partition.errorCode === 0) found.add(`${String(topic.name)}\u0000${String(partition.index)}`);
+    }
+    if (error instanceof AggregateError) for (const inner of error.errors) writtenInErrorResponses(inner, found, depth + 1);
+    return writtenInErrorResponses(error.cause, found, depth + 1);
+  };
+
   const fail = (batch: readonly Pending[], code: InfraErrorCode, message: string, cause?: unknown, retrying = 0): void => {
     consecutiveFailures += 1;
     lastError = message;
@@ -192,7 +204,7 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       // A send goes to every partition leader at once; a failed send still reports (as
       // `produced`) what the leaders that answered acknowledged. Those records are written:
       // resolving them spares the devices a resend and the topic a duplicate.
-      const acknowledged = acknowledgedPartitions(producedBy(error));
+      const acknowledged = new Set([...acknowledgedPartitions(producedBy(error)), ...writtenInErrorResponses(error)]);
       const written = new Set(batch.filter((pending) => acknowledged.has(`${pending.record.topic}\u0000${pending.partition}`)));
       if (isTooLarge(error)) {
         splitTooLarge(batch, written, requeue, error);

@@ -9,7 +9,7 @@ import { composeGateway, readGatewaySettings, type GatewayProcess } from '../bin
 import { createEnvReader } from '../core/config.ts';
 import { encodeDeviceRecord, hashSecret, type DeviceRecord } from '../core/device-record.ts';
 import { createShutdown } from '../core/lifecycle.ts';
-import { createLogger, silentLogger } from '../core/logger.ts';
+import { createLogger, silentLogger, type Logger } from '../core/logger.ts';
 import { uniqueName } from './helpers.ts';
 import { deleteGroups, deleteTopics } from './kafka-cleanup.ts';
 
@@ -34,6 +34,7 @@ export interface GatewayHarness {
 export interface ReadRecord {
   key: string;
   value: string;
+  valueBytes: Buffer;
   partition: number;
   offset: number;
   headers: Record<string, string>;
@@ -44,6 +45,8 @@ export async function startGatewayHarness(options: {
   env?: Record<string, string>;
   /** Aedes persistence for the gateway's broker, for tests that look into what it stores. */
   brokerPersistence?: object;
+  /** The gateway's logger, for tests that look at what it logged; silent (or TRIBUTARY_TEST_LOGS) otherwise. */
+  logger?: Logger;
 }): Promise<GatewayHarness> {
   const suffix = uniqueName('t');
   const values = {
@@ -68,7 +71,7 @@ export async function startGatewayHarness(options: {
   const env = createEnvReader(values);
   const settings = readGatewaySettings(env);
   env.finish();
-  const logger = process.env.TRIBUTARY_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger();
+  const logger = options.logger ?? (process.env.TRIBUTARY_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger());
   const gateway = composeGateway(settings, logger, { brokerPersistence: options.brokerPersistence });
   const kafka = new Kafka({ clientId: 'gateway-test', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -148,7 +151,7 @@ export async function startGatewayHarness(options: {
             eachMessage: async ({ message, partition }) => {
               const headers: Record<string, string> = {};
               for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-              records.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', partition, offset: Number(message.offset), headers });
+              records.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', valueBytes: message.value ?? Buffer.alloc(0), partition, offset: Number(message.offset), headers });
               if (records.length >= count) {
                 clearTimeout(timer);
                 resolve();

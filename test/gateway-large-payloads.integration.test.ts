@@ -1,12 +1,15 @@
 /**
  * Large payloads against the real Kafka: batches are capped by the topics' max.message.bytes, so a
  * burst of 60 KB publishes (under the 64 KB packet limit) is acknowledged whole and written once,
- * and a publish too large for its topic's limit is refused at the gateway (no PUBACK, counted)
- * while the others pass.
+ * a publish too large for its topic's limit is refused at the gateway (no PUBACK, counted)
+ * while the others pass, and when the topic's limit shrinks after the gateway read it, the batches
+ * Kafka refuses as too large are sent again in halves until every record is written once.
  */
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { createLogger } from '../core/logger.ts';
 import { createKafkajsAdmin } from '../kafka/kafkajs-admin.ts';
 import { startGatewayHarness, type GatewayHarness } from './gateway-harness.ts';
 import { eventually, uniqueName } from './helpers.ts';
@@ -115,5 +118,61 @@ describe('a topic whose max.message.bytes is small', () => {
     const records = await harness.readRecords(topic, 21);
     expect(records.map((record) => record.value.split(':')[1]).sort((a, b) => Number(a) - Number(b))).toEqual([...Array.from({ length: 20 }, (_, seq) => String(seq)), '102']);
     expect(await harness.recordCount(topic)).toBe(21);
+  });
+});
+
+describe('a topic whose max.message.bytes shrinks after the gateway read it', () => {
+  const shrunkBytes = 8192;
+  const devices = ['shrunk-1', 'shrunk-2', 'shrunk-3'];
+  const perDevice = 12;
+  const warnings: string[] = [];
+  let harness: GatewayHarness;
+
+  beforeAll(async () => {
+    const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg)) } });
+    harness = await startGatewayHarness({ brokers: inject('kafkaBrokers'), logger });
+    await registered(harness, devices);
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('splits the batches Kafka refuses as too large and writes every record exactly once', async () => {
+    const topic = harness.topics.telemetry;
+    const admin = harness.kafka.admin();
+    const probe = harness.kafka.producer();
+    await Promise.all([admin.connect(), probe.connect()]);
+    try {
+      // The gateway read the default limit (1 MiB) at start; from now on Kafka refuses any batch over 8 KiB.
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: String(shrunkBytes) }] }] });
+      // The broker applies the change a moment later: wait until it refuses a 9 KiB record.
+      let probesWritten = 0;
+      await eventually(
+        () => probe.send({ topic, acks: -1, messages: [{ key: 'probe', value: Buffer.alloc(shrunkBytes + 1024, 'p') }] }).then(() => (probesWritten += 1) < 0, () => true),
+        (refused) => refused,
+        30_000,
+        'Kafka refusing a 9 KiB record',
+      );
+
+      const clients = await Promise.all(devices.map((deviceId) => harness.connect(deviceId, `${deviceId}-secret`)));
+      // 36 records of 2 KB, incompressible, sent at once: the first batches are several times the new limit.
+      const sent = devices.flatMap((deviceId) => Array.from({ length: perDevice }, (_, seq) => `${deviceId}:${seq}:${randomBytes(1000).toString('hex')}`));
+      const outcomes = await Promise.allSettled(sent.map((value) => clients[devices.indexOf(value.split(':')[0]!)]!.publishAsync(`devices/${value.split(':')[0]!}/telemetry`, value, { qos: 1 })));
+      await Promise.all(clients.map((client) => client.endAsync()));
+      expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+      expect(warnings).toContain('Kafka refused a batch as too large; sending it again in halves');
+
+      const total = await harness.recordCount(topic);
+      const records = await harness.readRecords(topic, total);
+      // device:seq of each record, so a failure lists what was lost or written twice, not 2 KB values
+      const written = records.filter((record) => record.key !== 'probe').map((record) => record.value.slice(0, record.value.lastIndexOf(':')));
+      const expected = sent.map((value) => value.slice(0, value.lastIndexOf(':')));
+      expect({ duplicates: written.filter((id, index) => written.indexOf(id) !== index), missing: expected.filter((id) => !written.includes(id)) }).toEqual({ duplicates: [], missing: [] });
+      expect(total).toBe(sent.length + probesWritten);
+      expect(new Set(records.map((record) => record.value))).toEqual(new Set([...sent, ...records.filter((record) => record.key === 'probe').map((record) => record.value)]));
+    } finally {
+      await Promise.all([admin.disconnect(), probe.disconnect()]);
+    }
   });
 });
