@@ -20,6 +20,7 @@ import { isGroupAlive, startManagedProcess, stopProcessGroup, type ManagedProces
 import { assertPortsFree, waitForPortsFree } from './ports.ts';
 import { kafkaBrokerCount, questdbAnswers } from './readiness.ts';
 import { allPorts, stackPorts } from './stack-ports.ts';
+import { mountTmpfs, unmountIfMounted } from './tmpfs-mount.ts';
 
 const run = promisify(execFile);
 export const stackHost = '127.0.0.1';
@@ -38,6 +39,8 @@ export interface StackOptions {
   readyTimeoutMs: number;
   kafkaHeapMb: number;
   questdbHeapMb: number;
+  /** Put QuestDB's root on a tmpfs of this many MiB, which a disk-full fault can fill (needs root). */
+  questdbDiskMb?: number;
   env: NodeJS.ProcessEnv;
   log: (message: string) => void;
 }
@@ -60,6 +63,12 @@ export interface StackState {
     ilpTcpPort: number;
     pgid: number;
     logFile: string;
+    /** The data root, and the size of the tmpfs it is mounted on (null: the stack's own disk). */
+    root: string;
+    diskMb: number | null;
+    /** The JVM's command line, so `restartQuestdb` starts it again the same way. */
+    command: string;
+    args: string[];
   };
   ports: number[];
   readyAfterMs?: { kafka: number; questdb: number | null; total: number };
@@ -114,6 +123,8 @@ export async function startStack(options: StackOptions): Promise<StackState> {
     ? await findJava(options.env, questdbMinimumJava(artifacts.questdbVersion), `QuestDB ${artifacts.questdbVersion}`)
     : null;
 
+  // A run killed before `stopStack` may have left QuestDB's tmpfs mounted.
+  await unmountIfMounted(join(dir, 'questdb'));
   if (options.fresh) await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const clusterIdFile = join(dir, 'cluster-id');
@@ -178,6 +189,8 @@ export async function startStack(options: StackOptions): Promise<StackState> {
     }
     if (options.questdb && questdbJava) {
       const root = join(dir, 'questdb');
+      await mkdir(root, { recursive: true });
+      if (options.questdbDiskMb !== undefined) await mountTmpfs(root, options.questdbDiskMb);
       await mkdir(join(root, 'conf'), { recursive: true });
       await writeFile(
         join(root, 'conf', 'server.conf'),
@@ -191,27 +204,22 @@ export async function startStack(options: StackOptions): Promise<StackState> {
       );
       await writeFile(join(root, 'conf', 'log.conf'), questdbLogConf);
       const logFile = join(dir, 'questdb.log');
-      const child = startManagedProcess({
-        command: questdbJava.javaPath,
-        args: [
-          `-Xms${Math.min(128, options.questdbHeapMb)}m`,
-          `-Xmx${options.questdbHeapMb}m`,
-          '-XX:+UseParallelGC',
-          '-XX:+ExitOnOutOfMemoryError',
-          '--add-exports',
-          'java.base/jdk.internal.math=io.questdb',
-          '-p',
-          artifacts.questdbJar,
-          '-m',
-          'io.questdb/io.questdb.ServerMain',
-          '-d',
-          root,
-          '-n',
-        ],
-        logFile,
-        ownerPid: options.ownerPid,
-        env: options.env,
-      });
+      const args = [
+        `-Xms${Math.min(128, options.questdbHeapMb)}m`,
+        `-Xmx${options.questdbHeapMb}m`,
+        '-XX:+UseParallelGC',
+        '-XX:+ExitOnOutOfMemoryError',
+        '--add-exports',
+        'java.base/jdk.internal.math=io.questdb',
+        '-p',
+        artifacts.questdbJar,
+        '-m',
+        'io.questdb/io.questdb.ServerMain',
+        '-d',
+        root,
+        '-n',
+      ];
+      const child = startManagedProcess({ command: questdbJava.javaPath, args, logFile, ownerPid: options.ownerPid, env: options.env });
       processes.push(child);
       state.questdb = {
         version: artifacts.questdbVersion,
@@ -221,6 +229,10 @@ export async function startStack(options: StackOptions): Promise<StackState> {
         ilpTcpPort: ports.questdbIlpTcp,
         pgid: child.pgid,
         logFile,
+        root,
+        diskMb: options.questdbDiskMb ?? null,
+        command: questdbJava.javaPath,
+        args,
       };
     }
     await saveState();
@@ -253,10 +265,36 @@ const stopPortsMs = 10_000;
 /** The longest `stopStack` takes: SIGTERM, SIGKILL after 30 s, then up to 10 s for the ports to close. */
 export const stackStopBoundMs = stopSigtermMs + stopPortsMs;
 
-/** Stops every process the stack recorded; returns what it did. Safe to call when nothing runs. */
+/**
+ * Starts the QuestDB of a stack again on the same data, the way `startStack` started it (QuestDB
+ * recovers its WAL on start), after a fault killed it; waits until it answers queries. Refuses while
+ * the old one still runs. The new process group is recorded in state.json.
+ */
+export async function restartQuestdb(dir: string, options: { ownerPid?: number; env: NodeJS.ProcessEnv; readyTimeoutMs: number }): Promise<StackState> {
+  const state = await readStackState(dir);
+  const questdb = state?.questdb;
+  if (!state || !questdb) throw new Error(`no QuestDB recorded in ${join(dir, 'state.json')}`);
+  if (isGroupAlive(questdb.pgid)) throw new Error(`QuestDB of stack "${state.name}" (process group ${questdb.pgid}) is still running`);
+  const child = startManagedProcess({ command: questdb.command, args: questdb.args, logFile: questdb.logFile, ownerPid: options.ownerPid, env: options.env });
+  questdb.pgid = child.pgid;
+  await writeFile(join(dir, 'state.json'), JSON.stringify(state, null, 2));
+  await waitFor(() => questdbAnswers(questdb.httpUrl), {
+    description: 'QuestDB to be ready again',
+    timeoutMs: options.readyTimeoutMs,
+    intervalMs: 250,
+    hopeless: () => (isGroupAlive(child.pgid) ? null : `process exited; see ${questdb.logFile}`),
+  });
+  return state;
+}
+
+/** Stops every process the stack recorded and unmounts QuestDB's tmpfs; returns what it did. Safe to call when nothing runs. */
 export async function stopStack(dir: string, log: (message: string) => void): Promise<{ stopped: number; portsStillBusy: number[] }> {
   const state = await readStackState(dir);
-  if (!state) return { stopped: 0, portsStillBusy: [] };
+  // Also without a state.json: a start that failed early may have mounted it already.
+  if (!state) {
+    await unmountIfMounted(join(dir, 'questdb'));
+    return { stopped: 0, portsStillBusy: [] };
+  }
   // QuestDB first: it flushes quickly; the Kafka nodes then stop together so the quorum can finish.
   const outcomes = await Promise.all(stackPgids(state).map((pgid) => stopProcessGroup(pgid, stopSigtermMs)));
   const stopped = outcomes.filter((outcome) => outcome !== 'absent').length;
@@ -264,5 +302,6 @@ export async function stopStack(dir: string, log: (message: string) => void): Pr
     if (outcome === 'killed') log(`process group ${stackPgids(state)[index]} did not stop on SIGTERM within ${stopSigtermMs / 1000} s and was killed`);
   }
   const portsStillBusy = await waitForPortsFree(stackHost, state.ports, stopPortsMs);
+  await unmountIfMounted(join(dir, 'questdb'));
   return { stopped, portsStillBusy };
 }

@@ -69,6 +69,8 @@ export interface E2eOptions {
   restartEnricher?: ProcessRestart;
   /** Fault: injected `atMs` into the load, healed `forMs` later (loadtest/faults/). */
   fault?: ScheduledFault;
+  /** The local stack's directory, for faults that restart its servers. */
+  stackDir?: string;
   /** Pids of the servers to measure too, e.g. { kafka: 123, questdb: 456 }. */
   serverPids?: Record<string, number>;
   /** Reuse credentials (a sweep registers them in each run's own topic). */
@@ -256,6 +258,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       kafkaBrokers: options.kafkaBrokers,
       questdbHttpUrl: options.questdbHttpUrl,
       serverPids: options.serverPids ?? {},
+      stackDir: options.stackDir ?? null,
       gateway: () => gateway,
       enricher: () => enricher,
       progress: (line) => progress(`run ${runId}: ${line}`),

@@ -45,6 +45,8 @@ export interface EnricherView {
   meanWriteMs: number | null;
   meanRecordsPerBatch: number | null;
   seqDuplicates: number;
+  /** Write attempts QuestDB failed or did not answer in time; each was retried, its offsets not committed. */
+  questdbWriteFailures: number;
 }
 
 export async function readEnricherView(metricsUrl: string): Promise<EnricherView | null> {
@@ -62,6 +64,7 @@ export async function readEnricherView(metricsUrl: string): Promise<EnricherView
       meanWriteMs: writes && writes.count > 0 ? round((writes.sum / writes.count) * 1000) : null,
       meanRecordsPerBatch: batches && batches.count > 0 ? round(batches.sum / batches.count) : null,
       seqDuplicates: metricTotal(text, 'tributary_enrich_seq_duplicates_total'),
+      questdbWriteFailures: metricTotal(text, 'tributary_enrich_questdb_write_failures_total'),
     };
   } catch {
     return null;

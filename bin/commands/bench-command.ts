@@ -14,7 +14,7 @@ import { createDeviceFleet } from '../../loadtest/device-fleet.ts';
 import { runE2eBench, type E2eOptions, type E2eResult } from '../../loadtest/e2e-bench.ts';
 import { formatE2eReport, formatFleetReport, formatSweepReport, sweepPointOf } from '../../loadtest/e2e-report.ts';
 import { faultKinds, faultKindsHelp, isFaultKind } from '../../loadtest/faults/fault-catalog.ts';
-import type { ScheduledFault } from '../../loadtest/faults/fault.ts';
+import type { FaultNeeds, ScheduledFault } from '../../loadtest/faults/fault.ts';
 import { findGroupMembers } from '../../loadtest/process-usage.ts';
 import { renderLineChart } from '../../loadtest/svg-plot.ts';
 import { findKnee, renderSweepPlots } from '../../loadtest/sweep-analysis.ts';
@@ -66,6 +66,8 @@ e2e:
   --fault-for <s>            seconds it lasts before it is healed (default 20; healed at the load's
                              end at the latest)
 ${faultKindsHelp('                               ')}
+  --questdb-disk-mb <n>      the local stack's QuestDB root on a tmpfs of this size (needs root; a
+                             disk-full fault fills it; default: what the kind needs, else the disk)
   --drain-timeout <s>        wait this long for Kafka and QuestDB to catch up (default 120)
   --probe-poll <ms>          publish→queryable probe poll interval (default 50)
   --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
@@ -123,6 +125,7 @@ const options = {
   fault: { type: 'string' },
   'fault-at': { type: 'string' },
   'fault-for': { type: 'string' },
+  'questdb-disk-mb': { type: 'string' },
   'enrich-env': { type: 'string', multiple: true },
 } as const;
 
@@ -162,6 +165,12 @@ function faultPlan(values: Values, durationMs: number): ScheduledFault | undefin
   const atMs = rangedInt(values, 'fault-at', Math.max(1, Math.floor(durationS / 3)), 0, 86_400) * 1000;
   if (atMs >= durationMs) throw new UsageError(`--fault-at must be within the load (--duration ${durationS})`);
   return { fault: faultKinds[kind].create(), atMs, forMs: rangedInt(values, 'fault-for', 20, 1, 86_400) * 1000 };
+}
+
+/** The size of the tmpfs for QuestDB's root: --questdb-disk-mb, else what the fault kind asks for. */
+function questdbDisk(values: Values, needs: FaultNeeds | undefined): { questdbDiskMb?: number } {
+  if (values['questdb-disk-mb'] !== undefined) return { questdbDiskMb: rangedInt(values, 'questdb-disk-mb', 0, 16, 1_048_576) };
+  return needs?.questdbDiskMb === undefined ? {} : { questdbDiskMb: needs.questdbDiskMb };
 }
 
 function intList(text: string, name: string): number[] {
@@ -228,7 +237,12 @@ async function stackServerPids(state: StackState): Promise<Record<string, number
 }
 
 /** Stack addresses from the environment, or a fresh local stack tied to this process. */
-async function withStack<T>(values: Values, questdb: boolean, brokers: 1 | 3, run: (stack: { kafkaBrokers: string[]; questdbHttpUrl: string; serverPids: Record<string, number> }) => Promise<T>): Promise<T> {
+async function withStack<T>(
+  values: Values,
+  questdb: boolean,
+  shape: { brokers: 1 | 3; questdbDiskMb?: number },
+  run: (stack: { kafkaBrokers: string[]; questdbHttpUrl: string; serverPids: Record<string, number>; dir: string | null }) => Promise<T>,
+): Promise<T> {
   const env = createProcessEnvReader();
   const settings = readStackSettings(env);
   const { kafkaBrokers, questdbUrl } = readSettings(env, commandSettings.bench);
@@ -240,7 +254,7 @@ async function withStack<T>(values: Values, questdb: boolean, brokers: 1 | 3, ru
     const serverPids = existing ? await stackServerPids(existing) : {};
     if (values['kafka-pid'] !== undefined) serverPids.kafka = intFlag(values['kafka-pid'], 'kafka-pid', 0);
     if (values['questdb-pid'] !== undefined) serverPids.questdb = intFlag(values['questdb-pid'], 'questdb-pid', 0);
-    return run({ kafkaBrokers, questdbHttpUrl: given(commandSettings.bench.questdbUrl) ? questdbUrl : '', serverPids });
+    return run({ kafkaBrokers, questdbHttpUrl: given(commandSettings.bench.questdbUrl) ? questdbUrl : '', serverPids, dir: existing?.dir ?? null });
   }
   const name = values['stack-name'] ?? 'bench';
   const dir = stackDir(settings.home, name);
@@ -251,14 +265,15 @@ async function withStack<T>(values: Values, questdb: boolean, brokers: 1 | 3, ru
       ...settings,
       name,
       portBase: intFlag(values['port-base'], 'port-base', settings.portBase),
-      brokers,
+      brokers: shape.brokers,
       questdb,
+      ...(questdb && shape.questdbDiskMb !== undefined && { questdbDiskMb: shape.questdbDiskMb }),
       fresh: true,
       ownerPid: process.pid,
       env: process.env,
       log: (message) => process.stderr.write(`${message}\n`),
     });
-    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state) });
+    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state), dir: state.dir });
   } finally {
     if (state ?? (await readStackState(dir))) await stopStack(dir, (message) => process.stderr.write(`${message}\n`));
   }
@@ -326,7 +341,7 @@ async function e2eAction(values: Values): Promise<number> {
   const needs = faultPlan(values, load.durationMs) && faultKinds[values.fault as keyof typeof faultKinds].needs;
   if (needs && needs.enrich && values['no-enrich']) throw new UsageError(`--fault ${values.fault} acts on the enricher or QuestDB: drop --no-enrich`);
   return runBench((signal) =>
-    withStack(values, !values['no-enrich'], needs?.brokers ?? 1, async (stack) => {
+    withStack(values, !values['no-enrich'], { brokers: needs?.brokers ?? 1, ...questdbDisk(values, needs) }, async (stack) => {
       const results: E2eResult[] = [];
       const credentials = createBenchCredentials('bench', load.devices);
       for (const rate of rates) {
@@ -349,6 +364,7 @@ async function e2eAction(values: Values): Promise<number> {
           enrichEnv: envPairs(values['enrich-env'], 'enrich-env'),
           ...(values['restart-gateway-at'] !== undefined && { restartGateway: { afterMs: rangedInt(values, 'restart-gateway-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
           ...(fault && { fault }),
+          ...(stack.dir !== null && { stackDir: stack.dir }),
           ...(values['restart-enricher-at'] !== undefined && { restartEnricher: { afterMs: rangedInt(values, 'restart-enricher-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
           credentials,
           onProgress: progressPrinter(),
@@ -387,7 +403,7 @@ function runBench(job: (signal: AbortSignal) => Promise<number>): Promise<number
 async function connectionsAction(values: Values): Promise<number> {
   const counts = intList(values.counts ?? '1000,2500,5000,10000', 'counts');
   const out = values.out ?? join('results', `connections-${timestamp()}.json`);
-  return withStack(values, false, 1, async (stack) => {
+  return withStack(values, false, { brokers: 1 }, async (stack) => {
     const result = await runConnectionSweep({
       kafkaBrokers: stack.kafkaBrokers,
       counts,

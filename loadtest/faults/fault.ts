@@ -12,6 +12,8 @@ export interface FaultEnvironment {
   questdbHttpUrl: string;
   /** Server JVM pids by role, as the benchmark measures them: `kafka` (one node) or `kafka-<id>`, `questdb`. */
   serverPids: Readonly<Record<string, number>>;
+  /** The local stack's directory (state.json) when it is one, for faults that restart its servers; else null. */
+  stackDir: string | null;
   /** The pipeline processes now (a restart fault replaces them). */
   gateway(): PipelineProcess;
   enricher(): PipelineProcess | null;
@@ -24,6 +26,8 @@ export interface FaultNeeds {
   brokers: 1 | 3;
   /** The fault acts on the enricher or QuestDB, so the run must include them. */
   enrich: boolean;
+  /** QuestDB's root on a tmpfs of this many MiB (a fault fills it); the stack's own disk without. */
+  questdbDiskMb?: number;
 }
 
 export interface Fault {
