@@ -36,6 +36,18 @@ export function toConsumedRecord(topic: string, partition: number, message: Kafk
   };
 }
 
+/** kafkajs error types it answers by rejoining the group (runner.js, scheduleFetchManager). */
+const rejoinTypes = new Set(['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP']);
+
+/** The kafkajs protocol error in `error`'s cause chain that means "this member must rejoin", if any. */
+export function groupMembershipError(error: unknown): Error | null {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && rejoinTypes.has(type)) return current;
+  }
+  return null;
+}
+
 export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kafka: Kafka; logger: Logger }): GroupConsumerPort {
   const { kafka, logger } = options;
   const consumer: Consumer = kafka.consumer({
@@ -70,10 +82,17 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           if (batch.messages.length === 0 || isStale()) return;
           const records = batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message));
-          await options.onBatch(
-            { topic: batch.topic, partition: batch.partition, records },
-            { isRunning: () => isRunning() && !isStale(), heartbeat },
-          );
+          try {
+            await options.onBatch(
+              { topic: batch.topic, partition: batch.partition, records },
+              { isRunning: () => isRunning() && !isStale(), heartbeat },
+            );
+          } catch (error) {
+            // kafkajs rejoins the group on its own membership errors and crashes for good on anything
+            // else it is not told is retriable: a commit refused because this member was dropped (a
+            // session that expired while a broker was paused) must rejoin, not stop the worker.
+            throw groupMembershipError(error) ?? error;
+          }
           const next = committed.get(keyOf(batch.topic, batch.partition));
           if (next !== undefined && next > BigInt(records[0]!.offset)) resolveOffset((next - 1n).toString());
         },
