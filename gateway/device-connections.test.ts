@@ -27,7 +27,7 @@ function table(options: Partial<DeviceConnectionsOptions> = {}, clients: readonl
       events.push(`${client}:${reason}:${on ? 'stop' : 'go'}`);
       return true;
     };
-    connections.open(client, { guard: { throttle, flushed: () => Promise.resolve(), connectAccepted: () => undefined }, certificateSubject: undefined });
+    connections.open(client, { guard: { throttle, flushed: () => Promise.resolve(), connectAccepted: () => undefined, sessionPresent: () => undefined }, certificateSubject: undefined });
   }
   return { connections, events };
 }

@@ -17,7 +17,7 @@ import type { GuardedConnection } from './guarded-connection.ts';
 export type AckCallback = (error?: Error | null) => void;
 
 export interface DeviceConnection {
-  readonly guard: Pick<GuardedConnection, 'throttle' | 'flushed' | 'connectAccepted'>;
+  readonly guard: Pick<GuardedConnection, 'throttle' | 'flushed' | 'connectAccepted' | 'sessionPresent'>;
   /** The device id a TLS client certificate names, if one was presented. */
   readonly certificateSubject: string | undefined;
   /** The peer's address, which failed authentications are counted against. */
@@ -103,7 +103,7 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
   };
 
   const closedEntry = (client: C): Entry => {
-    const entry = open(client, { guard: { throttle: () => false, flushed: () => Promise.resolve(), connectAccepted: () => undefined }, certificateSubject: undefined });
+    const entry = open(client, { guard: { throttle: () => false, flushed: () => Promise.resolve(), connectAccepted: () => undefined, sessionPresent: () => undefined }, certificateSubject: undefined });
     entry.open = false;
     return entry;
   };

@@ -119,4 +119,22 @@ describe('guardConnection', () => {
     expect(refusals).toEqual(['pre_connect_budget']);
     expect(socket.destroyed).toBe(true);
   });
+
+  it('sets the session-present flag of an accepting CONNACK when told the session was stored, and nothing else', async () => {
+    const connack = (flags: number, returnCode: number): Buffer[] => [Buffer.from([0x20]), Buffer.from([0x02]), Buffer.from([flags]), Buffer.from([returnCode])];
+    const written = async (returnCode: number, present: boolean): Promise<Buffer> => {
+      const { socket, writes } = recordingSocket();
+      const guarded = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
+      if (present) guarded.sessionPresent();
+      guarded.stream.cork();
+      for (const chunk of connack(0, returnCode)) guarded.stream.write(chunk);
+      process.nextTick(() => guarded.stream.uncork());
+      guarded.stream.write(Buffer.from([0xd0, 0x00]));
+      await tick();
+      return Buffer.concat(writes);
+    };
+    expect([...(await written(0, true))]).toEqual([0x20, 0x02, 0x01, 0x00, 0xd0, 0x00]);
+    expect([...(await written(0, false))]).toEqual([0x20, 0x02, 0x00, 0x00, 0xd0, 0x00]);
+    expect([...(await written(5, true))]).toEqual([0x20, 0x02, 0x00, 0x05, 0xd0, 0x00]);
+  });
 });

@@ -4,7 +4,9 @@
  *  - closes a socket that sends more than its pre-CONNECT byte budget, and stops reading once the
  *    CONNECT arrived until it is accepted: publishes pipelined behind it wait in the device's socket, and
  *  - lets the gateway stop reading from the device (throttle) while too many of its publishes wait
- *    for Kafka, so TCP backpressure reaches the device instead of the gateway buffering without bound.
+ *    for Kafka, so TCP backpressure reaches the device instead of the gateway buffering without bound,
+ *  - sets the session-present flag of an accepting CONNACK when the gateway knows the device's session
+ *    was stored: Aedes reports a session only when it has subscriptions (README, "Persistent sessions").
  * Aedes reads in paused mode and keeps reading while packets are pending; pausing the source
  * socket here is what actually stops the bytes.
  */
@@ -22,6 +24,8 @@ export interface GuardedConnection {
   throttle(reason: ThrottleReason, on: boolean): boolean;
   /** The device's CONNECT was accepted: the pre-CONNECT budget ends and reading resumes. */
   connectAccepted(): void;
+  /** The CONNACK about to be written accepts a CONNECT whose session was stored: it says so ([MQTT-3.2.2-2]). */
+  sessionPresent(): void;
   /** Resolves once every byte written so far (corked ones too) was handed to the device's socket, or the stream is gone. */
   flushed(): Promise<void>;
 }
@@ -39,12 +43,21 @@ export function guardConnection(
     else source.pause();
   };
 
+  let connackWritten = false;
+  let markSessionPresent = false;
+
   /**
    * Hands bytes to the device's socket. The callback fires as soon as the socket took them, or on
    * 'drain' when its buffer is full: waiting for each write to reach the kernel would serialise
    * every packet (mqtt-packet writes a PUBACK as two chunks) behind an event-loop turn.
    */
-  const forward = (data: Buffer, callback: (error?: Error | null) => void): void => {
+  const forward = (bytes: Buffer, callback: (error?: Error | null) => void): void => {
+    let data = bytes;
+    if (!connackWritten && data.length > 0) {
+      connackWritten = true;
+      // mqtt-packet writes the 4 bytes of a CONNACK corked, so they arrive here together: 0x20, 2, flags, return code.
+      if (markSessionPresent && data.length >= 4 && data[0] === 0x20 && data[1] === 0x02 && data[3] === 0x00) data = Buffer.concat([data.subarray(0, 2), Buffer.from([data[2]! | 0x01]), data.subarray(3)]);
+    }
     if (source.destroyed) callback(new Error('connection closed'));
     else if (source.write(data)) callback();
     else source.once('drain', () => callback());
@@ -103,6 +116,9 @@ export function guardConnection(
       guard.accept();
       reasons.delete('connect');
       updateFlow();
+    },
+    sessionPresent() {
+      markSessionPresent = true;
     },
     flushed() {
       // An empty write completes after everything written before it: the socket took those bytes.

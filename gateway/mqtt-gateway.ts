@@ -28,6 +28,7 @@ import type { GatewayConfig } from './gateway-config.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { guardConnection } from './guarded-connection.ts';
 import { createMqttListeners, type AcceptedConnection } from './mqtt-listeners.ts';
+import { createStoredSessions } from './stored-sessions.ts';
 
 export interface MqttGateway {
   start(): Promise<void>;
@@ -65,6 +66,7 @@ export function createMqttGateway(deps: {
     for (const [client, connection] of connections.all()) if (connection.ready) yield client;
   };
   const metrics = createGatewayMetrics(deps.metricsRegistry, { connections: () => [...readyClients()].length, pending: () => connections.pendingTotal() });
+  const storedSessions = createStoredSessions();
   let accepting = false;
   let broker: Aedes | null = null;
 
@@ -186,6 +188,7 @@ export function createMqttGateway(deps: {
             (decision) => {
               if (decision.ok) {
                 metrics.connects.inc({ outcome: `accepted_${decision.method}` });
+                if (connection && storedSessions.accepted(client.id, connection.cleanSession)) connection.guard.sessionPresent();
                 callback(null, true);
               } else {
                 metrics.connects.inc({ outcome: `refused_${decision.returnCode}` });

@@ -192,6 +192,32 @@ describe('authorization', () => {
   });
 });
 
+describe('persistent sessions', () => {
+  /** The CONNACK's session-present flag of one mqtt.js connection of sensor-2, which subscribes to `subscribe` if given. */
+  async function sessionPresent(clean: boolean, subscribe?: string): Promise<boolean> {
+    const client = mqtt.connect(harness.mqttUrl, { clientId: 'sensor-2', username: 'sensor-2', password: 'secret-two', clean, reconnectPeriod: 0 });
+    const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+    });
+    if (subscribe) await client.subscribeAsync(subscribe, { qos: 1 });
+    await client.endAsync();
+    return connack.sessionPresent;
+  }
+
+  // [MQTT-3.2.2-2]: a session exists even when the rest of its state (subscriptions, messages) is empty.
+  it('reports a stored session on reconnect, with or without subscriptions, until a clean session discards it', async () => {
+    expect(await sessionPresent(true)).toBe(false);
+    expect(await sessionPresent(false)).toBe(false);
+    expect(await sessionPresent(false)).toBe(true);
+    expect(await sessionPresent(false, 'devices/sensor-2/commands/#')).toBe(true);
+    expect(await sessionPresent(false)).toBe(true);
+    expect(await sessionPresent(true)).toBe(false);
+    expect(await sessionPresent(false)).toBe(false);
+    expect(await sessionPresent(false)).toBe(true);
+  });
+});
+
 describe('live device registry', () => {
   it('applies add, disable, enable, rotate and remove within seconds, closing revoked sessions', async () => {
     expect(await connackCode('late-1', 'late-secret')).toBe(4);
