@@ -12,8 +12,10 @@ export function kafkaNodeProperties(options: {
   voters: readonly KafkaNodePorts[];
   dataDir: string;
   defaultPartitions: number;
+  /** A second listener for a relayed client: it advertises the relay's port, so the client's later connections go through the relay too. */
+  relayed?: { port: number; advertisedPort: number };
 }): string {
-  const { host, node, voters, dataDir } = options;
+  const { host, node, voters, dataDir, relayed } = options;
   const replication = voters.length >= 3 ? 3 : 1;
   const minIsr = voters.length >= 3 ? 2 : 1;
   const lines = [
@@ -21,11 +23,11 @@ export function kafkaNodeProperties(options: {
     `node.id=${node.nodeId}`,
     // A static quorum needs no --standalone when formatting and behaves the same for 1 or 3 voters.
     `controller.quorum.voters=${voters.map((v) => `${v.nodeId}@${host}:${v.controllerPort}`).join(',')}`,
-    `listeners=PLAINTEXT://${host}:${node.brokerPort},CONTROLLER://${host}:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${node.brokerPort}`,
+    `listeners=PLAINTEXT://${host}:${node.brokerPort},CONTROLLER://${host}:${node.controllerPort}${relayed ? `,RELAYED://${host}:${relayed.port}` : ''}`,
+    `advertised.listeners=PLAINTEXT://${host}:${node.brokerPort}${relayed ? `,RELAYED://${host}:${relayed.advertisedPort}` : ''}`,
     'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${relayed ? ',RELAYED:PLAINTEXT' : ''}`,
     `log.dirs=${dataDir}`,
     `num.partitions=${options.defaultPartitions}`,
     `default.replication.factor=${replication}`,

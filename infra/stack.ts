@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from '../core/wait-for.ts';
 import { ensureArtifacts } from './artifacts.ts';
+import { createFaultNetwork, removeFaultNetwork, type FaultNetwork } from './fault-network.ts';
 import { findJava } from './java-tools.ts';
 import { kafkaLog4j2Properties, kafkaNodeProperties, questdbLogConf, questdbServerConf } from './kafka-config.ts';
 import { isGroupAlive, startManagedProcess, stopProcessGroup, type ManagedProcess } from './managed-process.ts';
@@ -36,6 +37,8 @@ export interface StackOptions {
   fresh: boolean;
   /** Stop the stack's JVMs automatically when this process exits (tests, `npm start`). */
   ownerPid?: number;
+  /** Listen on a veth pair's root-side address with a network namespace at its other end (network faults; needs root). */
+  faultNetwork?: boolean;
   readyTimeoutMs: number;
   kafkaHeapMb: number;
   questdbHeapMb: number;
@@ -49,10 +52,15 @@ export interface StackState {
   name: string;
   dir: string;
   startedAt: string;
+  /** Where the servers listen: stackHost, or the fault network's root-side address. */
+  host?: string;
+  network?: FaultNetwork;
   kafka: {
     version: string;
     java: string;
     bootstrap: string[];
+    /** With a fault network (one node): a listener advertising `relayPort`, where a delay relay forwarding to `port` listens. */
+    relayed?: { port: number; relayPort: number };
     nodes: Array<{ nodeId: number; brokerPort: number; controllerPort: number; pgid: number; logFile: string }>;
   };
   questdb: null | {
@@ -113,8 +121,12 @@ export async function startStack(options: StackOptions): Promise<StackState> {
   if (previous && isStackRunning(previous)) {
     throw new Error(`stack "${options.name}" is already running (see \`tributary stack status\`); stop it with \`tributary stack down\``);
   }
+  // A crashed run of this stack may have left its fault network behind.
+  if (previous?.network) await removeFaultNetwork(previous.network);
   const ports = stackPorts(options.portBase, options.brokers);
   const portMap = allPorts(ports, options.questdb);
+  const relayed = options.faultNetwork && options.brokers === 1 ? { port: options.portBase + 94, relayPort: options.portBase + 95 } : undefined;
+  if (relayed) Object.assign(portMap, { 'kafka relayed listener': relayed.port, 'kafka relay': relayed.relayPort });
   await assertPortsFree(stackHost, portMap);
 
   const artifacts = await ensureArtifacts(join(options.home, 'artifacts'), options.log);
@@ -136,11 +148,15 @@ export async function startStack(options: StackOptions): Promise<StackState> {
   await writeFile(log4jFile, kafkaLog4j2Properties);
 
   const classpath = join(artifacts.kafkaLibDir, '*');
+  const network = options.faultNetwork ? await createFaultNetwork() : undefined;
+  const host = network?.rootAddress ?? stackHost;
   const state: StackState = {
     name: options.name,
     dir,
     startedAt: new Date().toISOString(),
-    kafka: { version: artifacts.kafkaVersion, java: kafkaJava.versionLine, bootstrap: [], nodes: [] },
+    host,
+    ...(network && { network }),
+    kafka: { version: artifacts.kafkaVersion, java: kafkaJava.versionLine, bootstrap: [], nodes: [], ...(relayed && { relayed }) },
     questdb: null,
     ports: Object.values(portMap),
   };
@@ -148,6 +164,8 @@ export async function startStack(options: StackOptions): Promise<StackState> {
   const saveState = (): Promise<void> => writeFile(join(dir, 'state.json'), JSON.stringify(state, null, 2));
 
   try {
+    // Recorded before anything else starts, so a failure or a later `stack down` removes the network.
+    if (network) await saveState();
     await Promise.all(
       ports.kafka.map(async (node) => {
         const nodeDir = join(dir, `kafka-${node.nodeId}`);
@@ -155,7 +173,14 @@ export async function startStack(options: StackOptions): Promise<StackState> {
         const propertiesFile = join(nodeDir, 'server.properties');
         await writeFile(
           propertiesFile,
-          kafkaNodeProperties({ host: stackHost, node, voters: ports.kafka, dataDir: join(nodeDir, 'data'), defaultPartitions: 6 }),
+          kafkaNodeProperties({
+            host,
+            node,
+            voters: ports.kafka,
+            dataDir: join(nodeDir, 'data'),
+            defaultPartitions: 6,
+            ...(relayed && { relayed: { port: relayed.port, advertisedPort: relayed.relayPort } }),
+          }),
         );
         await run(kafkaJava.javaPath, ['-Xmx128m', '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile, '--ignore-formatted']);
       }),
@@ -185,7 +210,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
       });
       processes.push(child);
       state.kafka.nodes.push({ ...node, pgid: child.pgid, logFile });
-      state.kafka.bootstrap.push(`${stackHost}:${node.brokerPort}`);
+      state.kafka.bootstrap.push(`${host}:${node.brokerPort}`);
     }
     if (options.questdb && questdbJava) {
       const root = join(dir, 'questdb');
@@ -195,7 +220,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
       await writeFile(
         join(root, 'conf', 'server.conf'),
         questdbServerConf({
-          host: stackHost,
+          host,
           httpPort: ports.questdbHttp,
           httpMinPort: ports.questdbHttpMin,
           pgPort: ports.questdbPg,
@@ -224,7 +249,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
       state.questdb = {
         version: artifacts.questdbVersion,
         java: questdbJava.versionLine,
-        httpUrl: `http://${stackHost}:${ports.questdbHttp}`,
+        httpUrl: `http://${host}:${ports.questdbHttp}`,
         pgPort: ports.questdbPg,
         ilpTcpPort: ports.questdbIlpTcp,
         pgid: child.pgid,
@@ -301,7 +326,8 @@ export async function stopStack(dir: string, log: (message: string) => void): Pr
   for (const [index, outcome] of outcomes.entries()) {
     if (outcome === 'killed') log(`process group ${stackPgids(state)[index]} did not stop on SIGTERM within ${stopSigtermMs / 1000} s and was killed`);
   }
-  const portsStillBusy = await waitForPortsFree(stackHost, state.ports, stopPortsMs);
+  const portsStillBusy = await waitForPortsFree(state.host ?? stackHost, state.ports, stopPortsMs);
   await unmountIfMounted(join(dir, 'questdb'));
+  if (state.network) await removeFaultNetwork(state.network);
   return { stopped, portsStillBusy };
 }

@@ -16,6 +16,8 @@ import { cpus, totalmem } from 'node:os';
 import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
 import { createDeviceFleet, type DeviceCredential, type FleetStats } from './device-fleet.ts';
+import type { FaultNetwork } from '../infra/fault-network.ts';
+import { createDelayRelay, type DelayRelay } from './faults/delay-relay.ts';
 import type { FaultEnvironment, FaultTimeline, ScheduledFault } from './faults/fault.ts';
 import { createKafkaAuditor } from './kafka-audit.ts';
 import type { LatencySummary } from './latency-histogram.ts';
@@ -71,6 +73,13 @@ export interface E2eOptions {
   fault?: ScheduledFault;
   /** The local stack's directory, for faults that restart its servers. */
   stackDir?: string;
+  /** Run the gateway or the enricher in the fault network's namespace (the stack listens on its root side). */
+  isolated?: {
+    process: 'gateway' | 'enricher';
+    network: FaultNetwork;
+    /** Kafka or QuestDB through a delay relay listening at `listen` (port 0: any), forwarding to `target`. */
+    relay?: { server: 'kafka' | 'questdb'; listen: { host: string; port: number }; target: { host: string; port: number } };
+  };
   /** Pids of the servers to measure too, e.g. { kafka: 123, questdb: 456 }. */
   serverPids?: Record<string, number>;
   /** Reuse credentials (a sweep registers them in each run's own topic). */
@@ -83,10 +92,11 @@ export interface E2eOptions {
 export interface E2eResult {
   runId: string;
   startedAt: string;
-  options: Omit<E2eOptions, 'onProgress' | 'signal' | 'credentials' | 'gatewayEnv' | 'enrichEnv' | 'fault'> & {
+  options: Omit<E2eOptions, 'onProgress' | 'signal' | 'credentials' | 'gatewayEnv' | 'enrichEnv' | 'fault' | 'isolated'> & {
     gatewayEnv: Record<string, string>;
     enrichEnv: Record<string, string>;
     fault?: { kind: string; atMs: number; forMs: number };
+    isolated?: { process: 'gateway' | 'enricher'; namespace: string };
   };
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
   names: RunNames;
@@ -163,19 +173,37 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
 
     // 2. pipeline processes
     const [mqttPort, gatewayHttpPort, enrichHttpPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    // An isolated process listens on its namespace's address, where the load generator reaches it.
+    const { isolated } = options;
+    const hostOf = (role: 'gateway' | 'enricher'): string => (isolated?.process === role ? isolated.network.namespaceAddress : '127.0.0.1');
+    const namespaceOf = (role: 'gateway' | 'enricher'): { namespace?: string } => (isolated?.process === role ? { namespace: isolated.network.namespace } : {});
+    let relay: DelayRelay | null = null;
+    const relayed: { gateway?: Record<string, string>; enrich?: Record<string, string> } = {};
+    if (isolated?.relay) {
+      const { server, listen, target } = isolated.relay;
+      const started = createDelayRelay({ listen, target });
+      stops.push(() => started.stop());
+      const address = `${listen.host}:${await started.start()}`;
+      relay = started;
+      if (server === 'kafka') relayed.gateway = { TRIBUTARY_KAFKA_BROKERS: address };
+      else relayed.enrich = { TRIBUTARY_QUESTDB_URL: `http://${address}` };
+    }
     const env = pipelineEnv(
       names,
       { kafkaBrokers: options.kafkaBrokers, questdbHttpUrl: options.questdbHttpUrl, mqttPort, gatewayHttpPort, enrichHttpPort },
-      { ...(options.gatewayEnv && { gateway: options.gatewayEnv }), ...(options.enrichEnv && { enrich: options.enrichEnv }) },
+      {
+        gateway: { TRIBUTARY_MQTT_HOST: hostOf('gateway'), TRIBUTARY_HTTP_HOST: hostOf('gateway'), ...relayed.gateway, ...options.gatewayEnv },
+        enrich: { TRIBUTARY_HTTP_HOST: hostOf('enricher'), ...relayed.enrich, ...options.enrichEnv },
+      },
     );
     const gatewayEnv = env.gateway;
     const enrichEnv = env.enrich;
     const startGateway = (name: string): Promise<PipelineProcess> =>
-      startPipelineProcess({ name, command: 'gateway', env: gatewayEnv, readyUrl: `http://127.0.0.1:${gatewayHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000 });
+      startPipelineProcess({ name, command: 'gateway', env: gatewayEnv, readyUrl: `http://${hostOf('gateway')}:${gatewayHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000, ...namespaceOf('gateway') });
     let gateway = await startGateway('gateway');
     stops.push(() => gateway.stop());
     const startEnricher = (name: string): Promise<PipelineProcess> =>
-      startPipelineProcess({ name, command: 'enrich', env: enrichEnv, readyUrl: `http://127.0.0.1:${enrichHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000 });
+      startPipelineProcess({ name, command: 'enrich', env: enrichEnv, readyUrl: `http://${hostOf('enricher')}:${enrichHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000, ...namespaceOf('enricher') });
     let enricher: PipelineProcess | null = null;
     if (options.enrich) {
       enricher = await startEnricher('enricher');
@@ -189,7 +217,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       : null;
     if (probe) stops.push(() => probe.stop());
     const fleet = createDeviceFleet({
-      url: `mqtt://127.0.0.1:${mqttPort}`,
+      url: `mqtt://${hostOf('gateway')}:${mqttPort}`,
       devices: credentials,
       topicPrefix: 'devices',
       qos: options.qos,
@@ -259,6 +287,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       questdbHttpUrl: options.questdbHttpUrl,
       serverPids: options.serverPids ?? {},
       stackDir: options.stackDir ?? null,
+      network: isolated?.network ?? null,
+      relay,
       gateway: () => gateway,
       enricher: () => enricher,
       progress: (line) => progress(`run ${runId}: ${line}`),
@@ -291,8 +321,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const afterLoadMs = Math.round(performance.now() - loadStarted - loadMs);
     await stages.stop();
     const processes = await sampler.markEnd();
-    const gatewayView = await readGatewayView(`http://127.0.0.1:${gatewayHttpPort}/metrics`);
-    const enricherView = enricher ? await readEnricherView(`http://127.0.0.1:${enrichHttpPort}/metrics`) : null;
+    const gatewayView = await readGatewayView(`http://${hostOf('gateway')}:${gatewayHttpPort}/metrics`);
+    const enricherView = enricher ? await readEnricherView(`http://${hostOf('enricher')}:${enrichHttpPort}/metrics`) : null;
     await probe?.stop();
     if (!caughtUp) problems.push(`the pipeline did not catch up within the drain timeout (${options.drainTimeoutMs} ms)`);
 
@@ -368,6 +398,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         ...(options.restartGateway && { restartGateway: options.restartGateway }),
         ...(options.restartEnricher && { restartEnricher: options.restartEnricher }),
         ...(options.fault && { fault: { kind: options.fault.fault.kind, atMs: options.fault.atMs, forMs: options.fault.forMs } }),
+        ...(isolated && { isolated: { process: isolated.process, namespace: isolated.network.namespace } }),
         gatewayEnv,
         enrichEnv: options.enrich ? enrichEnv : {},
       },

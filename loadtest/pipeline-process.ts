@@ -18,6 +18,8 @@ export interface PipelineProcess {
   /** The node process itself (not its watchdog shell), for /proc sampling. */
   pid: number;
   logFile: string;
+  /** Its health endpoint; /metrics beside it. */
+  readyUrl: string;
   /** SIGTERM, then SIGKILL after `graceMs`. Idempotent. */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once (a crash), and wait until the process group is gone. */
@@ -53,11 +55,14 @@ export async function startPipelineProcess(options: {
   readyUrl: string;
   logDir: string;
   readyTimeoutMs: number;
+  /** Run inside this network namespace (`ip netns exec`, which execs node in place). */
+  namespace?: string;
 }): Promise<PipelineProcess> {
   const logFile = join(options.logDir, `${options.name}.log`);
+  const node = [process.execPath, entryPoint, options.command];
   const child = startManagedProcess({
-    command: process.execPath,
-    args: [entryPoint, options.command],
+    command: options.namespace === undefined ? node[0]! : 'ip',
+    args: options.namespace === undefined ? node.slice(1) : ['netns', 'exec', options.namespace, ...node],
     logFile,
     ownerPid: process.pid,
     env: { ...process.env, ...options.env },
@@ -82,7 +87,7 @@ export async function startPipelineProcess(options: {
       }
       await stop(1000);
     };
-    return { name: options.name, pid, logFile, stop, kill };
+    return { name: options.name, pid, logFile, readyUrl: options.readyUrl, stop, kill };
   } catch (error) {
     await stop(5000);
     throw new Error(`${error instanceof Error ? error.message : String(error)}; ${logFile}:\n${await tail(logFile)}`, { cause: error });

@@ -14,6 +14,8 @@ import { createDeviceFleet } from '../../loadtest/device-fleet.ts';
 import { runE2eBench, type E2eOptions, type E2eResult } from '../../loadtest/e2e-bench.ts';
 import { formatE2eReport, formatFleetReport, formatSweepReport, sweepPointOf } from '../../loadtest/e2e-report.ts';
 import { faultKinds, faultKindsHelp, isFaultKind } from '../../loadtest/faults/fault-catalog.ts';
+import { faultIsolation } from '../../loadtest/faults/fault-isolation.ts';
+import type { FaultNetwork } from '../../infra/fault-network.ts';
 import type { FaultNeeds, ScheduledFault } from '../../loadtest/faults/fault.ts';
 import { findGroupMembers } from '../../loadtest/process-usage.ts';
 import { renderLineChart } from '../../loadtest/svg-plot.ts';
@@ -240,8 +242,15 @@ async function stackServerPids(state: StackState): Promise<Record<string, number
 async function withStack<T>(
   values: Values,
   questdb: boolean,
-  shape: { brokers: 1 | 3; questdbDiskMb?: number },
-  run: (stack: { kafkaBrokers: string[]; questdbHttpUrl: string; serverPids: Record<string, number>; dir: string | null }) => Promise<T>,
+  shape: { brokers: 1 | 3; questdbDiskMb?: number; faultNetwork?: boolean },
+  run: (stack: {
+    kafkaBrokers: string[];
+    questdbHttpUrl: string;
+    serverPids: Record<string, number>;
+    dir: string | null;
+    network?: FaultNetwork;
+    kafkaRelayed?: { port: number; relayPort: number };
+  }) => Promise<T>,
 ): Promise<T> {
   const env = createProcessEnvReader();
   const settings = readStackSettings(env);
@@ -249,6 +258,7 @@ async function withStack<T>(
   const given = (setting: { name: string }): boolean => env.isSet(setting.name);
   env.finish();
   if (given(commandSettings.bench.kafkaBrokers) && (given(commandSettings.bench.questdbUrl) || !questdb)) {
+    if (shape.faultNetwork === true) throw new UsageError('a network fault needs the local stack the benchmark starts (its servers listen on the fault network): unset the Kafka and QuestDB addresses');
     // A running local stack named with --stack-name: measure its JVMs too.
     const existing = values['stack-name'] === undefined ? null : await readStackState(stackDir(settings.home, values['stack-name']));
     const serverPids = existing ? await stackServerPids(existing) : {};
@@ -270,10 +280,11 @@ async function withStack<T>(
       ...(questdb && shape.questdbDiskMb !== undefined && { questdbDiskMb: shape.questdbDiskMb }),
       fresh: true,
       ownerPid: process.pid,
+      faultNetwork: shape.faultNetwork === true,
       env: process.env,
       log: (message) => process.stderr.write(`${message}\n`),
     });
-    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state), dir: state.dir });
+    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state), dir: state.dir, ...(state.network && { network: state.network }), ...(state.kafka.relayed && { kafkaRelayed: state.kafka.relayed }) });
   } finally {
     if (state ?? (await readStackState(dir))) await stopStack(dir, (message) => process.stderr.write(`${message}\n`));
   }
@@ -338,10 +349,10 @@ async function e2eAction(values: Values): Promise<number> {
   const load = loadOptions(values);
   const rates = values['sweep-rate'] !== undefined ? intList(values['sweep-rate'], 'sweep-rate') : [load.ratePerSec];
   const out = values.out ?? join('results', `e2e-${timestamp()}.json`);
-  const needs = faultPlan(values, load.durationMs) && faultKinds[values.fault as keyof typeof faultKinds].needs;
+  const needs: FaultNeeds | undefined = faultPlan(values, load.durationMs) && faultKinds[values.fault as keyof typeof faultKinds].needs;
   if (needs && needs.enrich && values['no-enrich']) throw new UsageError(`--fault ${values.fault} acts on the enricher or QuestDB: drop --no-enrich`);
   return runBench((signal) =>
-    withStack(values, !values['no-enrich'], { brokers: needs?.brokers ?? 1, ...questdbDisk(values, needs) }, async (stack) => {
+    withStack(values, !values['no-enrich'], { brokers: needs?.brokers ?? 1, ...questdbDisk(values, needs), faultNetwork: needs?.isolate !== undefined }, async (stack) => {
       const results: E2eResult[] = [];
       const credentials = createBenchCredentials('bench', load.devices);
       for (const rate of rates) {
@@ -365,6 +376,7 @@ async function e2eAction(values: Values): Promise<number> {
           ...(values['restart-gateway-at'] !== undefined && { restartGateway: { afterMs: rangedInt(values, 'restart-gateway-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
           ...(fault && { fault }),
           ...(stack.dir !== null && { stackDir: stack.dir }),
+          ...(needs?.isolate && { isolated: faultIsolation(needs, stack) }),
           ...(values['restart-enricher-at'] !== undefined && { restartEnricher: { afterMs: rangedInt(values, 'restart-enricher-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
           credentials,
           onProgress: progressPrinter(),

@@ -1,5 +1,7 @@
 /** Every fault kind `bench e2e --fault` knows, with what its run needs from the stack. */
 import type { Fault, FaultNeeds } from './fault.ts';
+import { createPacketDrop } from './packet-drop.ts';
+import { createRelayDelay } from './relay-delay.ts';
 import { createProcessPause } from './process-pause.ts';
 import { createQuestdbDiskFull } from './questdb-disk-full.ts';
 import { createQuestdbKill } from './questdb-kill.ts';
@@ -31,6 +33,36 @@ export const faultKinds = {
     help: 'stop QuestDB 300 ms of every 500 ms (SIGSTOP/SIGCONT) for --fault-for seconds: slow, not failing',
     needs: { brokers: 1, enrich: true },
     create: () => createQuestdbSlow({ stoppedMs: 300, periodMs: 500 }),
+  },
+  'gateway-kafka-partition': {
+    help: 'drop every packet between the gateway (in a network namespace) and Kafka, both ways, no reset: longer than the send timeout, sends fail',
+    needs: { brokers: 1, enrich: false, isolate: 'gateway' },
+    create: () => createPacketDrop({ kind: 'gateway-kafka-partition', server: 'kafka', percent: 100 }),
+  },
+  'gateway-kafka-loss': {
+    help: 'drop 10 % of the packets between the gateway (in a network namespace) and Kafka, both ways',
+    needs: { brokers: 1, enrich: false, isolate: 'gateway' },
+    create: () => createPacketDrop({ kind: 'gateway-kafka-loss', server: 'kafka', percent: 10 }),
+  },
+  'gateway-kafka-delay': {
+    help: 'hold everything between the gateway and Kafka 200 ± 50 ms each way (a delay relay: this kernel has no netem)',
+    needs: { brokers: 1, enrich: false, isolate: 'gateway', relay: 'kafka' },
+    create: () => createRelayDelay({ kind: 'gateway-kafka-delay', ms: 200, jitterMs: 50 }),
+  },
+  'enricher-questdb-partition': {
+    help: 'drop every packet between the enricher (in a network namespace) and QuestDB, both ways, no reset: writes time out and are retried',
+    needs: { brokers: 1, enrich: true, isolate: 'enricher' },
+    create: () => createPacketDrop({ kind: 'enricher-questdb-partition', server: 'questdb', percent: 100 }),
+  },
+  'enricher-questdb-loss': {
+    help: 'drop 10 % of the packets between the enricher (in a network namespace) and QuestDB, both ways',
+    needs: { brokers: 1, enrich: true, isolate: 'enricher' },
+    create: () => createPacketDrop({ kind: 'enricher-questdb-loss', server: 'questdb', percent: 10 }),
+  },
+  'enricher-questdb-delay': {
+    help: 'hold everything between the enricher and QuestDB 200 ± 50 ms each way (a delay relay: this kernel has no netem)',
+    needs: { brokers: 1, enrich: true, isolate: 'enricher', relay: 'questdb' },
+    create: () => createRelayDelay({ kind: 'enricher-questdb-delay', ms: 200, jitterMs: 50 }),
   },
 } satisfies Record<string, FaultKind>;
 

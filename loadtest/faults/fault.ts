@@ -4,7 +4,9 @@
  * audit counts what the fault cost (lost, duplicates, phantoms) with everything else unchanged.
  * Each kind lives in a file of its own in this folder; fault-catalog.ts lists them.
  */
+import type { FaultNetwork } from '../../infra/fault-network.ts';
 import type { PipelineProcess } from '../pipeline-process.ts';
+import type { DelayRelay } from './delay-relay.ts';
 
 /** What a fault can reach while the load runs. */
 export interface FaultEnvironment {
@@ -14,6 +16,10 @@ export interface FaultEnvironment {
   serverPids: Readonly<Record<string, number>>;
   /** The local stack's directory (state.json) when it is one, for faults that restart its servers; else null. */
   stackDir: string | null;
+  /** The network namespace the isolated process runs in (FaultNeeds.isolate), or null. */
+  network: FaultNetwork | null;
+  /** The relay between the isolated process and a server (FaultNeeds.relay), or null. */
+  relay: DelayRelay | null;
   /** The pipeline processes now (a restart fault replaces them). */
   gateway(): PipelineProcess;
   enricher(): PipelineProcess | null;
@@ -28,6 +34,10 @@ export interface FaultNeeds {
   enrich: boolean;
   /** QuestDB's root on a tmpfs of this many MiB (a fault fills it); the stack's own disk without. */
   questdbDiskMb?: number;
+  /** Run this process in a network namespace of its own, with the stack on the other end of a veth pair (network faults). */
+  isolate?: 'gateway' | 'enricher';
+  /** The isolated process reaches this server through a delay relay in the benchmark. */
+  relay?: 'kafka' | 'questdb';
 }
 
 export interface Fault {
