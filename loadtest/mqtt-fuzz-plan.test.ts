@@ -17,7 +17,7 @@ describe('planConnection', () => {
     const kinds = new Set<string>();
     let valid = 0;
     let packets = 0;
-    for (let index = 0; index < 3000; index += 1) {
+    for (let index = 0; index < 1000; index += 1) {
       const planned = plan(7, index);
       planned.mutations.forEach((kind) => kinds.add(kind));
       if (planned.validCredentials) valid += 1;
@@ -25,9 +25,9 @@ describe('planConnection', () => {
       expect(planned.writes.length).toBeGreaterThan(0);
     }
     expect([...kinds].sort()).toEqual([...mutationKinds].sort());
-    expect(valid).toBeGreaterThan(1000);
-    expect(packets).toBeGreaterThan(3000 * 3);
-  });
+    expect(valid).toBeGreaterThan(300);
+    expect(packets).toBeGreaterThan(1000 * 3);
+  }, 30_000);
 
   it('starts an unmutated connection with a CONNECT mqtt-packet parses back', () => {
     const index = Array.from({ length: 200 }, (_, candidate) => candidate).find((candidate) => plan(9, candidate).mutations.length === 0 && plan(9, candidate).validCredentials)!;
