@@ -148,6 +148,9 @@ export interface ProcessRestart {
   signal: 'SIGKILL' | 'SIGTERM';
 }
 
+/** How long a gateway or enricher child may take to be ready: minutes on a machine shared by several stacks (load average 40–60 seen). */
+const pipelineReadyTimeoutMs = 180_000;
+
 /** Runs one end-to-end benchmark; throws only on set-up failures (counting problems are in the result). */
 export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
   const names = runNames(`${Date.now().toString(36)}${randomBytes(2).toString('hex')}`);
@@ -199,11 +202,11 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const gatewayEnv = env.gateway;
     const enrichEnv = env.enrich;
     const startGateway = (name: string): Promise<PipelineProcess> =>
-      startPipelineProcess({ name, command: 'gateway', env: gatewayEnv, readyUrl: `http://${hostOf('gateway')}:${gatewayHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000, ...namespaceOf('gateway') });
+      startPipelineProcess({ name, command: 'gateway', env: gatewayEnv, readyUrl: `http://${hostOf('gateway')}:${gatewayHttpPort}/readyz`, logDir, readyTimeoutMs: pipelineReadyTimeoutMs, ...namespaceOf('gateway') });
     let gateway = await startGateway('gateway');
     stops.push(() => gateway.stop());
     const startEnricher = (name: string): Promise<PipelineProcess> =>
-      startPipelineProcess({ name, command: 'enrich', env: enrichEnv, readyUrl: `http://${hostOf('enricher')}:${enrichHttpPort}/readyz`, logDir, readyTimeoutMs: 60_000, ...namespaceOf('enricher') });
+      startPipelineProcess({ name, command: 'enrich', env: enrichEnv, readyUrl: `http://${hostOf('enricher')}:${enrichHttpPort}/readyz`, logDir, readyTimeoutMs: pipelineReadyTimeoutMs, ...namespaceOf('enricher') });
     let enricher: PipelineProcess | null = null;
     if (options.enrich) {
       enricher = await startEnricher('enricher');
