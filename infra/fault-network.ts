@@ -23,10 +23,12 @@ export interface FaultNetwork {
   namespaceAddress: string;
 }
 
-/** Runs `ip` or `tc`, with the command line in the error when it fails. */
-export async function runIproute(command: 'ip' | 'tc', args: readonly string[]): Promise<void> {
+/** Runs `ip` or `tc` (with `input` on stdin, e.g. for `-batch -`), with the command line in the error when it fails. */
+export async function runIproute(command: 'ip' | 'tc', args: readonly string[], input?: string): Promise<void> {
   try {
-    await run(command, args);
+    const running = run(command, args);
+    running.child.stdin?.end(input ?? '');
+    await running;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new Error(`${command} ${args.join(' ')} failed: ${stderr || String(error)}`, { cause: error });

@@ -68,7 +68,7 @@ describe.skipIf(!canIsolate)('network faults in the end-to-end benchmark (needs 
       questdbHttpUrl: stack.questdb!.httpUrl,
       devices: 10,
       ratePerSec: 150,
-      durationMs: 9000,
+      durationMs: 12_000,
       qos: 1,
       v2Percent: 50,
       readings: 3,

@@ -27,7 +27,7 @@ function serverPort(server: PacketDropOptions['server'], environment: FaultEnvir
 export function createPacketDrop(options: PacketDropOptions): Fault {
   const { kind, server, percent } = options;
   let applied: Array<{ namespace: string | null; device: string }> = [];
-  const tc = (namespace: string | null, args: string[]): Promise<void> => runIproute('tc', [...(namespace === null ? [] : ['-n', namespace]), ...args]);
+  const tc = (namespace: string | null, args: string[], input?: string): Promise<void> => runIproute('tc', [...(namespace === null ? [] : ['-n', namespace]), ...args], input);
   return {
     kind,
     describe: () => `drop ${percent === 100 ? 'every' : `${percent} % of the`} packet${percent === 100 ? '' : 's'} to and from ${server} on the isolated process's veth pair`,
@@ -36,13 +36,18 @@ export function createPacketDrop(options: PacketDropOptions): Fault {
       if (network === null) throw new Error(`${kind}: the run has no fault network`);
       const program = packetDropBytecode({ port: serverPort(server, environment), percent });
       for (const end of [{ namespace: null, device: network.rootDevice }, { namespace: network.namespace, device: network.namespaceDevice }]) {
-        const on = ['dev', end.device];
+        const on = `dev ${end.device}`;
         applied.push(end);
-        await tc(end.namespace, ['qdisc', 'add', ...on, 'root', 'handle', '1:', 'htb', 'default', '2']);
-        for (const classid of ['1:1', '1:2']) await tc(end.namespace, ['class', 'add', ...on, 'parent', '1:', 'classid', classid, 'htb', 'rate', '10gbit', 'quantum', '200000']);
-        // A queue of length 0 drops whatever the filter sends to class 1:1.
-        await tc(end.namespace, ['qdisc', 'add', ...on, 'parent', '1:1', 'handle', '10:', 'pfifo', 'limit', '0']);
-        await tc(end.namespace, ['filter', 'add', ...on, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'bpf', 'bytecode', program, 'classid', '1:1']);
+        // One tc process per end (a batch): on a loaded machine each process start costs time the fault should be in effect.
+        const batch = [
+          `qdisc add ${on} root handle 1: htb default 2`,
+          `class add ${on} parent 1: classid 1:1 htb rate 10gbit quantum 200000`,
+          `class add ${on} parent 1: classid 1:2 htb rate 10gbit quantum 200000`,
+          // A queue of length 0 drops whatever the filter sends to class 1:1.
+          `qdisc add ${on} parent 1:1 handle 10: pfifo limit 0`,
+          `filter add ${on} parent 1: protocol ip prio 1 bpf bytecode "${program}" classid 1:1`,
+        ];
+        await tc(end.namespace, ['-batch', '-'], batch.join('\n') + '\n');
       }
       environment.progress(`${kind}: dropping ${percent} % of ${server}'s packets`);
     },
