@@ -1,6 +1,8 @@
 /**
- * The device-fleet simulator: N MQTT connections from one process (mqtt.js), each a device that
- * publishes telemetry with its own seq at a share of one fixed offered rate.
+ * The device-fleet simulator: N MQTT connections from one process, each a device that publishes
+ * telemetry with its own seq at a share of one fixed offered rate. Connections are bare MQTT 3.1.1
+ * (raw-mqtt-connection.ts) on mqtt:// and mqtts://, and mqtt.js on ws:// or when asked
+ * (`client: 'mqttjs'`), so the generator's own cost can be compared.
  *
  * Connections open in batches of `connectConcurrency`, so neither side sees a CONNECT storm.
  * Publishing is open loop: a single timer releases the messages due since the start (rate ×
@@ -15,11 +17,12 @@
  * acknowledged (device, seq) goes into a ledger that the end-to-end audit compares with Kafka and
  * QuestDB.
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions } from 'mqtt';
 import { setTimeout as delay } from 'node:timers/promises';
 import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createLatencyHistogram, type LatencyHistogram } from './latency-histogram.ts';
 import { createMessageLedger, type MessageLedger } from './message-ledger.ts';
+import { encodeTopic, openRawConnection } from './raw-mqtt-connection.ts';
 import { createRateSchedule } from './rate-schedule.ts';
 import { buildTelemetryPayload, schemaVersionOf, type SchemaVersion } from './telemetry-generator.ts';
 
@@ -48,6 +51,23 @@ export interface FleetOptions {
   tls?: { ca?: Buffer; rejectUnauthorized: boolean };
   /** Sees every publish and PUBACK of these device indexes (the queryable-latency probe). */
   observer?: FleetObserver;
+  /** MQTT client: bare connections (default; mqtt:// and mqtts://) or mqtt.js (any URL). */
+  client?: FleetClient;
+}
+
+export type FleetClient = 'raw' | 'mqttjs';
+
+/** One device's connection, whichever client makes it. */
+interface DeviceConnection {
+  /** `done` runs on the PUBACK (QoS 1) or once written (QoS 0); it may never run if the connection drops. */
+  publish(payload: string, done: (error?: Error) => void): void;
+  end(): Promise<void>;
+}
+
+interface ConnectionEvents {
+  onConnect: () => void;
+  /** Refused, timed out, dropped or ended; once per connection. */
+  onClose: () => void;
 }
 
 export interface FleetObserver {
@@ -112,7 +132,9 @@ interface SimulatedDevice {
   credential: DeviceCredential;
   topic: string;
   version: SchemaVersion;
-  client: MqttClient | null;
+  connection: DeviceConnection | null;
+  /** Called with the outcome of the connection `connect` is waiting for. */
+  firstOutcome: ((connected: boolean) => void) | null;
   /** Bumped whenever a connection is given up: callbacks and events of older clients are ignored. */
   generation: number;
   connected: boolean;
@@ -134,7 +156,8 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
     credential,
     topic: `${options.topicPrefix}/${credential.deviceId}/telemetry`,
     version: schemaVersionOf(index, options.v2Percent),
-    client: null,
+    connection: null,
+    firstOutcome: null,
     generation: 0,
     connected: false,
     nextSeq: 0,
@@ -152,10 +175,10 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
   let closing = false;
 
   const transmit = (device: SimulatedDevice, seq: number, message: PendingMessage): void => {
-    const client = device.client;
-    if (!client) return;
+    const connection = device.connection;
+    if (!connection) return;
     const generation = device.generation;
-    client.publish(device.topic, message.payload, { qos: options.qos }, (error) => {
+    connection.publish(message.payload, (error) => {
       // A dropped connection's callbacks: its messages are resent on the next connection.
       if (generation !== device.generation || !device.pending.delete(seq)) return;
       if (error) {
@@ -199,7 +222,26 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
     device.pending.clear();
   };
 
-  const clientOptions = (credential: DeviceCredential): IClientOptions => ({
+  const url = new URL(options.url);
+  const useRaw = (options.client ?? 'raw') === 'raw';
+  if (useRaw && url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new Error(`the bare MQTT client speaks mqtt:// and mqtts:// only, not ${url.protocol}; use client mqttjs`);
+
+  const openRaw = (device: SimulatedDevice, events: ConnectionEvents): DeviceConnection => {
+    const topic = encodeTopic(device.topic);
+    const connection = openRawConnection({
+      url,
+      clientId: device.credential.deviceId,
+      username: device.credential.deviceId,
+      password: device.credential.secret,
+      keepaliveS: options.keepaliveS,
+      connectTimeoutMs: 30_000,
+      ...(options.tls && { tls: options.tls }),
+      ...events,
+    });
+    return { publish: (payload, done) => connection.publish(topic, payload, options.qos, done), end: () => connection.end() };
+  };
+
+  const mqttjsOptions = (credential: DeviceCredential): IClientOptions => ({
     clientId: credential.deviceId,
     username: credential.deviceId,
     password: credential.secret,
@@ -215,60 +257,82 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
     ...(options.tls && { ca: options.tls.ca, rejectUnauthorized: options.tls.rejectUnauthorized }),
   });
 
-  /**
-   * Opens a new client for the device. After a drop the device resends its unacknowledged messages
-   * itself, on a fresh client with the same payloads (same seq and send time), like real firmware:
-   * mqtt.js's own replay of its store after a manual reconnect proved unreliable (a message could
-   * stay unacknowledged for good).
-   */
-  const openClient = (device: SimulatedDevice): MqttClient => {
-    const generation = device.generation;
-    const client = mqtt.connect(options.url, clientOptions(device.credential));
-    device.client = client;
-    client.on('connect', () => {
-      if (generation !== device.generation) return;
-      device.connected = true;
-      device.reconnectAttempts = 0;
-      for (const [seq, message] of device.pending) {
-        counters.resent += 1;
-        transmit(device, seq, message);
-      }
-      sendFromBacklog(device);
-    });
+  const openMqttjs = (device: SimulatedDevice, events: ConnectionEvents): DeviceConnection => {
+    const client = mqtt.connect(options.url, mqttjsOptions(device.credential));
+    let closed = false;
+    client.on('connect', events.onConnect);
     client.on('close', () => {
-      if (generation !== device.generation || closing) return;
-      const wasConnected = device.connected;
-      device.connected = false;
-      if (wasConnected) counters.disconnects += 1;
-      else if (device.reconnectAttempts === 0) return; // a first connect that failed: `connect` retries it
-      if (!options.reconnect || options.qos === 0) failPending(device);
-      if (!options.reconnect) return;
-      device.generation += 1;
+      if (closed) return;
+      closed = true;
       client.end(true);
-      device.reconnectAttempts += 1;
-      // Jittered and backing off to 5 s, so a gateway restart does not bring every device back at once.
-      const delayMs = Math.min(5000, 1000 * device.reconnectAttempts) * (1 + Math.random());
-      setTimeout(() => {
-        if (!closing) openClient(device);
-      }, delayMs).unref();
+      events.onClose();
     });
     client.on('error', noop);
     client.connect();
-    return client;
+    return {
+      publish: (payload, done) => void client.publish(device.topic, payload, { qos: options.qos }, (error) => done(error)),
+      end: () =>
+        new Promise<void>((resolve) => {
+          // end() of a client that never connected may not call back: do not wait forever.
+          const timer = setTimeout(resolve, 5000);
+          client.end(true, {}, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+    };
+  };
+
+  /**
+   * Opens a new connection for the device. After a drop the device resends its unacknowledged
+   * messages itself, on a fresh connection with the same payloads (same seq and send time), like
+   * real firmware: mqtt.js's own replay of its store after a manual reconnect proved unreliable (a
+   * message could stay unacknowledged for good).
+   */
+  const openClient = (device: SimulatedDevice): void => {
+    const generation = device.generation;
+    const settleFirst = (connected: boolean): void => {
+      const outcome = device.firstOutcome;
+      device.firstOutcome = null;
+      outcome?.(connected);
+    };
+    const events: ConnectionEvents = {
+      onConnect: () => {
+        if (generation !== device.generation) return;
+        device.connected = true;
+        device.reconnectAttempts = 0;
+        settleFirst(true);
+        for (const [seq, message] of device.pending) {
+          counters.resent += 1;
+          transmit(device, seq, message);
+        }
+        sendFromBacklog(device);
+      },
+      onClose: () => {
+        if (generation !== device.generation || closing) return;
+        settleFirst(false);
+        const wasConnected = device.connected;
+        device.connected = false;
+        if (wasConnected) counters.disconnects += 1;
+        else if (device.reconnectAttempts === 0) return; // a first connect that failed: `connect` retries it
+        if (!options.reconnect || options.qos === 0) failPending(device);
+        if (!options.reconnect) return;
+        device.generation += 1;
+        device.reconnectAttempts += 1;
+        // Jittered and backing off to 5 s, so a gateway restart does not bring every device back at once.
+        const delayMs = Math.min(5000, 1000 * device.reconnectAttempts) * (1 + Math.random());
+        setTimeout(() => {
+          if (!closing) openClient(device);
+        }, delayMs).unref();
+      },
+    };
+    device.connection = useRaw ? openRaw(device, events) : openMqttjs(device, events);
   };
 
   const connectOne = (device: SimulatedDevice): Promise<boolean> =>
     new Promise((resolve) => {
-      const client = openClient(device);
-      const settle = (ok: boolean): void => {
-        client.off('connect', onConnect);
-        client.off('close', onClose);
-        resolve(ok);
-      };
-      const onConnect = (): void => settle(true);
-      const onClose = (): void => settle(false);
-      client.on('connect', onConnect);
-      client.on('close', onClose);
+      device.firstOutcome = resolve;
+      openClient(device);
     });
 
   const stats = (): FleetStats => {
@@ -302,8 +366,8 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
             if (await connectOne(device)) break;
             if (closing || signal?.aborted) return;
             device.generation += 1;
-            device.client?.end(true);
-            device.client = null;
+            await device.connection?.end();
+            device.connection = null;
             if (attempt === 4) counters.connectFailures += 1;
             else await delay(500 * (attempt + 1));
           }
@@ -349,20 +413,7 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
     async close() {
       closing = true;
       running = false;
-      await Promise.all(
-        devices.map(
-          (device) =>
-            new Promise<void>((resolve) => {
-              if (!device.client) return resolve();
-              // end() of a client that never connected may not call back: do not wait forever.
-              const timer = setTimeout(resolve, 5000);
-              device.client.end(true, {}, () => {
-                clearTimeout(timer);
-                resolve();
-              });
-            }),
-        ),
-      );
+      await Promise.all(devices.map((device) => device.connection?.end() ?? Promise.resolve()));
     },
   };
 }

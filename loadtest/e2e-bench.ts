@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
-import { createDeviceFleet, type DeviceCredential, type FleetStats } from './device-fleet.ts';
+import { createDeviceFleet, type DeviceCredential, type FleetClient, type FleetStats } from './device-fleet.ts';
 import type { FaultNetwork } from '../infra/fault-network.ts';
 import { createDelayRelay, type DelayRelay } from './faults/delay-relay.ts';
 import type { FaultEnvironment, FaultTimeline, ScheduledFault } from './faults/fault.ts';
@@ -45,6 +45,8 @@ export interface E2eOptions {
   readings: number;
   maxInflightPerDevice: number;
   connectConcurrency: number;
+  /** The load generator's MQTT client (device-fleet.ts; default raw). */
+  client?: FleetClient;
   /** Run the enricher and audit QuestDB; off measures gateway + Kafka only. */
   enrich: boolean;
   /** Read the whole telemetry topic back to count duplicates (costly at millions of records). */
@@ -228,6 +230,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       readings: options.readings,
       maxInflightPerDevice: options.maxInflightPerDevice,
       connectConcurrency: options.connectConcurrency,
+      client: options.client ?? 'raw',
       keepaliveS: 120,
       reconnect: true,
       ...(probe && { observer: probe.observer }),
@@ -391,6 +394,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         readings: options.readings,
         maxInflightPerDevice: options.maxInflightPerDevice,
         connectConcurrency: options.connectConcurrency,
+        client: options.client ?? 'raw',
         enrich: options.enrich,
         auditKafka: options.auditKafka,
         drainTimeoutMs: options.drainTimeoutMs,

@@ -10,7 +10,7 @@ import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { createBenchCredentials, readCredentialsFile, registerBenchDevices, writeCredentialsFile } from '../../loadtest/bench-devices.ts';
 import { runConnectionSweep } from '../../loadtest/connection-sweep.ts';
-import { createDeviceFleet } from '../../loadtest/device-fleet.ts';
+import { createDeviceFleet, type FleetClient } from '../../loadtest/device-fleet.ts';
 import { runE2eBench, type E2eOptions, type E2eResult } from '../../loadtest/e2e-bench.ts';
 import { formatE2eReport, formatFleetReport, formatSweepReport, sweepPointOf } from '../../loadtest/e2e-report.ts';
 import { faultKinds, faultKindsHelp, isFaultKind } from '../../loadtest/faults/fault-catalog.ts';
@@ -40,6 +40,8 @@ Load options (devices, e2e):
   --readings <1..8>          readings per message (default 3)
   --inflight <n>             unacknowledged messages per device at most (default 8)
   --connect-concurrency <n>  connections opened at once (default 200)
+  --client <raw|mqttjs>      the devices' MQTT client: bare MQTT 3.1.1 connections (default; mqtt://
+                             and mqtts://) or mqtt.js (any URL, the default for ws://)
 
 devices:
   --url <url>                mqtt://host:port, mqtts://host:port or ws://host:port/mqtt (default mqtt://127.0.0.1:1883)
@@ -100,6 +102,7 @@ const options = {
   readings: { type: 'string' },
   inflight: { type: 'string' },
   'connect-concurrency': { type: 'string' },
+  client: { type: 'string' },
   url: { type: 'string' },
   ca: { type: 'string' },
   insecure: { type: 'boolean', default: false },
@@ -192,7 +195,14 @@ function loadOptions(values: Values) {
     readings: rangedInt(values, 'readings', 3, 1, 8),
     maxInflightPerDevice: rangedInt(values, 'inflight', 8, 1, 65_535),
     connectConcurrency: rangedInt(values, 'connect-concurrency', 200, 1, 10_000),
+    client: fleetClient(values),
   };
+}
+
+function fleetClient(values: Values): FleetClient {
+  const client = values.client ?? (values.url?.startsWith('ws') === true ? 'mqttjs' : 'raw');
+  if (client !== 'raw' && client !== 'mqttjs') throw new UsageError(`--client must be raw or mqttjs, got ${JSON.stringify(client)}`);
+  return client;
 }
 
 /** A one-line status: rewritten in place on a terminal, a line every 5 s otherwise. */
@@ -314,6 +324,7 @@ async function devicesAction(values: Values): Promise<number> {
     readings: load.readings,
     maxInflightPerDevice: load.maxInflightPerDevice,
     connectConcurrency: load.connectConcurrency,
+    client: load.client,
     keepaliveS: 120,
     reconnect: true,
     ...((values.ca !== undefined || values.insecure) && { tls: { ...(values.ca !== undefined && { ca: await readFile(values.ca) }), rejectUnauthorized: !values.insecure } }),

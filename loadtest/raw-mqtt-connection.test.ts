@@ -1,0 +1,56 @@
+import mqttPacket from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+import { encodeConnect, encodePublish, encodeTopic, splitPackets } from './raw-mqtt-connection.ts';
+
+// mqtt-packet (the codec mqtt.js and Aedes use) is the oracle for what a packet must look like.
+const generate = (packet: object): Buffer => mqttPacket.generate(packet as mqttPacket.Packet);
+
+describe('encodePublish', () => {
+  it('builds the same QoS 1 PUBLISH as mqtt-packet, for short and multi-byte lengths', () => {
+    for (const payload of ['{"v":1}', 'x'.repeat(200), 'é'.repeat(9000)]) {
+      const topic = 'devices/dev-0001/telemetry';
+      expect(encodePublish(encodeTopic(topic), payload, 1, 513)).toEqual(
+        generate({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, messageId: 513, dup: false, retain: false }),
+      );
+    }
+  });
+
+  it('builds a QoS 0 PUBLISH without a packet id', () => {
+    expect(encodePublish(encodeTopic('a/b'), 'hi', 0, 7)).toEqual(generate({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('hi'), qos: 0, dup: false, retain: false }));
+  });
+});
+
+describe('encodeConnect', () => {
+  it('builds the CONNECT mqtt-packet parses back with the same fields', () => {
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const seen: mqttPacket.Packet[] = [];
+    parser.on('packet', (packet) => seen.push(packet));
+    parser.parse(encodeConnect({ clientId: 'dev-1', username: 'dev-1', password: 's3cret', keepaliveS: 120 }));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 120, clientId: 'dev-1', username: 'dev-1' });
+    expect(String((seen[0] as mqttPacket.IConnectPacket).password)).toBe('s3cret');
+  });
+});
+
+describe('splitPackets', () => {
+  const connack = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+  const puback = (id: number): Buffer => generate({ cmd: 'puback', messageId: id });
+  const big = generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(300, 1), qos: 0, dup: false, retain: false });
+
+  it('returns every whole packet and keeps the unfinished tail', () => {
+    const stream = Buffer.concat([connack, puback(1), big, puback(65_535)]);
+    for (let cut = 0; cut <= stream.length; cut += 1) {
+      const first = splitPackets(stream.subarray(0, cut));
+      const second = splitPackets(Buffer.concat([first.rest, stream.subarray(cut)]));
+      const packets = [...first.packets, ...second.packets];
+      expect(packets.map((p) => p.type)).toEqual([2, 4, 3, 4]);
+      expect(packets[3]!.body.readUInt16BE(0)).toBe(65_535);
+      expect(packets[2]!.body.length).toBe(big.length - 3);
+      expect(second.rest.length).toBe(0);
+    }
+  });
+
+  it('refuses a remaining length longer than four bytes', () => {
+    expect(() => splitPackets(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow(/remaining length/);
+  });
+});
