@@ -24,7 +24,7 @@ import type { LatencySummary } from './latency-histogram.ts';
 import { compareLedgers, type LedgerComparison } from './message-ledger.ts';
 import { freePort, startPipelineProcess, type PipelineProcess } from './pipeline-process.ts';
 import { createProcessSampler, type ProcessUsageReport } from './process-usage.ts';
-import { auditQuestdb, questdbRowCount } from './questdb-audit.ts';
+import { auditQuestdb, questdbRowCount, questdbWalApplied } from './questdb-audit.ts';
 import { createQueryableProbe, type QueryableProbeStats } from './queryable-probe.ts';
 import { readEnricherView, readGatewayView, type EnricherView, type GatewayView } from './service-views.ts';
 import { chooseProbeDevices } from './rate-schedule.ts';
@@ -300,7 +300,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       progress: (line) => progress(`run ${runId}: ${line}`),
     }) : null;
     if (fault) stops.push(() => fault.healNow());
-    await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: Math.min(options.drainTimeoutMs, 30_000), signal: options.signal });
+    await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: options.drainTimeoutMs, signal: options.signal });
     clearTimeout(drainSampling);
     for (const { timer } of restarts) clearTimeout(timer);
     for (const { done } of restarts) await done();
@@ -315,9 +315,15 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const afterAcks = fleet.stats();
     const expectedMessages = options.qos === 1 ? afterAcks.acknowledged : afterAcks.sent;
     const expectedRows = expectedMessages * afterAcks.readingsPerMessage;
-    const pipelineCaughtUp = (): boolean => {
+    // Counts alone are not enough: rows of unacknowledged messages that were delivered anyway can
+    // reach the expected count while acknowledged ones are still on their way. Caught up means
+    // the enricher committed everything in Kafka and QuestDB applied everything it was sent.
+    const pipelineCaughtUp = async (): Promise<boolean> => {
       const latest = stages.latest();
-      return latest !== null && latest.kafka >= expectedMessages && (!options.enrich || latest.rows >= expectedRows);
+      if (latest === null || latest.kafka < expectedMessages) return false;
+      if (!options.enrich) return true;
+      if (latest.rows < expectedRows) return false;
+      return (await kafka.groupLag(names.consumerGroup, names.telemetryTopic)) === 0 && (await questdbWalApplied(options.questdbHttpUrl, names.table));
     };
     const caughtUp = await waitFor(pipelineCaughtUp, { description: 'the pipeline to catch up', timeoutMs: options.drainTimeoutMs, intervalMs: 250, signal: options.signal }).then(
       () => true,

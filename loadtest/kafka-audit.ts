@@ -13,6 +13,8 @@ export interface KafkaAuditor {
   recordCount(topic: string): Promise<number>;
   /** Reads `topic` from the beginning up to the end offsets of now into a ledger. */
   readLedger(options: { topic: string; deviceCount: number; deviceIndexOf: (deviceId: string) => number | undefined; timeoutMs: number }): Promise<KafkaTopicAudit>;
+  /** Records of `topic` that consumer group `groupId` has not committed yet (all of them before its first commit). */
+  groupLag(groupId: string, topic: string): Promise<number>;
   /** Creates a topic unless it exists. */
   ensureTopic(topic: string, partitions: number, config?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
@@ -50,6 +52,13 @@ export function createKafkaAuditor(brokers: readonly string[]): KafkaAuditor {
         if (error instanceof Error && /does not host this topic-partition|not found|UNKNOWN_TOPIC/i.test(error.message)) return 0;
         throw error;
       }
+    },
+    async groupLag(groupId, topic) {
+      const [ends, [committed]] = await Promise.all([endOffsets(topic), (await ready()).fetchOffsets({ groupId, topics: [topic] })]);
+      const done = new Map((committed?.partitions ?? []).map(({ partition, offset }) => [partition, Math.max(0, Number(offset))]));
+      let lag = 0;
+      for (const [partition, end] of ends) lag += Math.max(0, end - (done.get(partition) ?? 0));
+      return lag;
     },
     async ensureTopic(topic, partitions, config = {}) {
       const connected = await ready();

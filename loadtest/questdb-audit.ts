@@ -24,6 +24,15 @@ export async function questdbRowCount(httpUrl: string, table: string): Promise<n
   }
 }
 
+/**
+ * Whether every transaction committed to `table`'s WAL is applied (so queries see it) and the table
+ * is not suspended; false while the table does not exist.
+ */
+export async function questdbWalApplied(httpUrl: string, table: string): Promise<boolean> {
+  const [row] = await questdbExec(httpUrl, `SELECT suspended, writerTxn, sequencerTxn FROM wal_tables() WHERE name = '${table}'`, 5000);
+  return row !== undefined && row[0] === false && Number(row[1]) >= Number(row[2]);
+}
+
 /** Splits one CSV line from /exp (fields quoted only when they must be, `""` escapes a quote). */
 export function parseCsvLine(line: string): string[] {
   const fields: string[] = [];
