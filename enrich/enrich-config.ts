@@ -45,6 +45,8 @@ export interface EnrichConfig {
   completenessSnapshotIntervalMs: number;
   /** How often consumer lag per partition is read for the metrics. */
   lagPollIntervalMs: number;
+  /** How often QuestDB is asked whether it suspended one of our tables (which is then resumed). */
+  tableCheckIntervalMs: number;
   /** Bound on one dead-letter or alert send, derived so that it plus the longest backoff fits the session. */
   publishTimeoutMs: number;
   /** Backoff between attempts while QuestDB or Kafka fail inside a batch. */
@@ -72,6 +74,7 @@ export const enrichSettings = {
   silenceCheckIntervalMs: intSetting({ name: 'TRIBUTARY_ENRICH_SILENCE_CHECK_INTERVAL_MS', default: 10_000, min: 100, help: 'how often silent devices are looked for' }),
   completenessIntervalMs: intSetting({ name: 'TRIBUTARY_ENRICH_COMPLETENESS_INTERVAL_MS', default: 60_000, min: 100, help: 'how often per-device completeness is written to QuestDB' }),
   lagPollIntervalMs: intSetting({ name: 'TRIBUTARY_ENRICH_LAG_POLL_INTERVAL_MS', default: 15_000, min: 100, help: 'how often consumer lag per partition is read for the metrics' }),
+  tableCheckIntervalMs: intSetting({ name: 'TRIBUTARY_ENRICH_TABLE_CHECK_INTERVAL_MS', default: 10_000, min: 100, help: 'how often to look for our QuestDB tables suspended by a failed WAL apply (e.g. disk full) and resume them' }),
   retryMinMs: intSetting({ name: 'TRIBUTARY_ENRICH_RETRY_MIN_MS', default: 200, min: 1, help: 'shortest backoff while QuestDB or Kafka fail' }),
   retryMaxMs: intSetting({ name: 'TRIBUTARY_ENRICH_RETRY_MAX_MS', default: 4000, min: 1, help: 'longest backoff while QuestDB or Kafka fail; see TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS' }),
   httpPort: intSetting({ name: 'TRIBUTARY_ENRICH_HTTP_PORT', default: 9465, min: 0, max: 65535, help: 'health and metrics port, 0 = any free port' }),
@@ -97,6 +100,7 @@ export function readEnrichConfig(env: EnvReader): EnrichConfig {
     silenceCheckIntervalMs: s.silenceCheckIntervalMs,
     completenessSnapshotIntervalMs: s.completenessIntervalMs,
     lagPollIntervalMs: s.lagPollIntervalMs,
+    tableCheckIntervalMs: s.tableCheckIntervalMs,
     retry: { minDelayMs: s.retryMinMs, maxDelayMs: s.retryMaxMs },
     httpPort: s.httpPort,
   };

@@ -40,6 +40,8 @@ export function createEnrichMetrics(registry: Registry, state: { completeness: (
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers,
     }),
+    tablesSuspended: new Gauge({ name: 'tributary_enrich_questdb_tables_suspended', help: 'our QuestDB tables suspended by a failed WAL apply at the last check (their new rows are invisible)', registers }),
+    tableResumes: new Counter({ name: 'tributary_enrich_questdb_table_resumes_total', help: 'ALTER TABLE … RESUME WAL issued for a suspended table', labelNames: ['error_tag'], registers }),
     consumerLag: new Gauge({ name: 'tributary_enrich_consumer_lag_records', help: 'log end minus committed offset, per partition', labelNames: ['topic', 'partition'], registers }),
     seqDuplicates: new Counter({ name: 'tributary_enrich_seq_duplicates_total', help: 'messages whose seq this worker had already seen from the device', registers }),
     seqResets: new Counter({ name: 'tributary_enrich_seq_resets_total', help: 'device counter restarts detected', registers }),

@@ -53,7 +53,8 @@ type Stage = 'questdb' | 'dead_letter' | 'alerts';
  * Failure: QuestDB or Kafka failing inside a batch is retried there with bounded jittered backoff,
  * heartbeating between attempts and reporting `problem()`, without committing; a rebalance during
  * the retries abandons the batch (the next owner re-reads it). While a batch waits, kafkajs fetches
- * nothing more for its broker, so memory stays bounded by one fetch.
+ * nothing more for its broker, so memory stays bounded by one fetch. A table QuestDB suspended
+ * (failed WAL apply, e.g. disk full) is resumed every tableCheckIntervalMs and reported by `problem()`.
  * Shutdown: `stop` ends the retries, lets the in-flight batch finish only if its remaining steps
  * succeed at once (else it is left uncommitted for re-delivery), then leaves the group.
  */
@@ -64,6 +65,7 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
   const sampled = createSampledLogger(logger, { perInterval: 5, intervalMs: 60_000 });
   const stopping = new AbortController();
   const failing = new Map<Stage, { since: number; error: string }>();
+  const suspended = new Map<string, { since: number; error: string }>();
   const inFlight = new Set<Promise<void>>();
   const timers: Array<{ stop: () => Promise<void> }> = [];
   let consumer: GroupConsumerPort | null = null;
@@ -254,6 +256,24 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
         const { devices } = tracker.snapshot();
         if (devices.length > 0) await writer.writeCompleteness(devices, now());
       });
+      // QuestDB suspends a table whose WAL apply failed and never resumes it by itself: writes are
+      // still accepted (so their offsets are committed) but stay invisible until someone does.
+      every('suspended table check', config.tableCheckIntervalMs, async () => {
+        const tables = await writer.suspendedTables();
+        metrics.tablesSuspended.set(tables.length);
+        for (const name of suspended.keys()) {
+          if (tables.some(({ table }) => table === name)) continue;
+          suspended.delete(name);
+          logger.info({ table: name }, 'QuestDB table applies its WAL again');
+        }
+        for (const { table, errorTag, errorMessage } of tables) {
+          const error = `${errorTag || 'error'}: ${errorMessage}`;
+          if (!suspended.has(table)) logger.error({ table, errorTag, errorMessage }, 'QuestDB suspended a table; resuming it (the failed transaction is applied again, none skipped)');
+          suspended.set(table, { since: suspended.get(table)?.since ?? now(), error });
+          await writer.resumeTable(table);
+          metrics.tableResumes.inc({ error_tag: errorTag });
+        }
+      });
       every('consumer lag poll', config.lagPollIntervalMs, async () => {
         if (consumer === null) return;
         for (const { topic, partition, lag } of await consumer.lagByPartition()) metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
@@ -271,6 +291,8 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
 
     problem() {
       if (crashed !== null) return `consumer crashed: ${crashed}`;
+      const [table, suspension] = [...suspended][0] ?? [];
+      if (table !== undefined && suspension !== undefined) return `QuestDB table ${table} suspended for ${Math.round((now() - suspension.since) / 1000)} s (${suspension.error}); resuming it every ${config.tableCheckIntervalMs} ms`;
       const [stage, state] = [...failing][0] ?? [];
       if (stage === undefined || state === undefined) return null;
       return `${stage} failing for ${Math.round((now() - state.since) / 1000)} s: ${state.error}`;

@@ -32,8 +32,24 @@ export interface QuestdbWriter {
   writeRows(rows: readonly PositionedRow[]): Promise<void>;
   /** Writes one snapshot row per device at `atMs`, in requests of at most maxRowsPerWrite rows. */
   writeCompleteness(devices: readonly DeviceCompleteness[], atMs: number): Promise<void>;
+  /**
+   * This writer's tables that QuestDB suspended after failing to apply a transaction (disk full,
+   * too many open files, …), with its reason. Writes to them are still accepted and kept in the
+   * WAL, but no row becomes visible until the table is resumed. Tables suspended on purpose
+   * (`SUSPEND WAL`, no error recorded) are not listed: an operator is working on them.
+   */
+  suspendedTables(): Promise<SuspendedTable[]>;
+  /** `ALTER TABLE … RESUME WAL`: QuestDB applies the pending transactions again, from the failed one (none is skipped). */
+  resumeTable(table: string): Promise<void>;
   /** Waits for the write in progress, then closes the HTTP connections. Idempotent. */
   stop(): Promise<void>;
+}
+
+export interface SuspendedTable {
+  table: string;
+  /** QuestDB's class of error, e.g. 'DISK FULL'; may be empty. */
+  errorTag: string;
+  errorMessage: string;
 }
 
 /**
@@ -63,7 +79,7 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     return result;
   };
 
-  const exec = async (sql: string): Promise<void> => {
+  const exec = async (sql: string): Promise<unknown> => {
     let response: Response;
     try {
       response = await fetch(`${config.url}/exec?query=${encodeURIComponent(sql)}`, { signal: AbortSignal.timeout(config.requestTimeoutMs) });
@@ -74,6 +90,7 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     // A refused statement is our bug or a conflicting table; retrying cannot help.
     if (response.status >= 400 && response.status < 500) throw new Error(`QuestDB refused ${JSON.stringify(sql.slice(0, 60))}: ${body.slice(0, 300)}`);
     if (!response.ok) throw new InfraError('QUESTDB_UNAVAILABLE', `QuestDB /exec answered ${response.status}: ${body.slice(0, 300)}`, { retriable: true });
+    return JSON.parse(body) as unknown;
   };
 
   const flush = async (target: Sender, rowCount: number): Promise<void> => {
@@ -185,6 +202,18 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
           await flush(target, chunk.length);
         });
       }
+    },
+
+    async suspendedTables() {
+      const names = [readings, completeness].map((name) => `'${name}'`).join(', ');
+      const answer = (await exec(`select name, errorTag, errorMessage from wal_tables() where suspended and name in (${names})`)) as { dataset?: unknown[][] };
+      return (answer.dataset ?? [])
+        .map(([table, errorTag, errorMessage]) => ({ table: String(table), errorTag: typeof errorTag === 'string' ? errorTag : '', errorMessage: typeof errorMessage === 'string' ? errorMessage : '' }))
+        .filter((table) => table.errorTag !== '' || table.errorMessage !== '');
+    },
+
+    async resumeTable(table) {
+      await exec(`alter table "${table}" resume wal`);
     },
 
     stop() {

@@ -46,7 +46,7 @@ export function formatE2eReport(result: E2eResult): string {
       ? [`            in gateway (received→PUBACK, bucket bounds) p50 ≤ ${result.gateway.ackWaitP50BoundMs ?? 'n/a'}  p99 ≤ ${result.gateway.ackWaitP99BoundMs ?? 'n/a'} ms  mean ${result.gateway.ackWaitMeanMs ?? 'n/a'} ms; throttle events ${result.gateway.throttleEvents}`]
       : []),
     ...(result.enricher
-      ? [`enricher    ${n(result.enricher.questdbWrites)} QuestDB writes, ${result.enricher.meanRowsPerWrite ?? 'n/a'} rows and ${result.enricher.meanWriteMs ?? 'n/a'} ms each on average; ${result.enricher.meanRecordsPerBatch ?? 'n/a'} records per Kafka batch; ${n(result.enricher.questdbWriteFailures)} failed writes retried`]
+      ? [`enricher    ${n(result.enricher.questdbWrites)} QuestDB writes, ${result.enricher.meanRowsPerWrite ?? 'n/a'} rows and ${result.enricher.meanWriteMs ?? 'n/a'} ms each on average; ${result.enricher.meanRecordsPerBatch ?? 'n/a'} records per Kafka batch; ${n(result.enricher.questdbWriteFailures)} failed writes retried, ${n(result.enricher.tableResumes)} suspended-table resumes`]
       : []),
     'processes   name                 CPU (cores)  CPU µs/msg  peak RSS MiB',
     ...result.processes.map((p) => `            ${p.name.padEnd(20)} ${p.cpuCores.toFixed(2).padStart(11)}  ${(p.cpuMicrosPerMessage === null ? 'n/a' : String(p.cpuMicrosPerMessage)).padStart(10)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`),

@@ -47,6 +47,8 @@ export interface EnricherView {
   seqDuplicates: number;
   /** Write attempts QuestDB failed or did not answer in time; each was retried, its offsets not committed. */
   questdbWriteFailures: number;
+  /** RESUME WAL the enricher issued for a table QuestDB had suspended. */
+  tableResumes: number;
 }
 
 export async function readEnricherView(metricsUrl: string): Promise<EnricherView | null> {
@@ -65,6 +67,7 @@ export async function readEnricherView(metricsUrl: string): Promise<EnricherView
       meanRecordsPerBatch: batches && batches.count > 0 ? round(batches.sum / batches.count) : null,
       seqDuplicates: metricTotal(text, 'tributary_enrich_seq_duplicates_total'),
       questdbWriteFailures: metricTotal(text, 'tributary_enrich_questdb_write_failures_total'),
+      tableResumes: metricTotal(text, 'tributary_enrich_questdb_table_resumes_total'),
     };
   } catch {
     return null;
