@@ -1,0 +1,98 @@
+/**
+ * Short runs of the QuestDB fault kinds (bench e2e --fault) against a stack of their own: the shared
+ * test stack's QuestDB must not be killed or filled. QuestDB's root is on a small tmpfs (the test
+ * runs as root, as the disk-full kind needs). Assertions on the counting only, never on timing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startStack, stackDir, stopStack, type StackState } from '../../infra/stack.ts';
+import { faultStackOptions } from '../../test/test-stacks.ts';
+import { runE2eBench, type E2eOptions, type E2eResult } from '../e2e-bench.ts';
+import { faultKinds, type FaultKindName } from './fault-catalog.ts';
+
+const stackOptions = {
+  ...faultStackOptions({ suffix: 'questdb', portOffset: 3400, brokers: 1, home: inject('stackHome'), kafkaHeapMb: 256 }),
+  questdb: true,
+  questdbHeapMb: 384,
+  // QuestDB takes ~110 MiB of it for its own tables at start; each run's tables take tens more.
+  questdbDiskMb: 512,
+};
+const dir = stackDir(stackOptions.home, stackOptions.name);
+let stack: StackState;
+let logDir = '';
+
+beforeAll(async () => {
+  logDir = await mkdtemp(join(tmpdir(), 'tributary-qdbfaults-'));
+  stack = await startStack(stackOptions);
+});
+
+afterAll(async () => {
+  const result = await stopStack(dir, () => undefined);
+  await rm(logDir, { recursive: true, force: true });
+  expect(result.portsStillBusy).toEqual([]);
+});
+
+function faultRun(kind: FaultKindName, timing: { atMs: number; forMs: number }, enrichEnv: Record<string, string> = {}): Promise<E2eResult> {
+  const options: E2eOptions = {
+    kafkaBrokers: stack.kafka.bootstrap,
+    questdbHttpUrl: stack.questdb!.httpUrl,
+    stackDir: dir,
+    devices: 10,
+    ratePerSec: 100,
+    durationMs: 10_000,
+    qos: 1,
+    v2Percent: 50,
+    readings: 3,
+    maxInflightPerDevice: 4,
+    connectConcurrency: 10,
+    enrich: true,
+    auditKafka: true,
+    drainTimeoutMs: 120_000,
+    probePollMs: 200,
+    maxProbeRatePerSec: 20,
+    logDir,
+    // Resume a suspended table soon after the disk has room again.
+    enrichEnv: { TRIBUTARY_ENRICH_TABLE_CHECK_INTERVAL_MS: '500', ...enrichEnv },
+    fault: { fault: faultKinds[kind].create(), ...timing },
+  };
+  return runE2eBench(options);
+}
+
+/** What every QuestDB fault must leave: nothing acknowledged lost, each reading once, nothing unexpected. */
+function expectNothingLostOrDoubled(result: E2eResult): void {
+  expect(result.fault?.injectedAtMs).not.toBeNull();
+  expect(result.fault?.healedAtMs).not.toBeNull();
+  expect(result.fault?.error).toBeNull();
+  expect(result.problems).toEqual([]);
+  expect(result.counts.acknowledged).toBe(result.counts.sent);
+  expect(result.lost.kafka).toBe(0);
+  expect(result.lost.questdb).toBe(0);
+  expect(result.counts.questdbRows).toBe(result.counts.acknowledged * 3);
+  expect(result.duplicates.questdbRows).toBe(0);
+  expect(result.duplicates.questdbUnexpected).toBe(0);
+  expect(result.countsAgree).toBe(true);
+}
+
+// Disk full first: on a fresh filesystem the ballast is written before the first rows arrive.
+describe('QuestDB fault kinds in short e2e runs', () => {
+  it('questdb-disk-full: with its filesystem full from the first row, QuestDB refuses or suspends; once freed, everything arrives once', async () => {
+    const result = await faultRun('questdb-disk-full', { atMs: 0, forMs: 4000 });
+    expectNothingLostOrDoubled(result);
+    // The full disk was felt: an ILP write refused (retried) or a WAL apply failed (table resumed).
+    expect((result.enricher?.questdbWriteFailures ?? 0) + (result.enricher?.tableResumes ?? 0)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('questdb-kill: QuestDB killed mid-write and restarted on its data loses nothing; the enricher retried the failed writes', async () => {
+    const result = await faultRun('questdb-kill', { atMs: 3000, forMs: 2000 });
+    expectNothingLostOrDoubled(result);
+    expect(result.enricher?.questdbWriteFailures).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('questdb-slow: writes that time out while QuestDB is stopped are retried without loss or duplicate rows', async () => {
+    // A request timeout shorter than one stop (300 ms), so some writes time out and are sent again.
+    const result = await faultRun('questdb-slow', { atMs: 2000, forMs: 5000 }, { TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS: '150' });
+    expectNothingLostOrDoubled(result);
+  }, 300_000);
+});
