@@ -29,6 +29,12 @@ export async function mountTmpfs(path: string, sizeMb: number): Promise<void> {
 /** Unmounts `path` if something is mounted there; resolves either way once nothing is. */
 export async function unmountIfMounted(path: string): Promise<boolean> {
   if (!(await isMountPoint(path))) return false;
-  await run('umount', [path]);
+  try {
+    await run('umount', [path]);
+  } catch (error) {
+    // Unmounted meanwhile by a concurrent stop (a start that failed while the stack was being stopped).
+    if (!(await isMountPoint(path))) return false;
+    throw error;
+  }
   return true;
 }

@@ -26,7 +26,8 @@ let logDir = '';
 beforeAll(async () => {
   logDir = await mkdtemp(join(tmpdir(), 'tributary-qdbfaults-'));
   stack = await startStack(stackOptions);
-});
+  // A second stack's JVMs may take minutes to be ready on a loaded machine (readyTimeoutMs is 180 s).
+}, 400_000);
 
 afterAll(async () => {
   const result = await stopStack(dir, () => undefined);
