@@ -27,6 +27,8 @@ export type InfraErrorCode =
   | 'KAFKA_UNKNOWN_TOPIC'
   /** A record is larger than the topic takes in one record batch (max.message.bytes): it can never be written. */
   | 'KAFKA_RECORD_TOO_LARGE'
+  /** The producer's send queue holds as many records or bytes as it may, and the record was one it may shed. */
+  | 'KAFKA_QUEUE_FULL'
   /** The producer is stopping and takes no more records. */
   | 'KAFKA_PRODUCER_STOPPED'
   /** The producer client reported an error it cannot recover from. */

@@ -12,8 +12,10 @@ export interface OutgoingRecord {
 }
 
 export interface ProducerStats {
-  /** Records waiting for the broker's acknowledgement (queued + in flight). */
+  /** Records waiting for the broker's acknowledgement (queued, in flight, or waiting for room in the queue). */
   pending: number;
+  /** Their record bytes. */
+  pendingBytes: number;
   /** Consecutive failed sends; 0 when the last send succeeded. */
   consecutiveFailures: number;
   lastError: string | null;
@@ -33,7 +35,11 @@ export interface KafkaProducerPort {
    * not retriable); for other topics only a batch Kafka rejects as too large is split.
    */
   start(options?: { maxMessageBytes?: ReadonlyMap<string, number> }): Promise<void>;
-  send(record: OutgoingRecord): Promise<void>;
+  /**
+   * With `sheddable`, a record that finds the send queue at its bound (records or bytes) is
+   * refused at once (KAFKA_QUEUE_FULL, retriable) instead of waiting for room.
+   */
+  send(record: OutgoingRecord, options?: { sheddable?: boolean }): Promise<void>;
   sendMany(records: readonly OutgoingRecord[]): Promise<void>;
   stats(): ProducerStats;
   /** Waits for in-flight sends (bounded by the send timeout), then disconnects. */
@@ -152,8 +158,18 @@ export interface ProducerSettings {
   sendTimeoutMs: number;
   lingerMs: number;
   maxBatchRecords: number;
+  /** Records queued or in flight at most; {@link defaultSendQueueBounds} when absent. */
+  maxQueuedRecords?: number;
+  /** Their record bytes at most; {@link defaultSendQueueBounds} when absent. */
+  maxQueuedBytes?: number;
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 }
+
+/**
+ * A producer's send-queue bounds unless its settings say otherwise: far above what a steady load
+ * queues (rate × one request's latency, ~1,000 records at 20,000 msg/s) and within a gateway's memory.
+ */
+export const defaultSendQueueBounds = { maxQueuedRecords: 50_000, maxQueuedBytes: 64 * 1024 * 1024 };
 
 /**
  * Builds the product's Kafka clients: the one way bin/ gets a producer, a group consumer, an admin,

@@ -19,6 +19,8 @@ export interface PublishRoute {
    * Resolves once the message is durable (Kafka acknowledged with acks=all); rejects when it is
    * not, in which case the device must not get a PUBACK. Rejects with a {@link PublishRefusedError}
    * when the publish can never be forwarded (e.g. too large for its Kafka topic): the gateway refuses it.
+   * A QoS 0 publish is shed rather than wait when the way to Kafka is full: it rejects with reason
+   * 'queue_full' at once; a QoS 1/2 one waits for room (its send timeout runs meanwhile).
    */
   forward(publish: DevicePublish): Promise<void>;
 }
@@ -28,10 +30,12 @@ export interface PublishSink {
   route(mqttTopic: string): PublishRoute | null;
   /** Null when healthy, else why forwarding currently fails. */
   problem(): string | null;
+  /** Records (and their bytes) forwarded and not yet settled: the sink's queue towards Kafka. */
+  backlog(): { records: number; bytes: number };
 }
 
-/** Why a publish is refused: the gateway's own checks (topic) or the sink's (record size). */
-export type PublishRefusal = 'forbidden_topic' | 'unmapped_topic' | 'record_too_large';
+/** Why a publish is refused: the gateway's own checks (topic) or the sink's (record size, a full queue for QoS 0). */
+export type PublishRefusal = 'forbidden_topic' | 'unmapped_topic' | 'record_too_large' | 'queue_full';
 
 /** A publish that can never be forwarded, whatever the retries: `reason` is the metric label and log reason. */
 export class PublishRefusedError extends Error {

@@ -17,7 +17,7 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 /** A table whose connections record every throttle change as `client:reason:stop|go`. */
 function table(options: Partial<DeviceConnectionsOptions> = {}, clients: readonly string[] = ['a', 'b']) {
   const events: string[] = [];
-  const connections = createDeviceConnections<string>({ perClientMax: 100, globalMax: 1000, onThrottled: () => {}, ...options });
+  const connections = createDeviceConnections<string>({ perClientMax: 100, globalMax: 1000, globalMaxBytes: 1e9, onThrottled: () => {}, ...options });
   for (const client of clients) {
     const reasons = new Set<ThrottleReason>();
     const throttle = (reason: ThrottleReason, on: boolean): boolean => {
@@ -79,6 +79,25 @@ describe('createDeviceConnections', () => {
     await settle();
     expect(events.at(-1)).toBe('b:global:go');
     expect(connections.pendingTotal()).toBe(3);
+  });
+
+  it('throttles whoever publishes past the global byte cap and resumes once half the bytes settled', async () => {
+    const { connections, events } = table({ globalMaxBytes: 1000 });
+    const big = deferred();
+    const small = deferred();
+    connections.submit('a', big.promise, () => {}, 600);
+    expect(connections.overloaded()).toBe(false);
+    connections.submit('b', small.promise, () => {}, 400);
+    expect(events).toEqual(['b:global:stop']);
+    expect(connections.pendingBytes()).toBe(1000);
+    expect(connections.overloaded()).toBe(true);
+    small.resolve();
+    await settle();
+    expect(events).toEqual(['b:global:stop']);
+    big.resolve();
+    await settle();
+    expect(events).toEqual(['b:global:stop', 'b:global:go']);
+    expect(connections.pendingBytes()).toBe(0);
   });
 
   it('resolves idle() when the last pending publish settles, at once when none is pending', async () => {

@@ -9,8 +9,8 @@
  * the connection without acknowledging it; the device resends after reconnecting.
  *
  * Backpressure: a connection with `perClientMax` publishes pending stops being read, and so does every
- * connection that publishes while `globalMax` are pending overall; reading resumes below half the cap,
- * so throttling does not flap on every message.
+ * connection that publishes while `globalMax` publishes or `globalMaxBytes` payload bytes are pending
+ * overall; reading resumes below half the cap, so throttling does not flap on every message.
  */
 import type { GuardedConnection } from './guarded-connection.ts';
 
@@ -27,11 +27,15 @@ export interface DeviceConnection {
   cleanSession: boolean;
   /** Authenticated and registered with Aedes, until it disconnects. */
   ready: boolean;
+  /** QoS 0 messages of this connection that were dropped, for the sampled log. */
+  qos0Dropped: number;
 }
 
 export interface DeviceConnectionsOptions {
   perClientMax: number;
   globalMax: number;
+  /** Payload bytes pending over every connection at most (as `globalMax`). */
+  globalMaxBytes: number;
   /** Called when a connection stops being read because of a cap. */
   onThrottled: (reason: 'client' | 'global') => void;
 }
@@ -44,16 +48,21 @@ export interface DeviceConnections<C> {
   close(client: C): void;
   /** Open connections. */
   all(): IterableIterator<[C, DeviceConnection]>;
-  /** Registers a publish whose outcome is `work`; `callback` runs in arrival order per client. */
-  submit(client: C, work: Promise<void>, callback: AckCallback): void;
+  /** Registers a publish of `bytes` payload bytes whose outcome is `work`; `callback` runs in arrival order per client. */
+  submit(client: C, work: Promise<void>, callback: AckCallback, bytes?: number): void;
   /** QoS 1/2 publishes whose callback has not run yet, over every connection. */
   pendingTotal(): number;
+  /** Their payload bytes. */
+  pendingBytes(): number;
+  /** Whether either global cap (publishes, bytes) is reached: QoS 0 is then dropped. */
+  overloaded(): boolean;
   /** Resolves once no publish is pending (at once when none is). */
   idle(): Promise<void>;
 }
 
 interface PendingAck {
   done: boolean;
+  bytes: number;
   error: Error | null;
   callback: AckCallback;
 }
@@ -67,10 +76,13 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
   const entries = new Map<C, Entry>();
   // The sum of every entry's acks.length, kept in step by submit and release: the caps are checked per message.
   let pending = 0;
+  let pendingBytes = 0;
   let globalCapHeld = false;
   let idleWaiters: Array<() => void> = [];
   const clientResumeAt = Math.floor(options.perClientMax / 2);
   const globalResumeAt = Math.floor(options.globalMax / 2);
+  const globalResumeAtBytes = Math.floor(options.globalMaxBytes / 2);
+  const overloaded = (): boolean => pending >= options.globalMax || pendingBytes >= options.globalMaxBytes;
 
   const throttle = (entry: Entry, reason: 'client' | 'global', on: boolean): void => {
     if (entry.open && entry.guard.throttle(reason, on) && on) options.onThrottled(reason);
@@ -81,11 +93,12 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
     while (acks.length > 0 && acks[0]!.done) {
       const ack = acks.shift()!;
       pending -= 1;
+      pendingBytes -= ack.bytes;
       ack.callback(ack.error);
     }
     if (acks.length === 0 && !entry.open && entries.get(client) === entry) entries.delete(client);
     if (acks.length <= clientResumeAt) throttle(entry, 'client', false);
-    if (globalCapHeld && pending <= globalResumeAt) {
+    if (globalCapHeld && pending <= globalResumeAt && pendingBytes <= globalResumeAtBytes) {
       globalCapHeld = false;
       for (const other of entries.values()) throttle(other, 'global', false);
     }
@@ -97,7 +110,7 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
   };
 
   const open = (client: C, connection: Pick<DeviceConnection, 'guard' | 'certificateSubject' | 'remoteAddress'>): Entry => {
-    const entry: Entry = { ...connection, connectClientId: '', cleanSession: true, ready: false, open: true, acks: [] };
+    const entry: Entry = { ...connection, connectClientId: '', cleanSession: true, ready: false, qos0Dropped: 0, open: true, acks: [] };
     entries.set(client, entry);
     return entry;
   };
@@ -124,14 +137,15 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
     *all() {
       for (const [client, entry] of entries) if (entry.open) yield [client, entry];
     },
-    submit(client, work, callback) {
+    submit(client, work, callback, bytes = 0) {
       // A will published after its connection closed still runs through here.
       const entry = entries.get(client) ?? closedEntry(client);
-      const ack: PendingAck = { done: false, error: null, callback };
+      const ack: PendingAck = { done: false, bytes, error: null, callback };
       entry.acks.push(ack);
       pending += 1;
+      pendingBytes += bytes;
       if (entry.acks.length >= options.perClientMax) throttle(entry, 'client', true);
-      if (pending >= options.globalMax) {
+      if (overloaded()) {
         globalCapHeld = true;
         throttle(entry, 'global', true);
       }
@@ -148,6 +162,8 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
       );
     },
     pendingTotal: () => pending,
+    pendingBytes: () => pendingBytes,
+    overloaded,
     idle: () => (pending === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))),
   };
 }

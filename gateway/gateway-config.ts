@@ -22,6 +22,8 @@ export interface GatewayConfig {
   preConnectMaxBytes: number;
   maxPendingPerClient: number;
   maxPendingTotal: number;
+  /** Payload bytes of the pending QoS 1/2 publishes, over every device. */
+  maxPendingBytesTotal: number;
   /** MQTT keepalive values above this are refused at CONNECT (0 = no limit). */
   keepaliveLimitS: number;
   connectTimeoutMs: number;
@@ -59,6 +61,12 @@ export const gatewaySettings = {
   topicPrefix: stringSetting({ name: 'TRIBUTARY_MQTT_TOPIC_PREFIX', default: defaultTopicLayout.prefix, help: 'first level(s) of device topics: <prefix>/<device id>/telemetry' }),
   maxPendingPerClient: intSetting({ name: 'TRIBUTARY_GATEWAY_MAX_PENDING_PER_CLIENT', default: 500, min: 1, help: 'unacknowledged publishes per device before its socket is no longer read' }),
   maxPendingTotal: intSetting({ name: 'TRIBUTARY_GATEWAY_MAX_PENDING_TOTAL', default: 50_000, min: 1, help: 'the same across all devices; QoS 0 is dropped (and counted) above it' }),
+  maxPendingBytesTotal: intSetting({
+    name: 'TRIBUTARY_GATEWAY_MAX_PENDING_BYTES_TOTAL',
+    default: 64 * 1024 * 1024,
+    min: 64 * 1024,
+    help: 'payload bytes of those publishes across all devices: the same effect; 50,000 of the largest payloads would otherwise hold 3 GB',
+  }),
   shutdownDrainMs: intSetting({ name: 'TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS', default: 15_000, min: 0, help: 'on shutdown, time to finish in-flight publishes before disconnecting; below the shutdown deadline' }),
   authFailureBurstPerAddress: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_ADDRESS', default: 30, min: 1, help: 'failed CONNECTs one client address may make in a row; then refused (CONNACK 5) without checking the secret' }),
   authFailureBurstPerDevice: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_DEVICE', default: 10, min: 1, help: 'the same per device id, from any address (a device whose secret the gateway already verified still connects)' }),
@@ -82,6 +90,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
     preConnectMaxBytes: s.preConnectMaxBytes,
     maxPendingPerClient: s.maxPendingPerClient,
     maxPendingTotal: s.maxPendingTotal,
+    maxPendingBytesTotal: s.maxPendingBytesTotal,
     keepaliveLimitS: s.keepaliveLimitS,
     connectTimeoutMs: s.connectTimeoutMs,
     topicLayout: { ...defaultTopicLayout, prefix: s.topicPrefix },

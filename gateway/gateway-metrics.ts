@@ -1,18 +1,29 @@
 /** Prometheus metrics of the MQTT gateway. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export function createGatewayMetrics(registry: Registry, state: { connections: () => number; pending: () => number }) {
+export function createGatewayMetrics(
+  registry: Registry,
+  state: { connections: () => number; pending: () => number; pendingBytes: () => number; sendQueue: () => { records: number; bytes: number } },
+) {
   const registers = [registry];
   return {
     connections: new Gauge({ name: 'tributary_gateway_connections', help: 'MQTT connections currently authenticated', registers, collect() { this.set(state.connections()); } }),
     pending: new Gauge({ name: 'tributary_gateway_pending_publishes', help: 'QoS 1/2 publishes waiting for Kafka', registers, collect() { this.set(state.pending()); } }),
+    pendingBytes: new Gauge({ name: 'tributary_gateway_pending_publish_bytes', help: 'payload bytes of the QoS 1/2 publishes waiting for Kafka', registers, collect() { this.set(state.pendingBytes()); } }),
+    sendQueueRecords: new Gauge({ name: 'tributary_gateway_send_queue_records', help: "records in the Kafka producer's send queue (queued, in flight, waiting for room), QoS 0 included", registers, collect() { this.set(state.sendQueue().records); } }),
+    sendQueueBytes: new Gauge({ name: 'tributary_gateway_send_queue_bytes', help: "record bytes in the Kafka producer's send queue", registers, collect() { this.set(state.sendQueue().bytes); } }),
     connects: new Counter({ name: 'tributary_gateway_connects_total', help: 'CONNECT outcomes', labelNames: ['outcome'], registers }),
     authRefusals: new Counter({ name: 'tributary_gateway_auth_refusals_total', help: 'CONNECTs refused by authentication, by reason (bad_credentials, rate_limited, busy, ...)', labelNames: ['reason'], registers }),
     received: new Counter({ name: 'tributary_gateway_publishes_received_total', help: 'PUBLISH packets received from devices', labelNames: ['qos'], registers }),
     acknowledged: new Counter({ name: 'tributary_gateway_publishes_acknowledged_total', help: 'QoS 1/2 publishes acknowledged after Kafka had them', registers }),
     failed: new Counter({ name: 'tributary_gateway_publishes_failed_total', help: 'QoS 1/2 publishes Kafka did not take: no PUBACK, connection closed', registers }),
     refused: new Counter({ name: 'tributary_gateway_publishes_refused_total', help: 'publishes refused by policy or as too large for Kafka (the connection is closed, except for QoS 0 too large)', labelNames: ['reason'], registers }),
-    qos0Dropped: new Counter({ name: 'tributary_gateway_qos0_dropped_total', help: 'QoS 0 messages not delivered to Kafka', labelNames: ['reason'], registers }),
+    qos0Dropped: new Counter({
+      name: 'tributary_gateway_qos0_dropped_total',
+      help: 'QoS 0 messages not delivered to Kafka, by reason: overloaded (pending caps), queue_full (send queue), kafka_failed',
+      labelNames: ['reason'],
+      registers,
+    }),
     subscribeRefused: new Counter({ name: 'tributary_gateway_subscriptions_refused_total', help: 'subscriptions refused (SUBACK 0x80)', registers }),
     packetsRefused: new Counter({ name: 'tributary_gateway_packets_refused_total', help: 'connections closed by a byte limit: oversized or malformed packet, WebSocket message too big, pre-CONNECT budget', labelNames: ['reason'], registers }),
     clientErrors: new Counter({ name: 'tributary_gateway_client_errors_total', help: 'client errors (protocol errors, resets)', registers }),

@@ -60,12 +60,18 @@ export function createMqttGateway(deps: {
   const connections = createDeviceConnections<Client>({
     perClientMax: config.maxPendingPerClient,
     globalMax: config.maxPendingTotal,
+    globalMaxBytes: config.maxPendingBytesTotal,
     onThrottled: (reason) => metrics.throttled.inc({ reason }),
   });
   const readyClients = function* (): Generator<Client> {
     for (const [client, connection] of connections.all()) if (connection.ready) yield client;
   };
-  const metrics = createGatewayMetrics(deps.metricsRegistry, { connections: () => [...readyClients()].length, pending: () => connections.pendingTotal() });
+  const metrics = createGatewayMetrics(deps.metricsRegistry, {
+    connections: () => [...readyClients()].length,
+    pending: () => connections.pendingTotal(),
+    pendingBytes: () => connections.pendingBytes(),
+    sendQueue: () => sink.backlog(),
+  });
   const storedSessions = createStoredSessions();
   let accepting = false;
   let broker: Aedes | null = null;
@@ -103,6 +109,14 @@ export function createMqttGateway(deps: {
     sampled.warn(`publish:${error.reason}`, { deviceId: client.id, topic: packet.topic, reason: error.reason, detail: error.message }, 'publish refused');
   };
 
+  // QoS 0 is shed first: counted by reason, and per device in the sampled log line.
+  const dropQos0 = (client: Client, reason: 'overloaded' | 'queue_full' | 'kafka_failed'): void => {
+    metrics.qos0Dropped.inc({ reason });
+    const connection = connections.get(client);
+    if (connection) connection.qos0Dropped += 1;
+    sampled.warn(`qos0:${reason}`, { deviceId: client.id, reason, droppedByDevice: connection?.qos0Dropped }, 'QoS 0 message dropped');
+  };
+
   const refusePublish = (client: Client, packet: PublishPacket, reason: PublishRefusal, callback: (error?: Error | null) => void): void => {
     const error = new PublishRefusedError(reason, `publish to ${packet.topic} refused: ${reason}`);
     countRefusal(client, packet, error);
@@ -134,10 +148,14 @@ export function createMqttGateway(deps: {
     // Aedes stores a retained packet after this hook; no one may subscribe to a data topic, so keep none.
     packet.retain = false;
     if (qos === 0) {
-      if (connections.pendingTotal() >= config.maxPendingTotal) {
-        metrics.qos0Dropped.inc({ reason: 'overloaded' });
+      if (connections.overloaded()) {
+        dropQos0(client, 'overloaded');
       } else {
-        route.forward(publish).catch((error: unknown) => (error instanceof PublishRefusedError ? countRefusal(client, packet, error) : metrics.qos0Dropped.inc({ reason: 'kafka_failed' })));
+        route.forward(publish).catch((error: unknown) => {
+          if (!(error instanceof PublishRefusedError)) dropQos0(client, 'kafka_failed');
+          else if (error.reason === 'queue_full') dropQos0(client, 'queue_full');
+          else countRefusal(client, packet, error);
+        });
       }
       callback(null);
       return;
@@ -153,7 +171,7 @@ export function createMqttGateway(deps: {
         metrics.pubackLatency.observe((Date.now() - receivedAtMs) / 1000);
       }
       callback(error ?? null);
-    });
+    }, publish.payload.length);
   };
 
   const createBroker = async (): Promise<Aedes> => {

@@ -1,5 +1,6 @@
 /** Bridge settings: mapping rules, Kafka topics and producer tuning; their table and the IngestConfig read from it. */
 import type { EnvReader } from '../core/config.ts';
+import { defaultSendQueueBounds } from '../core/kafka-port.ts';
 import type { TopicNames } from '../core/envelope.ts';
 import { intSetting, oneOfSetting, optionalStringSetting, readSettings } from '../core/settings.ts';
 import { sharedSettings, topicSettings } from '../core/shared-settings.ts';
@@ -14,6 +15,8 @@ export interface IngestConfig {
   sendTimeoutMs: number;
   lingerMs: number;
   maxBatchRecords: number;
+  maxQueuedRecords: number;
+  maxQueuedBytes: number;
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 }
 
@@ -31,6 +34,18 @@ export const ingestSettings = {
   sendTimeoutMs: intSetting({ name: 'TRIBUTARY_KAFKA_SEND_TIMEOUT_MS', default: 10_000, min: 100, max: 120_000, help: 'a record not acknowledged by then fails: no PUBACK, connection closed; below the keepalive limit' }),
   lingerMs: intSetting({ name: 'TRIBUTARY_KAFKA_LINGER_MS', default: 0, min: 0, max: 1000, help: 'extra wait to grow batches (batches already grow while a request is in flight)' }),
   maxBatchRecords: intSetting({ name: 'TRIBUTARY_KAFKA_MAX_BATCH_RECORDS', default: 2000, min: 1, help: "records per produce request; its bytes are capped by each topic's max.message.bytes, read from Kafka at start" }),
+  maxQueuedRecords: intSetting({
+    name: 'TRIBUTARY_KAFKA_MAX_QUEUED_RECORDS',
+    default: defaultSendQueueBounds.maxQueuedRecords,
+    min: 1,
+    help: 'records waiting for Kafka (queued or in flight) at most; QoS 0 is dropped once half are used, QoS 1/2 wait for room (their devices stop being read at the gateway's pending caps). The default is ~2.5 s of 20,000 msg/s',
+  }),
+  maxQueuedBytes: intSetting({
+    name: 'TRIBUTARY_KAFKA_MAX_QUEUED_BYTES',
+    default: defaultSendQueueBounds.maxQueuedBytes,
+    min: 1024,
+    help: 'the same in record bytes (payload, key, headers): what a flood of large payloads may hold in memory',
+  }),
   compression: oneOfSetting({ name: 'TRIBUTARY_KAFKA_COMPRESSION', values: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none', help: 'produce request compression' }),
 } as const;
 
@@ -54,6 +69,8 @@ export function readIngestConfig(env: EnvReader, options: { topicPrefix: string 
     sendTimeoutMs: s.sendTimeoutMs,
     lingerMs: s.lingerMs,
     maxBatchRecords: s.maxBatchRecords,
+    maxQueuedRecords: s.maxQueuedRecords,
+    maxQueuedBytes: s.maxQueuedBytes,
     compression: s.compression,
   };
 }

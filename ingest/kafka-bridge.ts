@@ -3,7 +3,8 @@
  * bytes unchanged, headers per core/envelope.ts) and hands it to the idempotent acks=all producer.
  * Creates the topics it writes to at start when they are absent, and reads their max.message.bytes
  * so the producer caps batches by bytes; a record too large for its topic is refused
- * (PublishRefusedError 'record_too_large'), never retried.
+ * (PublishRefusedError 'record_too_large'), never retried. QoS 0 records are sent sheddable: when the
+ * producer's send queue is full they are refused ('queue_full') instead of waiting for room.
  */
 import type { KafkaAdminPort, KafkaProducerPort } from '../core/kafka-port.ts';
 import { topicSpecs } from '../core/topic-specs.ts';
@@ -19,8 +20,9 @@ export interface KafkaBridge extends PublishSink {
   stop(): Promise<void>;
 }
 
-function refuseTooLarge(error: unknown): never {
+function refuseUnsendable(error: unknown): never {
   if (error instanceof InfraError && error.code === 'KAFKA_RECORD_TOO_LARGE') throw new PublishRefusedError('record_too_large', error.message, { cause: error });
+  if (error instanceof InfraError && error.code === 'KAFKA_QUEUE_FULL') throw new PublishRefusedError('queue_full', error.message, { cause: error });
   throw error;
 }
 
@@ -29,7 +31,7 @@ export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: strin
   const mapper = createTopicMapper(config.mappingRules);
   // One route per Kafka topic, built once: routing a publish allocates nothing.
   const routes = new Map<string, PublishRoute>(
-    config.mappingRules.map(({ kafkaTopic }) => [kafkaTopic, { forward: (publish) => producer.send(buildRecord({ ...publish, gatewayId, kafkaTopic })).catch(refuseTooLarge) }]),
+    config.mappingRules.map(({ kafkaTopic }) => [kafkaTopic, { forward: (publish) => producer.send(buildRecord({ ...publish, gatewayId, kafkaTopic }), { sheddable: publish.qos === 0 }).catch(refuseUnsendable) }]),
   );
   const logger = deps.logger.child({ component: 'bridge' });
   // A failure keeps the bridge unready for this long unless a later send succeeds, so readiness
@@ -51,6 +53,10 @@ export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: strin
       const stats = producer.stats();
       const recent = stats.lastFailureAtMs !== null && Date.now() - stats.lastFailureAtMs < failureMemoryMs;
       return stats.consecutiveFailures > 0 && recent ? `Kafka sends failing: ${stats.lastError ?? 'unknown error'}` : null;
+    },
+    backlog() {
+      const { pending, pendingBytes } = producer.stats();
+      return { records: pending, bytes: pendingBytes };
     },
     async stop() {
       try {

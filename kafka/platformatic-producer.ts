@@ -17,7 +17,7 @@
  * at-least-once.
  */
 import { Producer, stringSerializer, type MessageToProduce, type ProduceResult } from '@platformatic/kafka';
-import type { KafkaProducerPort, ProducerStats, ProducerSettings } from '../core/kafka-port.ts';
+import { defaultSendQueueBounds, type KafkaProducerPort, type ProducerStats, type ProducerSettings } from '../core/kafka-port.ts';
 import { InfraError, describeError, type InfraErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { partitionForKey } from './key-partitioner.ts';
@@ -256,6 +256,8 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
     sendTimeoutMs,
     lingerMs,
     maxBatchRecords,
+    maxQueuedRecords: options.maxQueuedRecords ?? defaultSendQueueBounds.maxQueuedRecords,
+    maxQueuedBytes: options.maxQueuedBytes ?? defaultSendQueueBounds.maxQueuedBytes,
     batchBytes: { recordBytes, capacityBytes: (topic) => capacities.get(topic) },
     entry: (base) => ({ ...base, partition: -1, failedAttempts: 0 }),
     sendBatch,
@@ -269,12 +271,12 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       // Connects, reads the API versions and gets a producer id now rather than on the first send.
       await producer.initIdempotentProducer({});
     },
-    send: (record) => sends.enqueue(record),
+    send: (record, sendOptions) => sends.enqueue(record, sendOptions),
     async sendMany(records) {
       await Promise.all(records.map((record) => sends.enqueue(record)));
     },
     stats(): ProducerStats {
-      return { pending: sends.pending(), consecutiveFailures, lastError, lastFailureAtMs };
+      return { pending: sends.pending(), pendingBytes: sends.pendingBytes(), consecutiveFailures, lastError, lastFailureAtMs };
     },
     stop() {
       stopped ??= (async () => {

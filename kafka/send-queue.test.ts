@@ -31,7 +31,9 @@ function holdingFirstBatch(gate: Promise<void>): Handler {
 }
 
 /** A queue whose sends are recorded (by key) and handled by `handle`; by default every record is acknowledged at once. */
-function queueWith(options: { maxBatchRecords?: number; sendTimeoutMs?: number; batchBytes?: BatchBytes; handle?: Handler } = {}): { queue: SendQueue; batches: string[][] } {
+function queueWith(
+  options: { maxBatchRecords?: number; maxQueuedRecords?: number; maxQueuedBytes?: number; sendTimeoutMs?: number; batchBytes?: BatchBytes; handle?: Handler } = {},
+): { queue: SendQueue; batches: string[][] } {
   const batches: string[][] = [];
   const acknowledgeAll: Handler = async (batch) => {
     for (const entry of batch) entry.resolve();
@@ -42,6 +44,8 @@ function queueWith(options: { maxBatchRecords?: number; sendTimeoutMs?: number; 
     sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
     lingerMs: 0,
     maxBatchRecords: options.maxBatchRecords ?? 100,
+    maxQueuedRecords: options.maxQueuedRecords ?? 1_000_000,
+    maxQueuedBytes: options.maxQueuedBytes ?? 1e12,
     batchBytes: options.batchBytes,
     entry: (base) => base,
     sendBatch: (batch, requeue) => {
@@ -212,6 +216,87 @@ describe('createSendQueue', () => {
     await draining;
     await Promise.all(sent);
     expect(batches).toEqual([['a'], ['b']]);
+    expect(queue.pending()).toBe(0);
+  });
+});
+
+describe('createSendQueue bounds', () => {
+  const outcome = (sent: Promise<void>): Promise<string> =>
+    sent.then(
+      () => 'acknowledged',
+      (error: unknown) => codeOf(error) ?? 'other',
+    );
+
+  it('refuses a sheddable record once the queue holds half its records, and takes it again once they settled', async () => {
+    const first = deferred();
+    const { queue, batches } = queueWith({ maxQueuedRecords: 4, handle: holdingFirstBatch(first.promise) });
+    const held = [queue.enqueue(record('a'), { sheddable: true }), queue.enqueue(record('b'), { sheddable: true })];
+    await settle();
+    await expect(queue.enqueue(record('c'), { sheddable: true })).rejects.toMatchObject({ code: 'KAFKA_QUEUE_FULL', retriable: true });
+    expect(queue.pending()).toBe(2);
+
+    first.resolve();
+    await Promise.all(held);
+    await queue.enqueue(record('d'), { sheddable: true });
+    expect(batches).toEqual([['a', 'b'], ['d']]);
+  });
+
+  it('refuses a sheddable record once the queue holds half its bytes', async () => {
+    const first = deferred();
+    const { queue } = queueWith({ maxQueuedBytes: 100, batchBytes: weighedBy({}), handle: holdingFirstBatch(first.promise) });
+    const held = queue.enqueue(record('a40'), { sheddable: true });
+    await settle();
+    expect(queue.pendingBytes()).toBe(40);
+    await expect(queue.enqueue(record('b20'), { sheddable: true })).rejects.toMatchObject({ code: 'KAFKA_QUEUE_FULL' });
+    const fits = queue.enqueue(record('c10'), { sheddable: true });
+    first.resolve();
+    await Promise.all([held, fits]);
+    expect(queue.pendingBytes()).toBe(0);
+  });
+
+  it('keeps a record that may not be shed waiting at the bound, in arrival order, until settled records make room', async () => {
+    const first = deferred();
+    const { queue, batches } = queueWith({ maxQueuedRecords: 2, maxBatchRecords: 1, handle: holdingFirstBatch(first.promise) });
+    const sent = ['a', 'b', 'c', 'd'].map((name) => queue.enqueue(record(name)));
+    await settle();
+    expect(queue.pending()).toBe(4);
+    // Records waiting for room are not overtaken by records that may be shed.
+    await expect(queue.enqueue(record('e'), { sheddable: true })).rejects.toMatchObject({ code: 'KAFKA_QUEUE_FULL' });
+    expect(batches).toEqual([['a']]);
+
+    first.resolve();
+    await Promise.all(sent);
+    expect(batches).toEqual([['a'], ['b'], ['c'], ['d']]);
+    expect(queue.pending()).toBe(0);
+  });
+
+  it('waits for room in bytes as well as records, but takes a lone record larger than the byte bound', async () => {
+    const first = deferred();
+    const { queue, batches } = queueWith({ maxQueuedBytes: 100, batchBytes: weighedBy({}), handle: holdingFirstBatch(first.promise) });
+    const big = queue.enqueue(record('a150'));
+    await settle();
+    const next = queue.enqueue(record('b10'));
+    await settle();
+    expect(batches).toEqual([['a150']]);
+    expect(queue.pendingBytes()).toBe(160);
+
+    first.resolve();
+    await Promise.all([big, next]);
+    expect(batches).toEqual([['a150'], ['b10']]);
+  });
+
+  it('fails a record that waited for room longer than the send timeout', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const first = deferred();
+    const { queue, batches } = queueWith({ sendTimeoutMs: 1000, maxQueuedRecords: 1, handle: holdingFirstBatch(first.promise) });
+    const sentFirst = queue.enqueue(record('a'));
+    await settle();
+    const waited = outcome(queue.enqueue(record('b')));
+    vi.advanceTimersByTime(1000);
+    first.resolve();
+    await sentFirst;
+    expect(await waited).toBe('KAFKA_SEND_TIMEOUT');
+    expect(batches).toEqual([['a']]);
     expect(queue.pending()).toBe(0);
   });
 });

@@ -7,13 +7,21 @@
  * topic's capacity is refused at once (KAFKA_RECORD_TOO_LARGE, not retriable). A record that waited
  * longer than the send timeout is failed before it is sent. `drain` stops taking records and
  * resolves once the queue is empty.
+ *
+ * Bounds: the records queued or in flight hold at most `maxQueuedRecords` records and
+ * `maxQueuedBytes` record bytes (a lone record larger than the byte bound is still taken). At the
+ * bound a record enqueued as sheddable is refused at once (KAFKA_QUEUE_FULL, retriable), and so is
+ * one once the queue is half full: sheddable records never take the upper half, which stays for the
+ * others. Any other record waits, in arrival order, until settled records make room; its send
+ * timeout runs meanwhile. How many wait is bounded by the callers (the gateway's pending caps).
  */
 import type { OutgoingRecord } from '../core/kafka-port.ts';
 import { InfraError } from '../core/errors.ts';
+import { recordBytes } from './record-batch-size.ts';
 
 export interface QueuedRecord {
   record: OutgoingRecord;
-  /** What the record adds to a batch (BatchBytes.recordBytes), 0 without a byte cap. */
+  /** What the record adds to a batch (BatchBytes.recordBytes, else its uncompressed size in a batch). */
   bytes: number;
   enqueuedAtMs: number;
   resolve: () => void;
@@ -31,9 +39,12 @@ export interface BatchBytes {
 export type Requeue<Q> = (entries: readonly Q[], options?: { split?: boolean }) => void;
 
 export interface SendQueue {
-  enqueue(record: OutgoingRecord): Promise<void>;
-  /** Queued plus in flight. */
+  /** With `sheddable`, the record is refused (KAFKA_QUEUE_FULL) rather than wait for room. */
+  enqueue(record: OutgoingRecord, options?: { sheddable?: boolean }): Promise<void>;
+  /** Queued, in flight, or waiting for room. */
   pending(): number;
+  /** The record bytes of those. */
+  pendingBytes(): number;
   isDraining(): boolean;
   drain(): Promise<void>;
 }
@@ -42,6 +53,8 @@ export function createSendQueue<Q extends QueuedRecord>(options: {
   sendTimeoutMs: number;
   lingerMs: number;
   maxBatchRecords: number;
+  maxQueuedRecords: number;
+  maxQueuedBytes: number;
   batchBytes?: BatchBytes;
   /** Builds the adapter's queue entry (it may carry more fields). */
   entry: (base: QueuedRecord) => Q;
@@ -52,22 +65,52 @@ export function createSendQueue<Q extends QueuedRecord>(options: {
    */
   sendBatch: (batch: Q[], requeue: Requeue<Q>) => Promise<void>;
 }): SendQueue {
-  const { sendTimeoutMs, lingerMs, maxBatchRecords, batchBytes } = options;
+  const { sendTimeoutMs, lingerMs, maxBatchRecords, maxQueuedRecords, maxQueuedBytes, batchBytes } = options;
   const queue: Q[] = [];
+  // Records that found the queue full, each with what admits it into the queue.
+  const waiting: Array<{ entry: Q; admit: () => void }> = [];
+  let heldRecords = 0;
+  let heldBytes = 0;
+  let waitingBytes = 0;
   let inFlight = 0;
   let flushScheduled = false;
   let draining = false;
   let drained: (() => void) | null = null;
   let nextBatchRecords = maxBatchRecords;
 
+  const timedOut = (): InfraError => new InfraError('KAFKA_SEND_TIMEOUT', `not acknowledged by Kafka within ${sendTimeoutMs} ms`, { retriable: true });
+
   const failExpired = (nowMs: number): void => {
+    for (let index = waiting.length - 1; index >= 0; index -= 1) {
+      const { entry } = waiting[index]!;
+      if (nowMs - entry.enqueuedAtMs >= sendTimeoutMs) {
+        waiting.splice(index, 1);
+        waitingBytes -= entry.bytes;
+        entry.reject(timedOut());
+      }
+    }
     for (let index = queue.length - 1; index >= 0; index -= 1) {
       const pending = queue[index]!;
       if (nowMs - pending.enqueuedAtMs >= sendTimeoutMs) {
         queue.splice(index, 1);
-        pending.reject(new InfraError('KAFKA_SEND_TIMEOUT', `not acknowledged by Kafka within ${sendTimeoutMs} ms`, { retriable: true }));
+        pending.reject(timedOut());
       }
     }
+  };
+
+  // An empty queue takes any record, so one larger than the byte bound cannot wait forever.
+  const hasRoom = (bytes: number): boolean => heldRecords === 0 || (heldRecords < maxQueuedRecords && heldBytes + bytes <= maxQueuedBytes);
+  const hasRoomToShed = (bytes: number): boolean => waiting.length === 0 && heldRecords < maxQueuedRecords / 2 && heldBytes + bytes <= maxQueuedBytes / 2;
+
+  const admitWaiting = (): void => {
+    let admitted = false;
+    while (waiting.length > 0 && hasRoom(waiting[0]!.entry.bytes)) {
+      const { entry, admit } = waiting.shift()!;
+      waitingBytes -= entry.bytes;
+      admit();
+      admitted = true;
+    }
+    if (admitted) schedule();
   };
 
   const requeue: Requeue<Q> = (entries, requeueOptions) => {
@@ -116,23 +159,61 @@ export function createSendQueue<Q extends QueuedRecord>(options: {
   };
 
   return {
-    enqueue: (record) =>
+    enqueue: (record, enqueueOptions) =>
       new Promise<void>((resolve, reject) => {
         if (draining) {
           reject(new InfraError('KAFKA_PRODUCER_STOPPED', 'the producer is shutting down', { retriable: true }));
           return;
         }
-        const bytes = batchBytes?.recordBytes(record) ?? 0;
+        const bytes = batchBytes ? batchBytes.recordBytes(record) : recordBytes(record);
         const capacity = batchBytes?.capacityBytes(record.topic);
         if (capacity !== undefined && bytes > capacity) {
           const message = `a record of ${bytes} bytes cannot fit a batch for ${record.topic}, which takes ${capacity} bytes of records (its max.message.bytes less the batch overhead)`;
           reject(new InfraError('KAFKA_RECORD_TOO_LARGE', message, { retriable: false }));
           return;
         }
-        queue.push(options.entry({ record, bytes, enqueuedAtMs: Date.now(), resolve, reject }));
-        schedule();
+        if (enqueueOptions?.sheddable && !hasRoomToShed(bytes)) {
+          reject(new InfraError('KAFKA_QUEUE_FULL', `the send queue holds ${heldRecords} records of ${heldBytes} bytes; records that may be shed get only half of its bound`, { retriable: true }));
+          return;
+        }
+        let held = false;
+        // The queue's counts drop when the record settles, however the adapter settles it.
+        const release = (): void => {
+          if (!held) return;
+          held = false;
+          heldRecords -= 1;
+          heldBytes -= bytes;
+          admitWaiting();
+        };
+        const entry = options.entry({
+          record,
+          bytes,
+          enqueuedAtMs: Date.now(),
+          resolve: () => {
+            release();
+            resolve();
+          },
+          reject: (error) => {
+            release();
+            reject(error);
+          },
+        });
+        const admit = (): void => {
+          held = true;
+          heldRecords += 1;
+          heldBytes += bytes;
+          queue.push(entry);
+        };
+        if (waiting.length === 0 && hasRoom(bytes)) {
+          admit();
+          schedule();
+        } else {
+          waiting.push({ entry, admit });
+          waitingBytes += bytes;
+        }
       }),
-    pending: () => queue.length + inFlight,
+    pending: () => queue.length + inFlight + waiting.length,
+    pendingBytes: () => heldBytes + waitingBytes,
     isDraining: () => draining,
     async drain() {
       draining = true;

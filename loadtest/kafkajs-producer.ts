@@ -16,7 +16,7 @@
  * acknowledges its partition. The others are rejected, so the device resends them.
  */
 import { CompressionTypes, type Admin, type Message, type Producer, type TopicMessages } from 'kafkajs';
-import type { KafkaProducerPort, ProducerSettings, ProducerStats } from '../core/kafka-port.ts';
+import { defaultSendQueueBounds, type KafkaProducerPort, type ProducerSettings, type ProducerStats } from '../core/kafka-port.ts';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createKafkajsClient } from '../kafka/kafkajs-client.ts';
@@ -134,18 +134,26 @@ export function createKafkajsProducer(options: ProducerSettings & { brokers: rea
     }
   };
 
-  const sends = createSendQueue<Pending>({ sendTimeoutMs, lingerMs, maxBatchRecords, entry: (base) => ({ ...base, partition: null }), sendBatch });
+  const sends = createSendQueue<Pending>({
+    sendTimeoutMs,
+    lingerMs,
+    maxBatchRecords,
+    maxQueuedRecords: options.maxQueuedRecords ?? defaultSendQueueBounds.maxQueuedRecords,
+    maxQueuedBytes: options.maxQueuedBytes ?? defaultSendQueueBounds.maxQueuedBytes,
+    entry: (base) => ({ ...base, partition: null }),
+    sendBatch,
+  });
 
   return {
     async start() {
       producer ??= await connect();
     },
-    send: (record) => sends.enqueue(record),
+    send: (record, sendOptions) => sends.enqueue(record, sendOptions),
     async sendMany(records) {
       await Promise.all(records.map((record) => sends.enqueue(record)));
     },
     stats(): ProducerStats {
-      return { pending: sends.pending(), consecutiveFailures, lastError, lastFailureAtMs };
+      return { pending: sends.pending(), pendingBytes: sends.pendingBytes(), consecutiveFailures, lastError, lastFailureAtMs };
     },
     async stop() {
       await sends.drain();

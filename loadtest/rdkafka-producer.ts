@@ -59,6 +59,8 @@ export function loadNodeRdkafka(installDir: string): RdkafkaModule {
 
 interface Pending {
   enqueuedAtMs: number;
+  /** Key and value bytes, for ProducerStats.pendingBytes. */
+  bytes: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -84,6 +86,7 @@ export function createRdkafkaProducer(options: RdkafkaProducerOptions): KafkaPro
   // Insertion-ordered, so the overdue sweep stops at the first record that is not overdue.
   const pending = new Map<number, Pending>();
   let nextId = 0;
+  let pendingBytes = 0;
   let client: RdkafkaProducerClient | null = null;
   let connecting: Promise<RdkafkaProducerClient> | null = null;
   let stopping = false;
@@ -102,6 +105,7 @@ export function createRdkafkaProducer(options: RdkafkaProducerOptions): KafkaPro
     const entry = pending.get(id);
     if (!entry) return;
     pending.delete(id);
+    pendingBytes -= entry.bytes;
     if (error) entry.reject(error);
     else entry.resolve();
   };
@@ -193,7 +197,9 @@ export function createRdkafkaProducer(options: RdkafkaProducerOptions): KafkaPro
         return;
       }
       const id = nextId++;
-      pending.set(id, { enqueuedAtMs: Date.now(), resolve, reject });
+      const bytes = (record.value?.length ?? 0) + (record.key === null ? 0 : Buffer.byteLength(record.key));
+      pending.set(id, { enqueuedAtMs: Date.now(), bytes, resolve, reject });
+      pendingBytes += bytes;
       const fail = (error: unknown): void => {
         recordFailure(describeError(error));
         settle(id, error instanceof InfraError ? error : new InfraError('KAFKA_SEND_FAILED', `could not queue the record: ${describeError(error)}`, { retriable: true, cause: error }));
@@ -225,7 +231,7 @@ export function createRdkafkaProducer(options: RdkafkaProducerOptions): KafkaPro
       await Promise.all(records.map(send));
     },
     stats(): ProducerStats {
-      return { pending: pending.size, consecutiveFailures, lastError, lastFailureAtMs };
+      return { pending: pending.size, pendingBytes, consecutiveFailures, lastError, lastFailureAtMs };
     },
     stop() {
       stopped ??= (async () => {
