@@ -38,7 +38,7 @@ export const ingestSettings = {
     name: 'TRIBUTARY_KAFKA_MAX_QUEUED_RECORDS',
     default: defaultSendQueueBounds.maxQueuedRecords,
     min: 1,
-    help: 'records waiting for Kafka (queued or in flight) at most; QoS 0 is dropped once half are used, QoS 1/2 wait for room (their devices stop being read at the gateway's pending caps). The default is ~2.5 s of 20,000 msg/s',
+    help: 'records waiting for Kafka (queued or in flight) at most; QoS 0 is dropped once half are used, QoS 1/2 wait for room (their devices stop being read at the gateway pending caps). The default is ~2.5 s of 20,000 msg/s',
   }),
   maxQueuedBytes: intSetting({
     name: 'TRIBUTARY_KAFKA_MAX_QUEUED_BYTES',
