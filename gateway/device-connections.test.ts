@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createDeviceConnections, type DeviceConnectionsOptions } from './device-connections.ts';
 import type { ThrottleReason } from './guarded-connection.ts';
 
@@ -17,7 +17,7 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 /** A table whose connections record every throttle change as `client:reason:stop|go`. */
 function table(options: Partial<DeviceConnectionsOptions> = {}, clients: readonly string[] = ['a', 'b']) {
   const events: string[] = [];
-  const connections = createDeviceConnections<string>({ perClientMax: 100, globalMax: 1000, globalMaxBytes: 1e9, onThrottled: () => {}, ...options });
+  const connections = createDeviceConnections<string>({ perClientMax: 100, globalMax: 1000, globalMaxBytes: 1e9, rateLimits: { messagesPerS: 0, bytesPerS: 0, burstS: 1 }, onThrottled: () => {}, ...options });
   for (const client of clients) {
     const reasons = new Set<ThrottleReason>();
     const throttle = (reason: ThrottleReason, on: boolean): boolean => {
@@ -129,6 +129,31 @@ describe('createDeviceConnections', () => {
     await settle();
     expect(called).toEqual(['a0']);
     expect(connections.pendingTotal()).toBe(0);
+  });
+
+  it('pauses a connection for its rate limit, extends a longer pause, resumes when it ends, and forgets it on close', () => {
+    vi.useFakeTimers();
+    try {
+      const throttled: string[] = [];
+      const { connections, events } = table({ onThrottled: (reason) => throttled.push(reason) });
+      connections.pauseForRate('a', 100);
+      connections.pauseForRate('a', 50);
+      expect(connections.rateLimited()).toBe(1);
+      vi.advanceTimersByTime(99);
+      connections.pauseForRate('a', 200);
+      vi.advanceTimersByTime(100);
+      expect(events).toEqual(['a:rate:stop']);
+      vi.advanceTimersByTime(100);
+      expect(events).toEqual(['a:rate:stop', 'a:rate:go']);
+      expect(throttled).toEqual(['rate']);
+      expect(connections.rateLimited()).toBe(0);
+      connections.pauseForRate('b', 100);
+      connections.close('b');
+      expect(connections.rateLimited()).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('accepts a publish from a client no longer in the table (a will sent on close)', async () => {

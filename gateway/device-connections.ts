@@ -10,9 +10,12 @@
  *
  * Backpressure: a connection with `perClientMax` publishes pending stops being read, and so does every
  * connection that publishes while `globalMax` publishes or `globalMaxBytes` payload bytes are pending
- * overall; reading resumes below half the cap, so throttling does not flap on every message.
+ * overall; reading resumes below half the cap, so throttling does not flap on every message. A
+ * connection over its rate limit (rate-limit.ts, one per connection) is not read for the time
+ * `pauseForRate` is given.
  */
 import type { GuardedConnection } from './guarded-connection.ts';
+import { createRateLimit, type RateLimit, type RateLimits } from './rate-limit.ts';
 
 export type AckCallback = (error?: Error | null) => void;
 
@@ -29,6 +32,8 @@ export interface DeviceConnection {
   ready: boolean;
   /** QoS 0 messages of this connection that were dropped, for the sampled log. */
   qos0Dropped: number;
+  /** This connection's publish rate limit. */
+  readonly rateLimit: RateLimit;
 }
 
 export interface DeviceConnectionsOptions {
@@ -36,8 +41,10 @@ export interface DeviceConnectionsOptions {
   globalMax: number;
   /** Payload bytes pending over every connection at most (as `globalMax`). */
   globalMaxBytes: number;
-  /** Called when a connection stops being read because of a cap. */
-  onThrottled: (reason: 'client' | 'global') => void;
+  /** Each connection's publish rate limit. */
+  rateLimits: RateLimits;
+  /** Called when a connection stops being read because of a cap or its rate limit. */
+  onThrottled: (reason: 'client' | 'global' | 'rate') => void;
 }
 
 export interface DeviceConnections<C> {
@@ -56,6 +63,10 @@ export interface DeviceConnections<C> {
   pendingBytes(): number;
   /** Whether either global cap (publishes, bytes) is reached: QoS 0 is then dropped. */
   overloaded(): boolean;
+  /** Stops reading from the connection for `ms` (longer if already paused for longer). */
+  pauseForRate(client: C, ms: number): void;
+  /** Open connections paused by their rate limit now. */
+  rateLimited(): number;
   /** Resolves once no publish is pending (at once when none is). */
   idle(): Promise<void>;
 }
@@ -70,6 +81,7 @@ interface PendingAck {
 interface Entry extends DeviceConnection {
   open: boolean;
   readonly acks: PendingAck[];
+  ratePause: { timer: NodeJS.Timeout; untilMs: number } | null;
 }
 
 export function createDeviceConnections<C>(options: DeviceConnectionsOptions): DeviceConnections<C> {
@@ -84,7 +96,7 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
   const globalResumeAtBytes = Math.floor(options.globalMaxBytes / 2);
   const overloaded = (): boolean => pending >= options.globalMax || pendingBytes >= options.globalMaxBytes;
 
-  const throttle = (entry: Entry, reason: 'client' | 'global', on: boolean): void => {
+  const throttle = (entry: Entry, reason: 'client' | 'global' | 'rate', on: boolean): void => {
     if (entry.open && entry.guard.throttle(reason, on) && on) options.onThrottled(reason);
   };
 
@@ -110,7 +122,17 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
   };
 
   const open = (client: C, connection: Pick<DeviceConnection, 'guard' | 'certificateSubject' | 'remoteAddress'>): Entry => {
-    const entry: Entry = { ...connection, connectClientId: '', cleanSession: true, ready: false, qos0Dropped: 0, open: true, acks: [] };
+    const entry: Entry = {
+      ...connection,
+      connectClientId: '',
+      cleanSession: true,
+      ready: false,
+      qos0Dropped: 0,
+      rateLimit: createRateLimit(options.rateLimits, Date.now()),
+      open: true,
+      acks: [],
+      ratePause: null,
+    };
     entries.set(client, entry);
     return entry;
   };
@@ -132,6 +154,8 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
       if (!entry) return;
       entry.open = false;
       entry.ready = false;
+      if (entry.ratePause) clearTimeout(entry.ratePause.timer);
+      entry.ratePause = null;
       if (entry.acks.length === 0) entries.delete(client);
     },
     *all() {
@@ -164,6 +188,26 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
     pendingTotal: () => pending,
     pendingBytes: () => pendingBytes,
     overloaded,
+    pauseForRate(client, ms) {
+      const entry = entries.get(client);
+      if (!entry?.open) return;
+      const untilMs = Date.now() + ms;
+      if (entry.ratePause) {
+        if (entry.ratePause.untilMs >= untilMs) return;
+        clearTimeout(entry.ratePause.timer);
+      }
+      const timer = setTimeout(() => {
+        entry.ratePause = null;
+        throttle(entry, 'rate', false);
+      }, ms);
+      entry.ratePause = { timer, untilMs };
+      throttle(entry, 'rate', true);
+    },
+    rateLimited() {
+      let count = 0;
+      for (const entry of entries.values()) if (entry.open && entry.ratePause) count += 1;
+      return count;
+    },
     idle: () => (pending === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))),
   };
 }

@@ -3,6 +3,7 @@ import type { EnvReader } from '../core/config.ts';
 import { boolSetting, intSetting, oneOfSetting, optionalStringSetting, readSettings, stringSetting } from '../core/settings.ts';
 import { defaultTopicLayout, topicLayoutProblems, type TopicLayout } from './acl.ts';
 import type { AuthLimits } from './device-authenticator.ts';
+import type { RateLimits } from './rate-limit.ts';
 import { hostname } from 'node:os';
 
 export interface ListenerConfig {
@@ -24,6 +25,8 @@ export interface GatewayConfig {
   maxPendingTotal: number;
   /** Payload bytes of the pending QoS 1/2 publishes, over every device. */
   maxPendingBytesTotal: number;
+  /** Each device connection's publish rate limit. */
+  deviceRateLimits: RateLimits;
   /** MQTT keepalive values above this are refused at CONNECT (0 = no limit). */
   keepaliveLimitS: number;
   connectTimeoutMs: number;
@@ -67,6 +70,19 @@ export const gatewaySettings = {
     min: 64 * 1024,
     help: 'payload bytes of those publishes across all devices: the same effect; 50,000 of the largest payloads would otherwise hold 3 GB',
   }),
+  deviceMessagesPerS: intSetting({
+    name: 'TRIBUTARY_GATEWAY_DEVICE_MESSAGES_PER_S',
+    default: 1000,
+    min: 0,
+    help: 'publishes one device connection may send per second (0 = no limit); over it QoS 0 is dropped and the device is not read until its budget refills. 50 times what a bench device sends (20,000 msg/s over 1,000 devices), and a flooding device then costs the gateway a few percent of its capacity',
+  }),
+  deviceBytesPerS: intSetting({
+    name: 'TRIBUTARY_GATEWAY_DEVICE_BYTES_PER_S',
+    default: 1024 * 1024,
+    min: 0,
+    help: 'payload bytes one device connection may send per second (0 = no limit), with the same response: 16 of the largest packets a second, 1,000 of 1 KB',
+  }),
+  deviceBurstS: intSetting({ name: 'TRIBUTARY_GATEWAY_DEVICE_BURST_S', default: 2, min: 1, max: 3600, help: 'seconds of those rates a device may send at once after being quiet (a reconnecting device resending its backlog)' }),
   shutdownDrainMs: intSetting({ name: 'TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS', default: 15_000, min: 0, help: 'on shutdown, time to finish in-flight publishes before disconnecting; below the shutdown deadline' }),
   authFailureBurstPerAddress: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_ADDRESS', default: 30, min: 1, help: 'failed CONNECTs one client address may make in a row; then refused (CONNACK 5) without checking the secret' }),
   authFailureBurstPerDevice: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_DEVICE', default: 10, min: 1, help: 'the same per device id, from any address (a device whose secret the gateway already verified still connects)' }),
@@ -91,6 +107,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
     maxPendingPerClient: s.maxPendingPerClient,
     maxPendingTotal: s.maxPendingTotal,
     maxPendingBytesTotal: s.maxPendingBytesTotal,
+    deviceRateLimits: { messagesPerS: s.deviceMessagesPerS, bytesPerS: s.deviceBytesPerS, burstS: s.deviceBurstS },
     keepaliveLimitS: s.keepaliveLimitS,
     connectTimeoutMs: s.connectTimeoutMs,
     topicLayout: { ...defaultTopicLayout, prefix: s.topicPrefix },
@@ -114,6 +131,11 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
   // A CONNECT may be as large as any packet: a smaller budget would refuse some valid ones.
   if (config.preConnectMaxBytes < config.maxPacketBytes) {
     env.problem(`TRIBUTARY_MQTT_PRE_CONNECT_MAX_BYTES (${config.preConnectMaxBytes}) must be at least TRIBUTARY_MQTT_MAX_PACKET_BYTES (${config.maxPacketBytes})`);
+  }
+  // A QoS 0 packet larger than the byte bucket could never be admitted.
+  const { bytesPerS, burstS } = config.deviceRateLimits;
+  if (bytesPerS > 0 && bytesPerS * burstS < config.maxPacketBytes) {
+    env.problem(`TRIBUTARY_GATEWAY_DEVICE_BYTES_PER_S × TRIBUTARY_GATEWAY_DEVICE_BURST_S (${bytesPerS * burstS}) must be at least TRIBUTARY_MQTT_MAX_PACKET_BYTES (${config.maxPacketBytes}), or 0 for no limit`);
   }
   if (!config.tcp.enabled && !config.tls.enabled && !config.ws.enabled) env.problem('every MQTT listener is disabled');
   return config;

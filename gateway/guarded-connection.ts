@@ -13,7 +13,7 @@
 import { Duplex } from 'node:stream';
 import { createPacketSizeGuard, type GuardVerdict } from './packet-size-guard.ts';
 
-export type ThrottleReason = 'client' | 'global' | 'shutdown';
+export type ThrottleReason = 'client' | 'global' | 'rate' | 'shutdown';
 
 export interface GuardedConnection {
   stream: Duplex;

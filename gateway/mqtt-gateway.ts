@@ -61,6 +61,7 @@ export function createMqttGateway(deps: {
     perClientMax: config.maxPendingPerClient,
     globalMax: config.maxPendingTotal,
     globalMaxBytes: config.maxPendingBytesTotal,
+    rateLimits: config.deviceRateLimits,
     onThrottled: (reason) => metrics.throttled.inc({ reason }),
   });
   const readyClients = function* (): Generator<Client> {
@@ -70,6 +71,7 @@ export function createMqttGateway(deps: {
     connections: () => [...readyClients()].length,
     pending: () => connections.pendingTotal(),
     pendingBytes: () => connections.pendingBytes(),
+    rateLimited: () => connections.rateLimited(),
     sendQueue: () => sink.backlog(),
   });
   const storedSessions = createStoredSessions();
@@ -110,7 +112,7 @@ export function createMqttGateway(deps: {
   };
 
   // QoS 0 is shed first: counted by reason, and per device in the sampled log line.
-  const dropQos0 = (client: Client, reason: 'overloaded' | 'queue_full' | 'kafka_failed'): void => {
+  const dropQos0 = (client: Client, reason: 'rate_limited' | 'overloaded' | 'queue_full' | 'kafka_failed'): void => {
     metrics.qos0Dropped.inc({ reason });
     const connection = connections.get(client);
     if (connection) connection.qos0Dropped += 1;
@@ -147,6 +149,18 @@ export function createMqttGateway(deps: {
     };
     // Aedes stores a retained packet after this hook; no one may subscribe to a data topic, so keep none.
     packet.retain = false;
+    // Over its rate: QoS 0 is dropped, QoS 1/2 is taken; either way the device is not read until its budget refills.
+    const rate = connections.get(client)?.rateLimit.admit(publish.payload.length, { mayDrop: qos === 0, nowMs: receivedAtMs });
+    if (rate && rate.limitedBy !== null) {
+      metrics.rateLimited.inc({ qos, limit: rate.limitedBy });
+      sampled.warn(`rate:${rate.limitedBy}`, { deviceId: client.id, qos, limit: rate.limitedBy, pauseMs: rate.pauseMs }, 'device over its rate limit; not read until its budget refills');
+    }
+    if (rate && rate.pauseMs > 0) connections.pauseForRate(client, rate.pauseMs);
+    if (rate && !rate.admitted) {
+      dropQos0(client, 'rate_limited');
+      callback(null);
+      return;
+    }
     if (qos === 0) {
       if (connections.overloaded()) {
         dropQos0(client, 'overloaded');

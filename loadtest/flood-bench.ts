@@ -122,6 +122,7 @@ try {
   await publisher;
   clearInterval(sampler);
   const endRss = await rssMb();
+  const dropped = disconnects;
   await device.endAsync();
 
   const during = pubacks.filter(({ sentAt }) => sentAt >= floodStart && sentAt <= floodEnd).map(({ ms }) => ms);
@@ -133,7 +134,7 @@ try {
   process.stdout.write(
     `  well-behaved device during the flood: ${during.length} PUBACKs, p50 ${fmt(percentile(during, 50))}, p99 ${fmt(percentile(during, 99))}, max ${fmt(Math.max(...during))}\n`,
   );
-  process.stdout.write(`  well-behaved device overall: ${all.length} acknowledged, ${missed} missed (no PUBACK within 20 s), ${disconnects} disconnects\n`);
+  process.stdout.write(`  well-behaved device overall: ${all.length} acknowledged, ${missed} missed (no PUBACK within 20 s), ${dropped} connections lost\n`);
   process.stdout.write(`  gateway RSS: before ${baselineRss.toFixed(0)} MB, peak ${peakRss.toFixed(0)} MB, 5 s after ${endRss.toFixed(0)} MB\n`);
   const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   const shown = /^tributary_gateway_(qos0_dropped|rate_limited|throttle_events|publishes_failed|publishes_acknowledged|send_queue)/;

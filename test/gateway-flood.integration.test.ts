@@ -116,9 +116,15 @@ describe('one device flooding past the queue bounds while another publishes QoS 
   let harness: GatewayHarness;
 
   beforeAll(async () => {
-    // Small bounds, so one device on a loaded machine reaches them.
+    // Small bounds, so one device on a loaded machine reaches them, and no rate limit in their way.
     harness = await floodHarness(
-      { TRIBUTARY_KAFKA_MAX_QUEUED_RECORDS: '4000', TRIBUTARY_KAFKA_MAX_QUEUED_BYTES: String(4 * 1024 * 1024), TRIBUTARY_GATEWAY_MAX_PENDING_BYTES_TOTAL: String(2 * 1024 * 1024) },
+      {
+        TRIBUTARY_KAFKA_MAX_QUEUED_RECORDS: '4000',
+        TRIBUTARY_KAFKA_MAX_QUEUED_BYTES: String(4 * 1024 * 1024),
+        TRIBUTARY_GATEWAY_MAX_PENDING_BYTES_TOTAL: String(256 * 1024),
+        TRIBUTARY_GATEWAY_DEVICE_MESSAGES_PER_S: '0',
+        TRIBUTARY_GATEWAY_DEVICE_BYTES_PER_S: '0',
+      },
       ['queue-q0', 'pending-q1'],
     );
   });
@@ -140,5 +146,33 @@ describe('one device flooding past the queue bounds while another publishes QoS 
     expect(percentile(outcome.pubackMs, 99)).toBeLessThan(pubackP99BoundMs);
     expect(outcome.rssGrowthMb).toBeLessThan(rssGrowthCeilingMb);
     expect(await metricValue(harness, 'tributary_gateway_throttle_events_total', '{reason="global"}')).toBeGreaterThan(0);
+  });
+});
+
+describe('one device flooding at the default settings while another publishes QoS 1', () => {
+  let harness: GatewayHarness;
+  const cases = [
+    { name: 'q0', qos: 0, payloadBytes: 1024 },
+    { name: 'q1', qos: 1, payloadBytes: 1024 },
+    { name: 'q2', qos: 2, payloadBytes: 1024 },
+    { name: 'q0-large', qos: 0, payloadBytes: 60 * 1024 },
+  ] as const;
+
+  beforeAll(async () => {
+    harness = await floodHarness({}, cases.map(({ name }) => name));
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it.each(cases)('QoS $qos flood of $payloadBytes-byte payloads: the device rate limit holds the flooder back', async ({ name, qos, payloadBytes }) => {
+    const before = await metricValue(harness, 'tributary_gateway_throttle_events_total', '{reason="rate"}');
+    const outcome = await floodWhileServing(harness, { flooderId: `flood-${name}`, goodId: `good-${name}`, qos, payloadBytes });
+    expect(percentile(outcome.pubackMs, 99)).toBeLessThan(pubackP99BoundMs);
+    expect(outcome.rssGrowthMb).toBeLessThan(rssGrowthCeilingMb);
+    expect(await metricValue(harness, 'tributary_gateway_throttle_events_total', '{reason="rate"}')).toBeGreaterThan(before);
+    const limit = payloadBytes > 1024 ? 'bytes' : 'messages';
+    expect(await metricValue(harness, 'tributary_gateway_rate_limited_total', `{qos="${qos}",limit="${limit}"}`)).toBeGreaterThan(0);
   });
 });
