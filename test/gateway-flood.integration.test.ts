@@ -14,8 +14,9 @@ import { startGatewayHarness, type GatewayHarness } from './gateway-harness.ts';
 import { eventually } from './helpers.ts';
 
 const floodMs = 8000;
-// Generous for a loaded CI machine: before the bounds, a QoS 0 flood held PUBACKs for 6 s and more.
-const pubackP99BoundMs = 5000;
+// Generous, for a machine shared with other builds (at load average 40 on 2 cores the well-behaved
+// device's p99 reached 6 s here); before the bounds a QoS 0 flood left most PUBACKs missing for good.
+const pubackP99BoundMs = 10_000;
 // What the flood may add to this process's RSS; before the bounds, 20 s of 1 KB QoS 0 added 470 MB.
 const rssGrowthCeilingMb = 200;
 
