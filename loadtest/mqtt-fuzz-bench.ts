@@ -104,7 +104,7 @@ const gateway = await startPipelineProcess({
   },
   readyUrl: `${httpUrl}/readyz`,
   logDir: await mkdtemp(join(tmpdir(), 'tributary-fuzz-')),
-  readyTimeoutMs: 60_000,
+  readyTimeoutMs: 180_000,
 });
 
 const problems: string[] = [];
