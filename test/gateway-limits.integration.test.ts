@@ -1,8 +1,10 @@
 /**
  * The gateway's byte limits against hostile and eager clients: a WebSocket message far above the
- * packet limit, garbage before CONNECT, and a device that pipelines its publishes behind CONNECT.
+ * packet limit (also 20 at once, while a device keeps publishing and memory is watched), garbage
+ * before CONNECT, and a device that pipelines its publishes behind CONNECT.
  */
 import { connect as connectTcp } from 'node:net';
+import { startLegitimateDevice } from '../loadtest/mqtt-fuzzer.ts';
 import { generate, parser, type Packet } from 'mqtt-packet';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -48,6 +50,43 @@ async function rawSession(bytes: Buffer, until: (packets: Packet[]) => boolean =
   });
 }
 
+/**
+ * Opens a WebSocket on a raw socket and announces one masked binary message of `bytes`, then streams
+ * its payload from one small reused buffer (so the sender holds no copy of it) until the gateway
+ * closes the socket or all was sent. Resolves with the close code the gateway sent, if any.
+ */
+async function announceHugeWebSocketMessage(bytes: number): Promise<{ closeCode: number | null; payloadSent: number }> {
+  const { port } = new URL(harness.wsUrl);
+  const socket = connectTcp(Number(port), '127.0.0.1');
+  socket.on('error', () => undefined);
+  const received: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(
+    'GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n',
+  );
+  await eventually(async () => Buffer.concat(received).includes('\r\n\r\n') || socket.destroyed, (done) => done, 10_000, 'WebSocket upgrade answered');
+  // FIN + binary, mask bit + 64-bit length, the length, a mask key.
+  const header = Buffer.alloc(14);
+  header[0] = 0x82;
+  header[1] = 0xff;
+  header.writeBigUInt64BE(BigInt(bytes), 2);
+  socket.write(header);
+  const chunk = Buffer.alloc(64 * 1024, 0x30);
+  let payloadSent = 0;
+  while (payloadSent < bytes && !socket.destroyed) {
+    payloadSent += chunk.length;
+    if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
+  }
+  socket.end();
+  await closed;
+  const all = Buffer.concat(received);
+  const close = all.indexOf(Buffer.from([0x88, 0x02]));
+  return { closeCode: close < 0 || close + 4 > all.length ? null : all.readUInt16BE(close + 2), payloadSent };
+}
+
 beforeAll(async () => {
   harness = await startGatewayHarness({
     brokers: inject('kafkaBrokers'),
@@ -55,6 +94,7 @@ beforeAll(async () => {
   });
   await harness.registerDevice('eager-1', 'secret-eager');
   await harness.registerDevice('ws-1', 'secret-ws');
+  await harness.registerDevice('steady-1', 'secret-steady');
   await eventually(
     () => harness.connect('eager-1', 'secret-eager').then((client) => client.endAsync().then(() => true), () => false),
     (connected) => connected,
@@ -85,6 +125,23 @@ describe('gateway byte limits', () => {
     const device = await harness.connect('ws-1', 'secret-ws', { protocol: 'ws', path: '/mqtt' });
     await device.publishAsync('devices/ws-1/telemetry', JSON.stringify({ v: 1, ts: Date.now(), seq: 1, metrics: { t: 1 } }), { qos: 1 });
     await device.endAsync();
+  });
+
+  it('keeps acknowledging a device and its memory within 64 MiB while 20 sockets each announce a 40 MB WebSocket message', async () => {
+    const before = refusedCount(await metricsText(), 'ws_message_too_big');
+    const legit = startLegitimateDevice(await harness.connect('steady-1', 'secret-steady'), 'steady-1', 20);
+    // The whole test process: had the gateway buffered the messages, it would hold up to 800 MB.
+    const rssStart = process.memoryUsage().rss;
+    let rssPeak = rssStart;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+    const results = await Promise.all(Array.from({ length: 20 }, () => announceHugeWebSocketMessage(40 * 1024 * 1024)));
+    clearInterval(sampler);
+    const legitRun = await legit.stop();
+    expect(results.map((result) => result.closeCode)).toEqual(Array.from({ length: 20 }, () => 1009));
+    expect(refusedCount(await metricsText(), 'ws_message_too_big')).toBe(before + 20);
+    expect({ closed: legitRun.closed, failed: legitRun.failed }).toEqual({ closed: false, failed: 0 });
+    expect(legitRun.acknowledged).toBeGreaterThan(0);
+    expect(rssPeak - rssStart).toBeLessThan(64 * 1024 * 1024);
   });
 
   it('closes a socket that sends more than its pre-CONNECT budget, without a CONNACK', async () => {
