@@ -1,7 +1,8 @@
 /**
  * A wrong-password flood against a registered device id, from one address, while a legitimate device
- * publishes QoS 1: the legitimate device keeps being acknowledged, and the flood is refused, mostly
- * without hashing (rate_limited in the metrics).
+ * publishes QoS 1: the legitimate device keeps being acknowledged, the test process (gateway and
+ * flood clients) stays within 128 MiB of its start, and the flood is refused, mostly without hashing
+ * (rate_limited in the metrics).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGatewayHarness, type GatewayHarness } from './gateway-harness.ts';
@@ -53,6 +54,9 @@ describe('wrong-password flood', () => {
     legit.on('close', () => (legitClosed = true));
     const recordsBefore = await harness.recordCount(harness.topics.telemetry);
 
+    const rssStart = process.memoryUsage().rss;
+    let rssPeak = rssStart;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
     const codes: number[] = [];
     let floodDone = false;
     const flood = (async () => {
@@ -74,8 +78,11 @@ describe('wrong-password flood', () => {
       acknowledged += 1;
     }
     await flood;
+    clearInterval(sampler);
 
     expect(legitClosed).toBe(false);
+    // Refused attempts hold nothing once answered; queued verifications are bounded (256).
+    expect(rssPeak - rssStart).toBeLessThan(128 * 1024 * 1024);
     expect(await harness.recordCount(harness.topics.telemetry)).toBe(recordsBefore + acknowledged);
     expect(codes).toHaveLength(floodAttempts);
     expect(codes.filter((code) => code === 0)).toEqual([]);
