@@ -16,6 +16,8 @@ const stackOptions = {
   ...faultStackOptions({ suffix: 'questdb', portOffset: 3400, brokers: 1, home: inject('stackHome'), kafkaHeapMb: 256 }),
   questdb: true,
   questdbHeapMb: 384,
+  // Its second pair of JVMs is started while the shared stack runs: on a loaded machine that took over 180 s.
+  readyTimeoutMs: 360_000,
   // QuestDB takes ~110 MiB of it for its own tables at start; each run's tables take tens more.
   questdbDiskMb: 512,
 };
@@ -26,8 +28,7 @@ let logDir = '';
 beforeAll(async () => {
   logDir = await mkdtemp(join(tmpdir(), 'tributary-qdbfaults-'));
   stack = await startStack(stackOptions);
-  // A second stack's JVMs may take minutes to be ready on a loaded machine (readyTimeoutMs is 180 s).
-}, 400_000);
+}, 420_000);
 
 afterAll(async () => {
   const result = await stopStack(dir, () => undefined);
