@@ -61,7 +61,8 @@ export interface StackState {
     bootstrap: string[];
     /** With a fault network (one node): a listener advertising `relayPort`, where a delay relay forwarding to `port` listens. */
     relayed?: { port: number; relayPort: number };
-    nodes: Array<{ nodeId: number; brokerPort: number; controllerPort: number; pgid: number; logFile: string }>;
+    /** `command`, `args`: the node's JVM command line, so `restartKafkaNode` starts it again the same way. */
+    nodes: Array<{ nodeId: number; brokerPort: number; controllerPort: number; pgid: number; logFile: string; command: string; args: string[] }>;
   };
   questdb: null | {
     version: string;
@@ -188,7 +189,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
     for (const node of ports.kafka) {
       const nodeDir = join(dir, `kafka-${node.nodeId}`);
       const logFile = join(nodeDir, 'server.log');
-      const child = startManagedProcess({
+      const launch = {
         command: kafkaJava.javaPath,
         args: [
           `-Xms${Math.min(128, options.kafkaHeapMb)}m`,
@@ -204,12 +205,10 @@ export async function startStack(options: StackOptions): Promise<StackState> {
           'kafka.Kafka',
           join(nodeDir, 'server.properties'),
         ],
-        logFile,
-        ownerPid: options.ownerPid,
-        env: options.env,
-      });
+      };
+      const child = startManagedProcess({ ...launch, logFile, ownerPid: options.ownerPid, env: options.env });
       processes.push(child);
-      state.kafka.nodes.push({ ...node, pgid: child.pgid, logFile });
+      state.kafka.nodes.push({ ...node, pgid: child.pgid, logFile, ...launch });
       state.kafka.bootstrap.push(`${host}:${node.brokerPort}`);
     }
     if (options.questdb && questdbJava) {
@@ -283,6 +282,28 @@ export async function startStack(options: StackOptions): Promise<StackState> {
     await stopStack(dir, () => undefined).catch(() => undefined);
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs.join('\n')}`, { cause: error });
   }
+}
+
+/**
+ * Starts one Kafka node of a running stack again, as `startStack` launched it (a fault test killed
+ * it), records its new process group in state.json and resolves once every node is a broker of the
+ * cluster again. Waits first for the node's old process group to be gone.
+ */
+export async function restartKafkaNode(dir: string, nodeId: number, options: { ownerPid?: number; env?: NodeJS.ProcessEnv; readyTimeoutMs: number }): Promise<StackState> {
+  const state = await readStackState(dir);
+  const node = state?.kafka.nodes.find((candidate) => candidate.nodeId === nodeId);
+  if (!state || !node) throw new Error(`no Kafka node ${nodeId} in the stack at ${dir}`);
+  await waitFor(() => !isGroupAlive(node.pgid), { description: `Kafka node ${nodeId}'s old process group ${node.pgid} to exit`, timeoutMs: 30_000, intervalMs: 100 });
+  const child = startManagedProcess({ command: node.command, args: node.args, logFile: node.logFile, ownerPid: options.ownerPid, env: options.env });
+  node.pgid = child.pgid;
+  await writeFile(join(dir, 'state.json'), JSON.stringify(state, null, 2));
+  await waitFor(async () => (await kafkaBrokerCount(state.kafka.bootstrap).catch(() => 0)) === state.kafka.nodes.length, {
+    description: `Kafka node ${nodeId} to rejoin the cluster`,
+    timeoutMs: options.readyTimeoutMs,
+    intervalMs: 250,
+    hopeless: () => (isGroupAlive(child.pgid) ? null : `Kafka node ${nodeId} exited; see ${node.logFile}`),
+  });
+  return state;
 }
 
 const stopSigtermMs = 30_000;

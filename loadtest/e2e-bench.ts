@@ -119,6 +119,8 @@ export interface E2eResult {
   /** Acknowledged (QoS 1) or sent (QoS 0) messages absent from the stage. */
   lost: { kafka: number | null; questdb: number | null; questdbIncompleteMessages: number | null; examples: Array<{ deviceId: string; seq: number }> };
   duplicates: { kafkaRecords: number | null; questdbRows: number | null; kafkaUnexpected: number | null; questdbUnexpected: number | null };
+  /** Messages (device, seq) in the stage that no device ever sent: must be 0. */
+  phantoms: { kafka: number | null; questdb: number | null };
   /** Messages per second at each stage (QuestDB: rows / readings per message). */
   throughput: { offeredPerSec: number; sent: StageThroughput; acknowledged: StageThroughput; kafka: StageThroughput; questdb: StageThroughput | null };
   latency: { pubackMs: LatencySummary; queryableMs: LatencySummary | null; queryableProbe: QueryableProbeStats | null; queryableMethod: string };
@@ -173,7 +175,9 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     // 1. devices, in this run's own registry topic
     const credentials = options.credentials?.slice(0, options.devices) ?? createBenchCredentials(`bench-${runId}`, options.devices);
     if (credentials.length < options.devices) throw new Error(`only ${credentials.length} credentials for ${options.devices} devices`);
-    await kafka.ensureTopic(names.devicesTopic, 1, { 'cleanup.policy': 'compact' });
+    // On a cluster every topic of the run has 3 replicas (min.insync.replicas 2 is the stack's broker default), so a broker fault keeps the data.
+    const replicationFactor = Math.min(3, options.kafkaBrokers.length);
+    await kafka.ensureTopic(names.devicesTopic, 1, { 'cleanup.policy': 'compact' }, replicationFactor);
     await registerBenchDevices({ brokers: options.kafkaBrokers, devicesTopic: names.devicesTopic, credentials });
 
     // 2. pipeline processes
@@ -195,7 +199,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     }
     const env = pipelineEnv(
       names,
-      { kafkaBrokers: options.kafkaBrokers, questdbHttpUrl: options.questdbHttpUrl, mqttPort, gatewayHttpPort, enrichHttpPort },
+      { kafkaBrokers: options.kafkaBrokers, replicationFactor, questdbHttpUrl: options.questdbHttpUrl, mqttPort, gatewayHttpPort, enrichHttpPort },
       {
         gateway: { TRIBUTARY_MQTT_HOST: hostOf('gateway'), TRIBUTARY_HTTP_HOST: hostOf('gateway'), ...relayed.gateway, ...options.gatewayEnv },
         enrich: { TRIBUTARY_HTTP_HOST: hostOf('enricher'), ...relayed.enrich, ...options.enrichEnv },
@@ -290,6 +294,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     if (options.restartEnricher && enricher) scheduleRestart('enricher', options.restartEnricher, () => enricher!, startEnricher, (next) => (enricher = next));
     const fault = options.fault ? scheduleFault(options.fault, loadStarted, {
       kafkaBrokers: options.kafkaBrokers,
+      telemetryTopic: names.telemetryTopic,
       questdbHttpUrl: options.questdbHttpUrl,
       serverPids: options.serverPids ?? {},
       stackDir: options.stackDir ?? null,
@@ -347,9 +352,11 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const deadLettered = await kafka.recordCount(names.deadLetterTopic);
     if (deadLettered > 0) problems.push(`${deadLettered} records were dead-lettered (see ${enricher?.logFile ?? 'the enricher log'})`);
     let kafkaComparison: LedgerComparison | null = null;
+    let kafkaPhantoms: number | null = null;
     if (options.auditKafka) {
       const audit = await kafka.readLedger({ topic: names.telemetryTopic, deviceCount: options.devices, deviceIndexOf: indexOf, timeoutMs: 300_000 });
       kafkaComparison = compareLedgers(expectedLedger, audit.messages);
+      kafkaPhantoms = compareLedgers(fleet.sentLedger, audit.messages).unexpected;
       if (audit.foreignRecords > 0) problems.push(`${audit.foreignRecords} Kafka records were not from this run's devices`);
     }
     const questdb = options.enrich
@@ -372,6 +379,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       expectedRows,
     };
     const lost: E2eResult['lost'] = { kafka: lostKafka, questdb: questdbComparison?.missing ?? null, questdbIncompleteMessages: questdb?.incompleteMessages ?? null, examples };
+    const phantoms: E2eResult['phantoms'] = { kafka: kafkaPhantoms, questdb: questdb ? compareLedgers(fleet.sentLedger, questdb.messages).unexpected : null };
+    if ((phantoms.kafka ?? 0) > 0 || (phantoms.questdb ?? 0) > 0) problems.push(`phantom messages, never sent: Kafka ${phantoms.kafka}, QuestDB ${phantoms.questdb}`);
     const duplicates: E2eResult['duplicates'] = {
       kafkaRecords: kafkaComparison?.duplicates ?? null,
       questdbRows: questdb?.duplicateRows ?? null,
@@ -421,6 +430,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       counts,
       lost,
       duplicates,
+      phantoms,
       throughput: {
         offeredPerSec: options.ratePerSec,
         sent: stageThroughput(series.sent, fleetStats.sent, loadMs),

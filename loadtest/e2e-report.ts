@@ -34,7 +34,7 @@ export function formatE2eReport(result: E2eResult): string {
     `counts      offered ${n(counts.offered)}  sent ${n(counts.sent)}  acknowledged ${n(counts.acknowledged)}  failed ${n(counts.failed)}  not sent ${n(counts.notSent)}${result.fleet.resent > 0 ? `  resent after reconnect ${n(result.fleet.resent)} (${n(result.fleet.disconnects)} disconnects)` : ''}`,
     `            Kafka records ${n(counts.kafkaRecords)}  QuestDB rows ${n(counts.questdbRows)} (expected ${n(counts.expectedRows)}, distinct ${n(counts.questdbDistinctReadings)})  dead-lettered ${n(counts.deadLettered)}`,
     `lost        Kafka ${n(lost.kafka)}  QuestDB ${n(lost.questdb)}  incomplete messages ${n(lost.questdbIncompleteMessages)}${lost.examples.length > 0 ? `  e.g. ${lost.examples.slice(0, 3).map((e) => `${e.deviceId}#${e.seq}`).join(', ')}` : ''}`,
-    `duplicates  Kafka ${n(duplicates.kafkaRecords)}  QuestDB ${n(duplicates.questdbRows)}  (unacknowledged but delivered: Kafka ${n(duplicates.kafkaUnexpected)}, QuestDB ${n(duplicates.questdbUnexpected)})`,
+    `duplicates  Kafka ${n(duplicates.kafkaRecords)}  QuestDB ${n(duplicates.questdbRows)}  (unacknowledged but delivered: Kafka ${n(duplicates.kafkaUnexpected)}, QuestDB ${n(duplicates.questdbUnexpected)})  phantoms (never sent): Kafka ${n(result.phantoms.kafka)}, QuestDB ${n(result.phantoms.questdb)}`,
     'throughput (messages)',
     stage('sent', throughput.sent),
     stage('acknowledged', throughput.acknowledged),

@@ -16,7 +16,7 @@ export interface KafkaAuditor {
   /** Records of `topic` that consumer group `groupId` has not committed yet (all of them before its first commit). */
   groupLag(groupId: string, topic: string): Promise<number>;
   /** Creates a topic unless it exists. */
-  ensureTopic(topic: string, partitions: number, config?: Record<string, string>): Promise<void>;
+  ensureTopic(topic: string, partitions: number, config?: Record<string, string>, replicationFactor?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,12 +60,12 @@ export function createKafkaAuditor(brokers: readonly string[]): KafkaAuditor {
       for (const [partition, end] of ends) lag += Math.max(0, end - (done.get(partition) ?? 0));
       return lag;
     },
-    async ensureTopic(topic, partitions, config = {}) {
+    async ensureTopic(topic, partitions, config = {}, replicationFactor = 1) {
       const connected = await ready();
       if ((await connected.listTopics()).includes(topic)) return;
       await connected.createTopics({
         waitForLeaders: true,
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
+        topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
       });
     },
     async readLedger({ topic, deviceCount, deviceIndexOf, timeoutMs }) {

@@ -15,13 +15,13 @@ describe('run names and pipeline environment', () => {
   it('points both children at the same topics and lets extra settings win', () => {
     const env = pipelineEnv(
       names,
-      { kafkaBrokers: ['127.0.0.1:1', '127.0.0.1:2'], questdbHttpUrl: 'http://127.0.0.1:9000', mqttPort: 1883, gatewayHttpPort: 9464, enrichHttpPort: 9465 },
+      { kafkaBrokers: ['127.0.0.1:1', '127.0.0.1:2'], replicationFactor: 2, questdbHttpUrl: 'http://127.0.0.1:9000', mqttPort: 1883, gatewayHttpPort: 9464, enrichHttpPort: 9465 },
       { gateway: { TRIBUTARY_KAFKA_LINGER_MS: '2', LOG_LEVEL: 'debug' } },
     );
-    for (const key of ['TRIBUTARY_KAFKA_BROKERS', 'TRIBUTARY_TOPIC_TELEMETRY', 'TRIBUTARY_TOPIC_DEVICES', 'TRIBUTARY_TOPIC_DEAD_LETTER']) {
+    for (const key of ['TRIBUTARY_KAFKA_BROKERS', 'TRIBUTARY_KAFKA_REPLICATION_FACTOR', 'TRIBUTARY_TOPIC_TELEMETRY', 'TRIBUTARY_TOPIC_DEVICES', 'TRIBUTARY_TOPIC_DEAD_LETTER']) {
       expect(env.gateway[key], key).toBe(env.enrich[key]);
     }
-    expect(env.gateway).toMatchObject({ TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1,127.0.0.1:2', TRIBUTARY_MQTT_TCP_PORT: '1883', TRIBUTARY_KAFKA_LINGER_MS: '2', LOG_LEVEL: 'debug' });
+    expect(env.gateway).toMatchObject({ TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1,127.0.0.1:2', TRIBUTARY_KAFKA_REPLICATION_FACTOR: '2', TRIBUTARY_MQTT_TCP_PORT: '1883', TRIBUTARY_KAFKA_LINGER_MS: '2', LOG_LEVEL: 'debug' });
     expect(env.enrich).toMatchObject({ TRIBUTARY_QUESTDB_TABLE_PREFIX: names.tablePrefix, TRIBUTARY_ENRICH_GROUP: names.consumerGroup, LOG_LEVEL: 'warn' });
   });
 });

@@ -28,11 +28,12 @@ export function runNames(runId: string): RunNames {
 /** Environment for `tributary gateway` and `tributary enrich` of one run (extra entries win). */
 export function pipelineEnv(
   names: RunNames,
-  settings: { kafkaBrokers: readonly string[]; questdbHttpUrl: string; mqttPort: number; gatewayHttpPort: number; enrichHttpPort: number },
+  settings: { kafkaBrokers: readonly string[]; replicationFactor: number; questdbHttpUrl: string; mqttPort: number; gatewayHttpPort: number; enrichHttpPort: number },
   extra: { gateway?: Record<string, string>; enrich?: Record<string, string> } = {},
 ): { gateway: Record<string, string>; enrich: Record<string, string> } {
   const shared = {
     TRIBUTARY_KAFKA_BROKERS: settings.kafkaBrokers.join(','),
+    TRIBUTARY_KAFKA_REPLICATION_FACTOR: String(settings.replicationFactor),
     TRIBUTARY_TOPIC_TELEMETRY: names.telemetryTopic,
     TRIBUTARY_TOPIC_EVENTS: `bench.${names.runId}.events`,
     TRIBUTARY_TOPIC_DEVICES: names.devicesTopic,

@@ -1,11 +1,14 @@
 /** Every fault kind `bench e2e --fault` knows, with what its run needs from the stack. */
 import type { Fault, FaultNeeds } from './fault.ts';
+import { createKafkaControllerKill } from './kafka-controller-kill.ts';
+import { createKafkaMinIsr } from './kafka-min-isr.ts';
+import { busiestLeader } from './kafka-nodes.ts';
 import { createPacketDrop } from './packet-drop.ts';
-import { createRelayDelay } from './relay-delay.ts';
 import { createProcessPause } from './process-pause.ts';
 import { createQuestdbDiskFull } from './questdb-disk-full.ts';
 import { createQuestdbKill } from './questdb-kill.ts';
 import { createQuestdbSlow } from './questdb-slow.ts';
+import { createRelayDelay } from './relay-delay.ts';
 
 interface FaultKind {
   help: string;
@@ -63,6 +66,21 @@ export const faultKinds = {
     help: 'hold everything between the enricher and QuestDB 200 ± 50 ms each way (a delay relay: this kernel has no netem)',
     needs: { brokers: 1, enrich: true, isolate: 'enricher', relay: 'questdb' },
     create: () => createRelayDelay({ kind: 'enricher-questdb-delay', ms: 200, jitterMs: 50 }),
+  },
+  'kafka-leader-pause': {
+    help: '3 brokers: SIGSTOP the one leading the most telemetry partitions, SIGCONT when healed',
+    needs: { brokers: 3, enrich: false },
+    create: () => createProcessPause({ kind: 'kafka-leader-pause', role: async (environment) => `kafka-${await busiestLeader(environment)}`, what: 'broker leading the most telemetry partitions' }),
+  },
+  'kafka-min-isr': {
+    help: '3 brokers: SIGSTOP 2 of them (RF 3, min ISR 2), so no write can be acknowledged; SIGCONT both',
+    needs: { brokers: 3, enrich: false },
+    create: createKafkaMinIsr,
+  },
+  'kafka-controller-kill': {
+    help: '3 brokers: SIGKILL the active KRaft controller node, start it again when healed',
+    needs: { brokers: 3, enrich: false },
+    create: createKafkaControllerKill,
   },
 } satisfies Record<string, FaultKind>;
 

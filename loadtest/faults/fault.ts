@@ -11,6 +11,8 @@ import type { DelayRelay } from './delay-relay.ts';
 /** What a fault can reach while the load runs. */
 export interface FaultEnvironment {
   kafkaBrokers: readonly string[];
+  /** The run's telemetry topic (what the gateway writes and the enricher reads). */
+  telemetryTopic: string;
   questdbHttpUrl: string;
   /** Server JVM pids by role, as the benchmark measures them: `kafka` (one node) or `kafka-<id>`, `questdb`. */
   serverPids: Readonly<Record<string, number>>;

@@ -15,29 +15,46 @@ async function isStopped(pid: number): Promise<boolean> {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
 }
 
-export function createProcessPause(options: { kind: string; role: string }): Fault {
-  const { kind, role } = options;
-  let paused: number | null = null;
-  const pidOf = (environment: FaultEnvironment): number => {
-    const pid = environment.serverPids[role];
-    if (pid === undefined) throw new Error(`${kind}: no ${role} process to pause (known: ${Object.keys(environment.serverPids).join(', ') || 'none'})`);
-    return pid;
-  };
+/** SIGSTOP `pid`; resolves once the kernel has stopped it. */
+export async function pauseProcess(pid: number, what: string): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(() => isStopped(pid), { description: `${what} (pid ${pid}) to stop`, timeoutMs: 5000, intervalMs: 20 });
+}
+
+/** SIGCONT `pid`; resolves once it runs again. */
+export async function resumeProcess(pid: number, what: string): Promise<void> {
+  process.kill(pid, 'SIGCONT');
+  await waitFor(async () => !(await isStopped(pid)), { description: `${what} (pid ${pid}) to resume`, timeoutMs: 5000, intervalMs: 20 });
+}
+
+/** The pid of a server role (`kafka`, `kafka-<id>`, `questdb`), or an error naming the known ones. */
+export function serverPid(environment: FaultEnvironment, role: string, kind: string): number {
+  const pid = environment.serverPids[role];
+  if (pid === undefined) throw new Error(`${kind}: no ${role} process (known: ${Object.keys(environment.serverPids).join(', ') || 'none'})`);
+  return pid;
+}
+
+/**
+ * Pauses the server `role` names; `role` may be chosen when the fault starts (e.g. the broker
+ * that leads the most partitions then).
+ */
+export function createProcessPause(options: { kind: string; role: string | ((environment: FaultEnvironment) => Promise<string>); what?: string }): Fault {
+  const { kind } = options;
+  let paused: { pid: number; role: string } | null = null;
   return {
     kind,
-    describe: () => `SIGSTOP the ${role} JVM, SIGCONT when healed`,
+    describe: () => `SIGSTOP the ${options.what ?? `${String(options.role)} JVM`}, SIGCONT when healed`,
     inject: async (environment) => {
-      const pid = pidOf(environment);
-      process.kill(pid, 'SIGSTOP');
-      paused = pid;
-      await waitFor(() => isStopped(pid), { description: `${role} (pid ${pid}) to stop`, timeoutMs: 5000, intervalMs: 20 });
+      const role = typeof options.role === 'string' ? options.role : await options.role(environment);
+      const pid = serverPid(environment, role, kind);
+      await pauseProcess(pid, role);
+      paused = { pid, role };
       environment.progress(`${kind}: ${role} (pid ${pid}) paused`);
     },
     heal: async (environment) => {
       if (paused === null) return;
-      const pid = paused;
-      process.kill(pid, 'SIGCONT');
-      await waitFor(async () => !(await isStopped(pid)), { description: `${role} (pid ${pid}) to resume`, timeoutMs: 5000, intervalMs: 20 });
+      const { pid, role } = paused;
+      await resumeProcess(pid, role);
       environment.progress(`${kind}: ${role} (pid ${pid}) resumed`);
       paused = null;
     },

@@ -1,0 +1,56 @@
+/**
+ * What the Kafka faults need to know about the cluster when they strike: which node leads the
+ * run's telemetry partitions, which ones are in sync, and which node is the active KRaft controller.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { readStackState } from '../../infra/stack.ts';
+import type { FaultEnvironment } from './fault.ts';
+
+export interface PartitionReplicas {
+  partition: number;
+  leader: number;
+  isr: number[];
+}
+
+/** The telemetry topic's partitions as the brokers report them now. */
+export async function telemetryPartitions(environment: FaultEnvironment): Promise<PartitionReplicas[]> {
+  const kafka = new Kafka({ clientId: 'tributary-bench-fault', brokers: [...environment.kafkaBrokers], logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 5000 });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [environment.telemetryTopic] });
+    return (topics[0]?.partitions ?? []).map(({ partitionId, leader, isr }) => ({ partition: partitionId, leader, isr }));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The node leading the most telemetry partitions (the lowest id on a tie). */
+export async function busiestLeader(environment: FaultEnvironment): Promise<number> {
+  const counts = new Map<number, number>();
+  for (const { leader } of await telemetryPartitions(environment)) if (leader >= 0) counts.set(leader, (counts.get(leader) ?? 0) + 1);
+  const [best] = [...counts].sort(([a, ca], [b, cb]) => cb - ca || a - b);
+  if (best === undefined) throw new Error(`no leader for any partition of ${environment.telemetryTopic}`);
+  return best[0];
+}
+
+/**
+ * The active KRaft controller: the leader of the metadata quorum with the highest epoch any node
+ * recorded (each voter writes the leader it follows to `__cluster_metadata-0/quorum-state`).
+ */
+export async function activeController(stackDir: string): Promise<number> {
+  const state = await readStackState(stackDir);
+  if (!state) throw new Error(`no stack state in ${stackDir}`);
+  let best: { leaderId: number; leaderEpoch: number } | null = null;
+  for (const { nodeId } of state.kafka.nodes) {
+    const file = join(stackDir, `kafka-${nodeId}`, 'data', '__cluster_metadata-0', 'quorum-state');
+    const recorded = JSON.parse(await readFile(file, 'utf8')) as { leaderId?: number; leaderEpoch?: number };
+    if (typeof recorded.leaderId === 'number' && recorded.leaderId >= 0 && (best === null || (recorded.leaderEpoch ?? -1) > best.leaderEpoch)) {
+      best = { leaderId: recorded.leaderId, leaderEpoch: recorded.leaderEpoch ?? -1 };
+    }
+  }
+  if (best === null) throw new Error(`no node of the stack in ${stackDir} records a quorum leader`);
+  return best.leaderId;
+}
