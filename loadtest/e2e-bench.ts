@@ -255,12 +255,14 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     probe?.start();
     const loadStarted = performance.now();
     let lastProgress: StageSample | null = null;
+    const samplingErrors = new Map<string, number>();
     const stages = createStageSampler({
       startedAt: loadStarted,
       fleetCounts: () => fleet.stats(),
       kafkaRecords: () => kafka.recordCount(names.telemetryTopic),
       questdbRows: options.enrich ? () => questdbRowCount(options.questdbHttpUrl, names.table) : null,
-      onError: (error) => problems.push(`sampling: ${String(error)}`),
+      // A broker fault fails many samples alike: each distinct error is reported once, with a count.
+      onError: (error) => void samplingErrors.set(String(error), (samplingErrors.get(String(error)) ?? 0) + 1),
       onSample: (sample) => {
         if (lastProgress && sample.atMs - lastProgress.atMs < 1000) return;
         const kafkaRate = lastProgress ? Math.round(((sample.kafka - lastProgress.kafka) * 1000) / Math.max(1, sample.atMs - lastProgress.atMs)) : 0;
@@ -337,6 +339,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     await probe?.settle(caughtUp ? 5000 : 0);
     const afterLoadMs = Math.round(performance.now() - loadStarted - loadMs);
     await stages.stop();
+    for (const [error, times] of samplingErrors) problems.push(`sampling: ${error}${times > 1 ? ` (${times} times)` : ''}`);
     const processes = await sampler.markEnd();
     const gatewayView = await readGatewayView(`http://${hostOf('gateway')}:${gatewayHttpPort}/metrics`);
     const enricherView = enricher ? await readEnricherView(`http://${hostOf('enricher')}:${enrichHttpPort}/metrics`) : null;

@@ -15,7 +15,8 @@ import { runE2eBench, type E2eResult } from '../e2e-bench.ts';
 import { findGroupMembers } from '../process-usage.ts';
 import { faultKinds, type FaultKindName } from './fault-catalog.ts';
 
-const stack = faultStackOptions({ suffix: 'kafka-faults', portOffset: 4500, brokers: 3, home: inject('stackHome'), kafkaHeapMb: 256 });
+// Three JVMs starting at once on a loaded 2-core machine can take minutes.
+const stack = { ...faultStackOptions({ suffix: 'kafka-faults', portOffset: 4500, brokers: 3, home: inject('stackHome'), kafkaHeapMb: 256 }), readyTimeoutMs: 360_000 };
 const dir = stackDir(stack.home, stack.name);
 let state: StackState;
 let logDir = '';
@@ -23,7 +24,7 @@ let logDir = '';
 beforeAll(async () => {
   state = await startStack(stack);
   logDir = await mkdtemp(join(tmpdir(), 'tributary-kafka-faults-'));
-});
+}, 400_000);
 
 afterAll(async () => {
   const result = await stopStack(dir, () => undefined);
@@ -83,16 +84,17 @@ function expectNothingLost(result: E2eResult): void {
 describe('Kafka faults on a 3-broker cluster', () => {
   it('leader of the most telemetry partitions paused past the send timeout: nothing acknowledged lost', async () => {
     expectNothingLost(await runWithFault('kafka-leader-pause', 2000, 6000));
-  });
+  }, 300_000);
 
   it('2 of 3 brokers paused (below min ISR): no PUBACK while nothing can be stored, nothing acknowledged lost', async () => {
     const result = await runWithFault('kafka-min-isr', 2000, 6000);
     expectNothingLost(result);
     // The fault bit: sends timed out and the gateway closed connections instead of acknowledging.
     expect(result.fleet.disconnects).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it('active controller SIGKILLed and started again: nothing acknowledged lost', async () => {
+    // Starting the JVM again takes minutes on a loaded machine.
     expectNothingLost(await runWithFault('kafka-controller-kill', 2000, 2000));
-  });
+  }, 400_000);
 });
