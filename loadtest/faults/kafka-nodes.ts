@@ -16,7 +16,8 @@ export interface PartitionReplicas {
 
 /** The telemetry topic's partitions as the brokers report them now. */
 export async function telemetryPartitions(environment: FaultEnvironment): Promise<PartitionReplicas[]> {
-  const kafka = new Kafka({ clientId: 'tributary-bench-fault', brokers: [...environment.kafkaBrokers], logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 5000 });
+  // Generous timeouts: on a loaded machine short ones turn into retry storms that delay the fault by minutes.
+  const kafka = new Kafka({ clientId: 'tributary-bench-fault', brokers: [...environment.kafkaBrokers], logLevel: logLevel.NOTHING, connectionTimeout: 10_000, requestTimeout: 30_000 });
   const admin = kafka.admin();
   await admin.connect();
   try {
