@@ -29,7 +29,7 @@ export function createKafkaControllerKill(): Fault {
       if (killed === null) return;
       const { nodeId, stackDir } = killed;
       killed = null;
-      await restartKafkaNode(stackDir, nodeId, { ownerPid: process.pid, readyTimeoutMs: 180_000 });
+      await restartKafkaNode(stackDir, nodeId, { ownerPid: process.pid, readyTimeoutMs: 360_000 });
       environment.progress(`${kind}: kafka-${nodeId} started again and back in the cluster`);
     },
   };

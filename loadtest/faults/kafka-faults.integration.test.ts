@@ -94,7 +94,7 @@ describe('Kafka faults on a 3-broker cluster', () => {
   }, 300_000);
 
   it('active controller SIGKILLed and started again: nothing acknowledged lost', async () => {
-    // Starting the JVM again takes minutes on a loaded machine.
+    // Starting the JVM again (it replays the metadata log) takes minutes on a loaded machine.
     expectNothingLost(await runWithFault('kafka-controller-kill', 2000, 2000));
-  }, 400_000);
+  }, 600_000);
 });
