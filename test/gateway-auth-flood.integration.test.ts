@@ -95,7 +95,11 @@ describe('wrong-password flood', () => {
 
     // The address is rate limited now, but a device whose secret the gateway already verified still gets in.
     expect(await connackCode('legit-1', 'legit-secret')).toBe(0);
-    expect(await connackCode('target-1', 'wrong-again')).toBe(5);
+    // Still limited: if the steps above took longer than a refill (2 s on a loaded machine), the
+    // bucket holds one attempt, which is checked (4); the next one is refused unchecked (5).
+    const after = [await connackCode('target-1', 'wrong-again')];
+    if (after[0] === 4) after.push(await connackCode('target-1', 'wrong-once-more'));
+    expect(after.at(-1)).toBe(5);
   });
 });
 
