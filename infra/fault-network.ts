@@ -27,6 +27,8 @@ export interface FaultNetwork {
 export async function runIproute(command: 'ip' | 'tc', args: readonly string[], input?: string): Promise<void> {
   try {
     const running = run(command, args);
+    // A command that exits before reading its stdin must not crash us with EPIPE: its exit status tells.
+    running.child.stdin?.on('error', () => undefined);
     running.child.stdin?.end(input ?? '');
     await running;
   } catch (error) {
