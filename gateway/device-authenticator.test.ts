@@ -134,4 +134,17 @@ describe('createDeviceAuthenticator under hostile CONNECTs', async () => {
     expect(await third).toMatchObject({ refusal: 'bad_credentials' });
     expect(await auth.authenticate(wrong)).toMatchObject({ refusal: 'rate_limited' });
   });
+  it('tells devices behind one address to come back (3), not that they are refused (5), while its bucket is held by verifications in flight', async () => {
+    const release: Array<() => void> = [];
+    const verify = (secret: Buffer, stored: string): Promise<boolean> => new Promise((resolve) => release.push(() => void verifySecret(secret, stored).then(resolve)));
+    const limits = { ...roomyLimits, failureBurstPerAddress: 2 };
+    const auth = createDeviceAuthenticator({ lookup: (id) => devices.get(id), limits, verify });
+    const right = attempt({ remoteAddress: '10.0.3.1' });
+    const inFlight = [auth.authenticate(right), auth.authenticate(right)];
+    expect(await auth.authenticate(right)).toMatchObject({ ok: false, returnCode: 3, refusal: 'busy' });
+    for (const done of release.splice(0)) done();
+    for (const result of await Promise.all(inFlight)) expect(result).toMatchObject({ ok: true });
+    // the right secret is remembered now; a wrong one from the same address still has its two failures
+    expect(await auth.authenticate(right)).toMatchObject({ ok: true });
+  });
 });

@@ -10,7 +10,8 @@
  * limited, so a flood against a device's id does not lock out the device that holds the secret.
  *
  * Hostile CONNECTs are cheap to refuse: every other attempt takes a token from its client address's
- * and its device id's failure buckets before any hashing (none left: refused at once), and hashes
+ * and its device id's failure buckets before any hashing (none left: refused at once, with CONNACK 5,
+ * or 3 while the bucket is empty only because its own attempts are being verified), and hashes
  * through a bounded queue (full: refused at once). Unknown ids are verified against an unmatchable
  * hash with the default parameters, so a refusal takes as long whether the id exists or not.
  */
@@ -112,22 +113,30 @@ export function createDeviceAuthenticator(options: {
       if (device && remembered(device, digest)) return accept(device);
 
       const address = attempt.remoteAddress ?? '';
-      const addressAllowed = byAddress.take(address);
-      if (!addressAllowed || !byDevice.take(deviceId)) {
-        if (addressAllowed) byAddress.refund(address);
-        return refuse(5, 'rate_limited', addressAllowed ? 'too many failed attempts for this device id' : 'too many failed attempts from this address');
+      const addressSlot = byAddress.take(address);
+      const deviceSlot = addressSlot === 'taken' ? byDevice.take(deviceId) : 'limited';
+      if (addressSlot !== 'taken' || deviceSlot !== 'taken') {
+        if (addressSlot === 'taken') byAddress.release(address, false);
+        const busy = addressSlot === 'busy' || (addressSlot === 'taken' && deviceSlot === 'busy');
+        const where = addressSlot === 'taken' ? 'for this device id' : 'from this address';
+        return busy ? refuse(3, 'busy', `attempts ${where} are being verified; try again`) : refuse(5, 'rate_limited', `too many failed attempts ${where}`);
       }
       // An unknown id costs a full verification too: refusing it must take as long as a wrong secret.
       const verification = queue.tryRun(() => verify(password, device?.secretHash ?? unmatchable));
       if (!verification) {
-        byAddress.refund(address);
-        byDevice.refund(deviceId);
+        byAddress.release(address, false);
+        byDevice.release(deviceId, false);
         return refuse(3, 'busy', 'too many secret verifications waiting');
       }
-      const matches = await verification;
-      if (!device || !matches) return refuse(4, 'bad_credentials', device ? 'wrong secret' : 'unknown device');
-      byAddress.refund(address);
-      byDevice.refund(deviceId);
+      const matches = await verification.catch((error: unknown) => {
+        byAddress.release(address, false);
+        byDevice.release(deviceId, false);
+        throw error;
+      });
+      const failed = !device || !matches;
+      byAddress.release(address, failed);
+      byDevice.release(deviceId, failed);
+      if (failed) return refuse(4, 'bad_credentials', device ? 'wrong secret' : 'unknown device');
       remember(device, digest);
       return accept(device);
     },
