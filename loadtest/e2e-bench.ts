@@ -256,13 +256,30 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const loadStarted = performance.now();
     let lastProgress: StageSample | null = null;
     const samplingErrors = new Map<string, number>();
+    const fault = options.fault ? scheduleFault(options.fault, loadStarted, {
+      kafkaBrokers: options.kafkaBrokers,
+      telemetryTopic: names.telemetryTopic,
+      questdbHttpUrl: options.questdbHttpUrl,
+      serverPids: options.serverPids ?? {},
+      stackDir: options.stackDir ?? null,
+      network: isolated?.network ?? null,
+      relay,
+      gateway: () => gateway,
+      enricher: () => enricher,
+      progress: (line) => progress(`run ${runId}: ${line}`),
+    }) : null;
+    if (fault) stops.push(() => fault.healNow());
     const stages = createStageSampler({
       startedAt: loadStarted,
       fleetCounts: () => fleet.stats(),
       kafkaRecords: () => kafka.recordCount(names.telemetryTopic),
       questdbRows: options.enrich ? () => questdbRowCount(options.questdbHttpUrl, names.table) : null,
       // A broker fault fails many samples alike: each distinct error is reported once, with a count.
-      onError: (error) => void samplingErrors.set(String(error), (samplingErrors.get(String(error)) ?? 0) + 1),
+      // Sampling a server the fault has taken away fails by design: counted with the fault, not a problem.
+      onError: (error) => {
+        if (fault?.inEffect() === true) fault.timeline.samplingErrors += 1;
+        else samplingErrors.set(String(error), (samplingErrors.get(String(error)) ?? 0) + 1);
+      },
       onSample: (sample) => {
         if (lastProgress && sample.atMs - lastProgress.atMs < 1000) return;
         const kafkaRate = lastProgress ? Math.round(((sample.kafka - lastProgress.kafka) * 1000) / Math.max(1, sample.atMs - lastProgress.atMs)) : 0;
@@ -294,19 +311,6 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     };
     if (options.restartGateway) scheduleRestart('gateway', options.restartGateway, () => gateway, startGateway, (next) => (gateway = next));
     if (options.restartEnricher && enricher) scheduleRestart('enricher', options.restartEnricher, () => enricher!, startEnricher, (next) => (enricher = next));
-    const fault = options.fault ? scheduleFault(options.fault, loadStarted, {
-      kafkaBrokers: options.kafkaBrokers,
-      telemetryTopic: names.telemetryTopic,
-      questdbHttpUrl: options.questdbHttpUrl,
-      serverPids: options.serverPids ?? {},
-      stackDir: options.stackDir ?? null,
-      network: isolated?.network ?? null,
-      relay,
-      gateway: () => gateway,
-      enricher: () => enricher,
-      progress: (line) => progress(`run ${runId}: ${line}`),
-    }) : null;
-    if (fault) stops.push(() => fault.healNow());
     await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: options.drainTimeoutMs, signal: options.signal });
     clearTimeout(drainSampling);
     for (const { timer } of restarts) clearTimeout(timer);
@@ -466,9 +470,9 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
  * Injects a fault `atMs` into the load and heals it `forMs` later. `healNow` heals at once (load
  * over, or the run failing) and waits for an injection under way; it is safe to call twice.
  */
-function scheduleFault(plan: ScheduledFault, loadStarted: number, environment: FaultEnvironment): { timeline: FaultTimeline; healNow: () => Promise<void> } {
+function scheduleFault(plan: ScheduledFault, loadStarted: number, environment: FaultEnvironment): { timeline: FaultTimeline; inEffect: () => boolean; healNow: () => Promise<void> } {
   const { fault } = plan;
-  const timeline: FaultTimeline = { kind: fault.kind, description: fault.describe(), injectedAtMs: null, healedAtMs: null, error: null };
+  const timeline: FaultTimeline = { kind: fault.kind, description: fault.describe(), injectedAtMs: null, healedAtMs: null, error: null, samplingErrors: 0 };
   const since = (): number => Math.round(performance.now() - loadStarted);
   const fail = (error: unknown): void => void (timeline.error ??= error instanceof Error ? error.message : String(error));
   let healTimer: NodeJS.Timeout | undefined;
@@ -481,7 +485,9 @@ function scheduleFault(plan: ScheduledFault, loadStarted: number, environment: F
       await fault.heal(environment).then(() => void (timeline.healedAtMs = since()), fail);
     })());
   let injecting: Promise<void> = Promise.resolve();
+  let started = false;
   const injectTimer = setTimeout(() => {
+    started = true;
     injecting = fault.inject(environment).then(() => {
       timeline.injectedAtMs = since();
       healTimer = setTimeout(() => void heal(), plan.forMs);
@@ -489,6 +495,8 @@ function scheduleFault(plan: ScheduledFault, loadStarted: number, environment: F
   }, plan.atMs);
   return {
     timeline,
+    // From the moment injection begins until the heal has finished (a failed heal: for good).
+    inEffect: () => started && timeline.healedAtMs === null,
     healNow: () => {
       clearTimeout(injectTimer);
       return heal();

@@ -28,7 +28,7 @@ export function formatE2eReport(result: E2eResult): string {
     `run ${result.runId}: ${n(result.options.devices)} devices, QoS ${result.options.qos}, ${n(result.options.ratePerSec)} msg/s offered for ${result.options.durationMs / 1000} s, ${result.fleet.readingsPerMessage} readings/msg, v2 ${result.options.v2Percent} %`,
     ...(result.fault
       ? [
-          `fault       ${result.fault.kind}: ${result.fault.description}; in effect ${result.fault.injectedAtMs === null ? 'never' : `${(result.fault.injectedAtMs / 1000).toFixed(1)} s`}–${result.fault.healedAtMs === null ? 'never healed' : `${(result.fault.healedAtMs / 1000).toFixed(1)} s`} into the load${result.fault.error ? `; ERROR ${result.fault.error}` : ''}`,
+          `fault       ${result.fault.kind}: ${result.fault.description}; in effect ${result.fault.injectedAtMs === null ? 'never' : `${(result.fault.injectedAtMs / 1000).toFixed(1)} s`}–${result.fault.healedAtMs === null ? 'never healed' : `${(result.fault.healedAtMs / 1000).toFixed(1)} s`} into the load${result.fault.samplingErrors > 0 ? `; ${result.fault.samplingErrors} stage samples failed meanwhile` : ''}${result.fault.error ? `; ERROR ${result.fault.error}` : ''}`,
         ]
       : []),
     `counts      offered ${n(counts.offered)}  sent ${n(counts.sent)}  acknowledged ${n(counts.acknowledged)}  failed ${n(counts.failed)}  not sent ${n(counts.notSent)}${result.fleet.resent > 0 ? `  resent after reconnect ${n(result.fleet.resent)} (${n(result.fleet.disconnects)} disconnects)` : ''}`,

@@ -68,4 +68,6 @@ export interface FaultTimeline {
   injectedAtMs: number | null;
   healedAtMs: number | null;
   error: string | null;
+  /** Stage samples (Kafka or QuestDB counts) that failed while the fault was in effect: expected, not problems. */
+  samplingErrors: number;
 }

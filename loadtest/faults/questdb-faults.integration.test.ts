@@ -18,8 +18,10 @@ const stackOptions = {
   questdbHeapMb: 384,
   // Its second pair of JVMs is started while the shared stack runs: on a loaded machine that took over 180 s.
   readyTimeoutMs: 360_000,
-  // QuestDB takes ~110 MiB of it for its own tables at start; each run's tables take tens more.
-  questdbDiskMb: 512,
+  // QuestDB takes ~110 MiB of it for its own tables at start, and each run's tables preallocate
+  // more: with 512 MiB the runs after disk-full found the disk full again (errno 28) and never caught up.
+  // tmpfs only holds what is written; the disk-full ballast fills the rest for a few seconds.
+  questdbDiskMb: 1536,
 };
 const dir = stackDir(stackOptions.home, stackOptions.name);
 let stack: StackState;
