@@ -31,7 +31,7 @@ export const toolLogLevel = logLevelSetting('warn');
 const toolingSettings = {
   supervisorPid: optionalStringSetting({ name: 'TRIBUTARY_SUPERVISOR_PID', defaultText: 'set by tributary start', help: "a child service stops when this process is gone (bin/child-service.ts); don't set it yourself" }),
   testStackName: stringSetting({ name: 'TRIBUTARY_TEST_STACK_NAME', default: 'test', help: "the integration tests' stack name (test/test-stacks.ts)" }),
-  testPortBase: intSetting({ name: 'TRIBUTARY_TEST_PORT_BASE', default: 29000, min: 1024, max: 65000, help: "the integration tests' stack port base" }),
+  testPortBase: intSetting({ name: 'TRIBUTARY_TEST_PORT_BASE', default: 27000, min: 1024, max: 65000, help: "the integration tests' stack port base" }),
   testLogs: boolSetting({ name: 'TRIBUTARY_TEST_LOGS', default: false, help: 'integration tests log the services they run at debug level' }),
   testFuzzSeed: optionalStringSetting({ name: 'TRIBUTARY_TEST_FUZZ_SEED', defaultText: 'a new one each run', help: 'the seed test/gateway-fuzz.integration.test.ts runs (each run prints its seed, so a failure is replayed with it)' }),
 } as const;

@@ -27,7 +27,7 @@ const home = (inject('stackHome') as string | undefined) ?? process.env.TRIBUTAR
 const recordsPerProducer = 5000;
 const outstandingPerProducer = 100;
 const pauseBetweenSendsMs = 200;
-const stack = faultStackOptions({ suffix: 'producers', portOffset: 1000, brokers: 3, home, kafkaHeapMb: 256 });
+const stack = faultStackOptions({ suffix: 'producers', brokers: 3, home, kafkaHeapMb: 256 });
 let state: StackState;
 
 function cachedRdkafka(): RdkafkaModule | null {

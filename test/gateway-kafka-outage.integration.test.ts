@@ -10,7 +10,7 @@ import { startGatewayHarness, type GatewayHarness } from './gateway-harness.ts';
 import { eventually } from './helpers.ts';
 import { faultStackOptions } from './test-stacks.ts';
 
-const stackOptions = faultStackOptions({ suffix: 'outage', portOffset: 2000, brokers: 1, home: inject('stackHome'), kafkaHeapMb: 384 });
+const stackOptions = faultStackOptions({ suffix: 'outage', brokers: 1, home: inject('stackHome'), kafkaHeapMb: 384 });
 const dir = stackDir(stackOptions.home, stackOptions.name);
 let harness: GatewayHarness;
 let brokers: string[];

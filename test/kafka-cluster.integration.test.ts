@@ -12,7 +12,7 @@ import { createKafkaClientFactory } from '../kafka/kafka-client-factory.ts';
 import { topicMetadata, uniqueName } from './helpers.ts';
 import { faultStackOptions } from './test-stacks.ts';
 
-const options = faultStackOptions({ suffix: 'cluster', portOffset: 3000, brokers: 3, home: inject('stackHome'), kafkaHeapMb: 256 });
+const options = faultStackOptions({ suffix: 'cluster', brokers: 3, home: inject('stackHome'), kafkaHeapMb: 256 });
 let state: StackState;
 
 beforeAll(async () => {

@@ -14,14 +14,14 @@ import { waitFor } from '../core/wait-for.ts';
 import { isPortFree } from '../infra/ports.ts';
 import { createCleanups } from './cleanups.ts';
 import { startEnrichHarness, type EnrichHarness } from './enrich-harness.ts';
-import { testPortBase } from './test-stacks.ts';
+import { testPortBase, testStackOffsets } from './test-stacks.ts';
 
 const brokers = inject('kafkaBrokers');
 const questdbHttpUrl = inject('questdbHttpUrl');
 const entryPoint = fileURLToPath(new URL('../bin/tributary.ts', import.meta.url));
 const cleanups = createCleanups();
-// Past the offsets of the fault stacks (2000, 3000), below Linux's ephemeral range.
-const portBase = testPortBase + 1500;
+// Its own offset among the test stacks, below Linux's ephemeral range.
+const portBase = testPortBase + testStackOffsets.supervision;
 const ports = { mqtt: portBase, ws: portBase + 1, gatewayHttp: portBase + 2, enrichHttp: portBase + 3 };
 /** Children notice a SIGKILLed supervisor at once, a supervisor its launcher within a second; each then stops within its shutdown deadline. */
 const goneWithinMs = 60_000;

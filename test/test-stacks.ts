@@ -1,19 +1,34 @@
 /**
- * Names and ports of the stacks a test run starts: the shared one (global setup) and the Kafka-only
- * stacks some tests start for faults they inflict (outage, broker kills). Overridable so two runs
- * can share a machine; every offset keeps the ports below Linux's ephemeral range (32768).
+ * Names and ports of the stacks a test run starts: the shared one (global setup) and the stacks some
+ * tests start for faults they inflict (outage, broker kills, network faults). Overridable so two runs
+ * can share a machine. Every port stays below Linux's ephemeral range (32768 and up), where a client
+ * socket of an earlier test could hold it by chance (test-stacks.test.ts checks the defaults).
  */
 import type { StackOptions } from '../infra/stack.ts';
 
 export const testStackName = process.env.TRIBUTARY_TEST_STACK_NAME ?? 'test';
-export const testPortBase = Number(process.env.TRIBUTARY_TEST_PORT_BASE ?? 29000);
+export const testPortBase = Number(process.env.TRIBUTARY_TEST_PORT_BASE ?? 27000);
 
-/** A Kafka-only stack of a test's own, tied to the test process and started fresh. */
-export function faultStackOptions(options: { suffix: string; portOffset: number; brokers: 1 | 3; home: string; kafkaHeapMb: number }): StackOptions {
+/** Each test stack's ports start at testPortBase + its offset and use fewer than 500 ports. */
+export const testStackOffsets = {
+  shared: 0,
+  producers: 1000,
+  supervision: 1500,
+  outage: 2000,
+  netfaults: 2500,
+  cluster: 3000,
+  questdb: 3500,
+  'kafka-faults': 4000,
+} as const;
+
+export type FaultStackSuffix = Exclude<keyof typeof testStackOffsets, 'shared' | 'supervision'>;
+
+/** A stack of a test's own, tied to the test process and started fresh. */
+export function faultStackOptions(options: { suffix: FaultStackSuffix; brokers: 1 | 3; home: string; kafkaHeapMb: number }): StackOptions {
   return {
     name: `${testStackName}-${options.suffix}`,
     home: options.home,
-    portBase: testPortBase + options.portOffset,
+    portBase: testPortBase + testStackOffsets[options.suffix],
     brokers: options.brokers,
     questdb: false,
     fresh: true,

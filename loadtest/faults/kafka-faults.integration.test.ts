@@ -16,7 +16,7 @@ import { findGroupMembers } from '../process-usage.ts';
 import { faultKinds, type FaultKindName } from './fault-catalog.ts';
 
 // Three JVMs starting at once on a loaded 2-core machine can take minutes.
-const stack = { ...faultStackOptions({ suffix: 'kafka-faults', portOffset: 4500, brokers: 3, home: inject('stackHome'), kafkaHeapMb: 256 }), readyTimeoutMs: 360_000 };
+const stack = { ...faultStackOptions({ suffix: 'kafka-faults', brokers: 3, home: inject('stackHome'), kafkaHeapMb: 256 }), readyTimeoutMs: 360_000 };
 const dir = stackDir(stack.home, stack.name);
 let state: StackState;
 let logDir = '';

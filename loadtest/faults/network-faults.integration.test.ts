@@ -19,7 +19,7 @@ import type { Fault, FaultEnvironment } from './fault.ts';
 
 const canIsolate = await faultNetworksSupported();
 
-const stackOptions = { ...faultStackOptions({ suffix: 'netfaults', portOffset: 2500, brokers: 1, home: inject('stackHome'), kafkaHeapMb: 384 }), questdb: true, questdbHeapMb: 384, faultNetwork: true };
+const stackOptions = { ...faultStackOptions({ suffix: 'netfaults', brokers: 1, home: inject('stackHome'), kafkaHeapMb: 384 }), questdb: true, questdbHeapMb: 384, faultNetwork: true };
 
 /** What the enricher reported while QuestDB was still cut off (read just before the heal). */
 interface EnricherAtHeal {

@@ -13,7 +13,7 @@ import { runE2eBench, type E2eOptions, type E2eResult } from '../e2e-bench.ts';
 import { faultKinds, type FaultKindName } from './fault-catalog.ts';
 
 const stackOptions = {
-  ...faultStackOptions({ suffix: 'questdb', portOffset: 3400, brokers: 1, home: inject('stackHome'), kafkaHeapMb: 256 }),
+  ...faultStackOptions({ suffix: 'questdb', brokers: 1, home: inject('stackHome'), kafkaHeapMb: 256 }),
   questdb: true,
   questdbHeapMb: 384,
   // Its second pair of JVMs is started while the shared stack runs: on a loaded machine that took over 180 s.
