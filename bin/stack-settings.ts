@@ -2,7 +2,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { EnvReader } from '../core/config.ts';
-import { intSetting, optionalStringSetting, readSettings, stringSetting } from '../core/settings.ts';
+import { intSetting, oneOfSetting, optionalStringSetting, readSettings, stringSetting } from '../core/settings.ts';
+import { questdbTunings, type QuestdbTuning } from '../infra/kafka-config.ts';
 
 export interface StackSettings {
   home: string;
@@ -10,6 +11,7 @@ export interface StackSettings {
   readyTimeoutMs: number;
   kafkaHeapMb: number;
   questdbHeapMb: number;
+  questdbTuning: QuestdbTuning;
 }
 
 /** Every setting the stack launcher reads (`stack`, `start`, `bench`, the test run). */
@@ -19,6 +21,7 @@ export const stackSettings = {
   readyTimeoutMs: intSetting({ name: 'TRIBUTARY_STACK_READY_TIMEOUT_MS', default: 180_000, min: 1000, help: 'how long `stack up` waits for Kafka and QuestDB to answer' }),
   kafkaHeapMb: intSetting({ name: 'TRIBUTARY_KAFKA_HEAP_MB', default: 512, min: 128, help: 'heap of each Kafka JVM' }),
   questdbHeapMb: intSetting({ name: 'TRIBUTARY_QUESTDB_HEAP_MB', default: 512, min: 128, help: 'heap of the QuestDB JVM' }),
+  questdbTuning: oneOfSetting({ name: 'TRIBUTARY_QUESTDB_TUNING', values: questdbTunings, default: 'small-box', help: "QuestDB's worker and WAL settings: small-box (shares 2 cores; docs/questdb-tuning.md) or stock (QuestDB's defaults)" }),
   // Read by infra/java-tools.ts from the environment the launcher passes on.
   javaHome: optionalStringSetting({ name: 'TRIBUTARY_JAVA_HOME', defaultText: '$JAVA_HOME, else java on PATH', help: 'the JDK that runs Kafka and QuestDB' }),
 } as const;

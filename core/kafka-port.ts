@@ -77,6 +77,11 @@ export interface GroupConsumerOptions {
   /** How many partitions' batches may be handled at once (each partition stays in order). Default 1. */
   partitionsConcurrently?: number;
   /**
+   * A fetch waits until the broker has this much new data or maxWaitMs passed (default 1 byte /
+   * 200 ms): fewer, larger batches cost less per record downstream, at up to maxWaitMs of latency.
+   */
+  fetch?: { minBytes: number; maxWaitMs: number };
+  /**
    * Called per partition batch, in offset order, one batch per partition at a time. Offsets are
    * committed only by `commit`, never automatically. After a batch, fetching continues from the
    * partition's committed position: a batch that was not committed is delivered again.

@@ -238,6 +238,7 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
         // Batches of several partitions in flight at once let the writer put them into one
         // QuestDB transaction (group commit) instead of one small transaction per partition.
         partitionsConcurrently: config.partitionsConcurrently,
+        fetch: config.fetch,
         onBatch,
         onPartitionsAssigned,
         onCrash: (error) => {

@@ -65,7 +65,36 @@ logger.raft.name = kafka.server.KafkaRaftServer
 logger.raft.level = INFO
 `;
 
-export function questdbServerConf(options: { host: string; httpPort: number; httpMinPort: number; pgPort: number; ilpTcpPort: number }): string {
+/**
+ * How the local QuestDB is tuned: `small-box` for a machine it shares with Kafka and the pipeline
+ * (the default), `stock` for QuestDB 9.3.4's own defaults (A/B runs). docs/questdb-tuning.md has
+ * the measurements behind each key and what to use on a larger, dedicated machine.
+ */
+export type QuestdbTuning = 'small-box' | 'stock';
+export const questdbTunings: readonly QuestdbTuning[] = ['small-box', 'stock'];
+
+const smallBoxQuestdbConf = [
+  // One query and one WAL-apply thread: the box has 2 cores and Tributary writes two tables.
+  'shared.query.worker.count=1',
+  'wal.apply.worker.count=1',
+  // Tributary uses no materialized views or views; 0 disables their threads in 9.3.4.
+  'mat.view.refresh.worker.count=0',
+  'view.compiler.worker.count=0',
+  // After work, a worker polls ~100 times (not 7,000) before it naps, then sleeps 20 ms per poll:
+  // at tens of requests a second the stock thresholds keep every pool spinning.
+  'shared.worker.nap.threshold=100',
+  'shared.worker.sleep.threshold=120',
+  'shared.worker.sleep.timeout=20',
+  // WAL apply wakes every 100 ms, so transactions that arrived meanwhile are merged in one O3 pass.
+  'wal.apply.worker.yield.threshold=10',
+  'wal.apply.worker.nap.threshold=20',
+  'wal.apply.worker.sleep.threshold=20',
+  'wal.apply.worker.sleep.timeout=100',
+  // Split a young partition on an out-of-order commit instead of rewriting it (stock: below 50 MB).
+  'cairo.o3.partition.split.min.size=1M',
+];
+
+export function questdbServerConf(options: { host: string; httpPort: number; httpMinPort: number; pgPort: number; ilpTcpPort: number; tuning: QuestdbTuning }): string {
   const { host } = options;
   return [
     `http.net.bind.to=${host}:${options.httpPort}`,
@@ -75,6 +104,7 @@ export function questdbServerConf(options: { host: string; httpPort: number; htt
     'line.udp.enabled=false',
     'telemetry.enabled=false',
     'shared.worker.count=2',
+    ...(options.tuning === 'small-box' ? smallBoxQuestdbConf : []),
   ].join('\n') + '\n';
 }
 

@@ -16,7 +16,7 @@ import { waitFor } from '../core/wait-for.ts';
 import { ensureArtifacts } from './artifacts.ts';
 import { createFaultNetwork, removeFaultNetwork, type FaultNetwork } from './fault-network.ts';
 import { findJava } from './java-tools.ts';
-import { kafkaLog4j2Properties, kafkaNodeProperties, questdbLogConf, questdbServerConf } from './kafka-config.ts';
+import { kafkaLog4j2Properties, kafkaNodeProperties, questdbLogConf, questdbServerConf, type QuestdbTuning } from './kafka-config.ts';
 import { isGroupAlive, startManagedProcess, stopProcessGroup, type ManagedProcess } from './managed-process.ts';
 import { assertPortsFree, waitForPortsFree } from './ports.ts';
 import { kafkaBrokerCount, questdbAnswers } from './readiness.ts';
@@ -42,6 +42,8 @@ export interface StackOptions {
   readyTimeoutMs: number;
   kafkaHeapMb: number;
   questdbHeapMb: number;
+  /** QuestDB's server.conf tuning; small-box unless an A/B run asks for QuestDB's stock settings. */
+  questdbTuning?: QuestdbTuning;
   /** Put QuestDB's root on a tmpfs of this many MiB, which a disk-full fault can fill (needs root). */
   questdbDiskMb?: number;
   env: NodeJS.ProcessEnv;
@@ -224,6 +226,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
           httpMinPort: ports.questdbHttpMin,
           pgPort: ports.questdbPg,
           ilpTcpPort: ports.questdbIlpTcp,
+          tuning: options.questdbTuning ?? 'small-box',
         }),
       );
       await writeFile(join(root, 'conf', 'log.conf'), questdbLogConf);

@@ -54,7 +54,8 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
     groupId: options.groupId,
     sessionTimeout: consumerSessionTimeoutMs,
     heartbeatInterval: consumerHeartbeatIntervalMs,
-    maxWaitTimeInMs: 200,
+    minBytes: options.fetch?.minBytes ?? 1,
+    maxWaitTimeInMs: options.fetch?.maxWaitMs ?? 200,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
   });
   let admin: Admin | null = null;
