@@ -23,7 +23,7 @@ import { createKafkaAuditor } from './kafka-audit.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import { compareLedgers, type LedgerComparison } from './message-ledger.ts';
 import { freePort, startPipelineProcess, type PipelineProcess } from './pipeline-process.ts';
-import { createProcessSampler, type ProcessUsageReport } from './process-usage.ts';
+import { createProcessSampler, measureCores, type ProcessUsageReport } from './process-usage.ts';
 import { auditQuestdb, questdbRowCount, questdbWalApplied } from './questdb-audit.ts';
 import { createQueryableProbe, type QueryableProbeStats } from './queryable-probe.ts';
 import { readEnricherView, readGatewayView, type EnricherView, type GatewayView } from './service-views.ts';
@@ -84,6 +84,11 @@ export interface E2eOptions {
   };
   /** Pids of the servers to measure too, e.g. { kafka: 123, questdb: 456 }. */
   serverPids?: Record<string, number>;
+  /**
+   * Before the load, with the devices connected: measure each process's CPU for this long at rest,
+   * then as long again while only the harness queries (the queryable probe and stage sampler). 0 skips it.
+   */
+  restWindowMs?: number;
   /** Reuse credentials (a sweep registers them in each run's own topic). */
   credentials?: readonly DeviceCredential[];
   /** Called about once a second with a one-line status. */
@@ -128,8 +133,13 @@ export interface E2eResult {
   gateway: GatewayView | null;
   /** The enricher's own view from its /metrics: how it batched its QuestDB writes. */
   enricher: EnricherView | null;
-  /** Per process; `cpuMicrosPerMessage` = its CPU time ÷ messages acknowledged (sent for QoS 0). */
-  processes: Array<ProcessUsageReport & { cpuMicrosPerMessage: number | null }>;
+  /**
+   * Per process; `cpuMicrosPerMessage` = its CPU time ÷ messages acknowledged (sent for QoS 0);
+   * `pipelineCpuMicrosPerMessage` the same less what the harness's queries cost it (attribution).
+   */
+  processes: Array<ProcessUsageReport & { cpuMicrosPerMessage: number | null; pipelineCpuMicrosPerMessage: number | null }>;
+  /** Cores per process with no traffic, and what the harness's own queries added to that; null when not measured. */
+  attribution: Attribution | null;
   drain: { caughtUp: boolean; afterLoadMs: number };
   /** The injected fault as it happened, or null without one. */
   fault: FaultTimeline | null;
@@ -137,6 +147,17 @@ export interface E2eResult {
   countsAgree: boolean;
   problems: string[];
 }
+
+export interface Attribution {
+  windowMs: number;
+  /** Devices connected and idle, nothing querying. */
+  atRestCores: Record<string, number>;
+  /** Extra cores while only the harness ran (probe queries, stage sampling), over at rest; ≥ 0. */
+  harnessCores: Record<string, number>;
+}
+
+/** The harness: the load generator process itself (fleet, probe, sampler, audits). */
+const harnessProcess = 'load-generator';
 
 const queryableMethod =
   'sampled: every message of the probe devices is tracked; a poller queries QuestDB every probePollMs for their rows ' +
@@ -246,11 +267,24 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     if (connected.connected < options.devices) problems.push(`${options.devices - connected.connected} of ${options.devices} devices could not connect`);
     progress(`run ${runId}: ${connected.connected} connected in ${connected.connectMs} ms; offering ${options.ratePerSec} msg/s for ${options.durationMs / 1000} s`);
 
+    const measured: Record<string, number> = { gateway: gateway.pid, ...(enricher && { enricher: enricher.pid }), [harnessProcess]: process.pid, ...options.serverPids };
+    let attribution: Attribution | null = null;
+    if ((options.restWindowMs ?? 0) > 0) {
+      const windowMs = options.restWindowMs ?? 0;
+      progress(`run ${runId}: measuring CPU at rest, then with the harness querying (${windowMs / 1000} s each)`);
+      const atRestCores = await measureCores(measured, windowMs);
+      const rehearsal = createStageSampler({ startedAt: performance.now(), fleetCounts: () => fleet.stats(), kafkaRecords: () => kafka.recordCount(names.telemetryTopic), questdbRows: options.enrich ? () => questdbRowCount(options.questdbHttpUrl, names.table) : null, onError: () => undefined });
+      const withHarness = await measureCores(measured, windowMs, async () => {
+        rehearsal.start();
+        await probe?.rehearse(windowMs);
+      });
+      await rehearsal.stop();
+      const harnessCores = Object.fromEntries(Object.entries(withHarness).map(([name, cores]) => [name, Math.max(0, Math.round((cores - (atRestCores[name] ?? 0)) * 1000) / 1000)]));
+      attribution = { windowMs, atRestCores, harnessCores };
+    }
+
     // 4. load, with the stages sampled once a second
-    sampler.watch('gateway', gateway.pid);
-    if (enricher) sampler.watch('enricher', enricher.pid);
-    sampler.watch('load-generator', process.pid);
-    for (const [name, pid] of Object.entries(options.serverPids ?? {})) sampler.watch(name, pid);
+    for (const [name, pid] of Object.entries(measured)) sampler.watch(name, pid);
     await sampler.markStart();
     probe?.start();
     const loadStarted = performance.now();
@@ -424,6 +458,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         maxProbeRatePerSec: options.maxProbeRatePerSec,
         logDir,
         serverPids: options.serverPids ?? {},
+        restWindowMs: options.restWindowMs ?? 0,
         ...(options.restartGateway && { restartGateway: options.restartGateway }),
         ...(options.restartEnricher && { restartEnricher: options.restartEnricher }),
         ...(options.fault && { fault: { kind: options.fault.fault.kind, atMs: options.fault.atMs, forMs: options.fault.forMs } }),
@@ -448,7 +483,12 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       latency: { pubackMs: fleet.pubackLatency.summary(), queryableMs: probe ? probe.latency.summary() : null, queryableProbe: probe?.stats() ?? null, queryableMethod },
       gateway: gatewayView,
       enricher: enricherView,
-      processes: processes.map((usage) => ({ ...usage, cpuMicrosPerMessage: expectedMessages > 0 ? Math.round((usage.cpuSeconds * 1e6) / expectedMessages) : null })),
+      processes: processes.map((usage) => {
+        const perMessage = (cpuSeconds: number): number | null => (expectedMessages > 0 ? Math.round((cpuSeconds * 1e6) / expectedMessages) : null);
+        const harnessSeconds = usage.name === harnessProcess ? usage.cpuSeconds : (attribution?.harnessCores[usage.name] ?? 0) * usage.windowSeconds;
+        return { ...usage, cpuMicrosPerMessage: perMessage(usage.cpuSeconds), pipelineCpuMicrosPerMessage: perMessage(Math.max(0, usage.cpuSeconds - harnessSeconds)) };
+      }),
+      attribution,
       drain: { caughtUp, afterLoadMs },
       fault: fault?.timeline ?? null,
       countsAgree,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLatency, formatSweepReport } from './e2e-report.ts';
+import { formatLatency, formatProcesses, formatSweepReport } from './e2e-report.ts';
 import { createLatencyHistogram } from './latency-histogram.ts';
 
 describe('reports', () => {
@@ -24,5 +24,22 @@ describe('reports', () => {
     expect(lines[1]).toContain('12.3');
     expect(lines[2]).toContain('n/a');
     expect(lines.at(-1)).toBe('knee: sustained 2,000 msg/s; at 5000 msg/s offered: achieved 3000 msg/s < 95 % of offered');
+  });
+
+  it('totals the pipeline without the harness, less what the harness cost each server', () => {
+    const usage = (name: string, cpuMicrosPerMessage: number, pipelineCpuMicrosPerMessage: number) => ({ name, pid: 1, windowSeconds: 10, cpuSeconds: 1, cpuCores: 0.1, peakRssMiB: 100, endRssMiB: 90, cpuMicrosPerMessage, pipelineCpuMicrosPerMessage });
+    const lines = formatProcesses({
+      processes: [usage('gateway', 40, 40), usage('questdb', 60, 50), usage('load-generator', 30, 0)],
+      attribution: { windowMs: 10_000, atRestCores: { gateway: 0.01, questdb: 0.02, 'load-generator': 0.005 }, harnessCores: { gateway: 0, questdb: 0.05, 'load-generator': 0.1 } },
+    });
+    expect(lines[2]).toMatch(/questdb\s+0\.10\s+60\s+50\s+2\.0\s+5\.0/);
+    expect(lines[3]).toContain('load-generator (harness)');
+    expect(lines.at(-1)).toBe('            pipeline (all but the harness): 90 µs/msg under load, 3.0 % of a core at rest');
+  });
+
+  it('says n/a for the rest columns when attribution was skipped', () => {
+    const lines = formatProcesses({ processes: [{ name: 'gateway', pid: 1, windowSeconds: 10, cpuSeconds: 1, cpuCores: 0.1, peakRssMiB: 1, endRssMiB: 1, cpuMicrosPerMessage: 40, pipelineCpuMicrosPerMessage: 40 }], attribution: null });
+    expect(lines[1]).toMatch(/n\/a\s+n\/a/);
+    expect(lines.at(-1)).toBe('            pipeline (all but the harness): 40 µs/msg under load');
   });
 });

@@ -48,13 +48,34 @@ export function formatE2eReport(result: E2eResult): string {
     ...(result.enricher
       ? [`enricher    ${n(result.enricher.questdbWrites)} QuestDB writes, ${result.enricher.meanRowsPerWrite ?? 'n/a'} rows and ${result.enricher.meanWriteMs ?? 'n/a'} ms each on average; ${result.enricher.meanRecordsPerBatch ?? 'n/a'} records per Kafka batch; ${n(result.enricher.questdbWriteFailures)} failed writes retried, ${n(result.enricher.tableResumes)} suspended-table resumes`]
       : []),
-    'processes   name                 CPU (cores)  CPU µs/msg  peak RSS MiB',
-    ...result.processes.map((p) => `            ${p.name.padEnd(20)} ${p.cpuCores.toFixed(2).padStart(11)}  ${(p.cpuMicrosPerMessage === null ? 'n/a' : String(p.cpuMicrosPerMessage)).padStart(10)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`),
+    ...formatProcesses(result),
     `drain       ${result.drain.caughtUp ? 'caught up' : 'DID NOT catch up'} ${(result.drain.afterLoadMs / 1000).toFixed(1)} s after the load ended`,
     `verdict     ${result.countsAgree ? 'counts agree: nothing acknowledged was lost, no duplicate rows' : 'COUNTS DISAGREE'}`,
     ...result.problems.map((problem) => `problem     ${problem}`),
   ];
   return lines.join('\n');
+}
+
+/**
+ * Per process: cores and µs/msg under load, µs/msg less the harness's queries, and (when measured)
+ * % of a core at rest and added by the harness alone; then the pipeline's totals (harness excluded).
+ */
+export function formatProcesses(result: Pick<E2eResult, 'processes' | 'attribution'>): string[] {
+  const { attribution } = result;
+  const percent = (cores: number | undefined): string => (cores === undefined ? 'n/a' : (cores * 100).toFixed(1));
+  const micros = (value: number | null): string => (value === null ? 'n/a' : String(value));
+  const harness = (name: string): boolean => name === 'load-generator';
+  const pipeline = result.processes.filter((p) => !harness(p.name));
+  const sum = (values: Array<number | null | undefined>): number | null => (values.some((v) => v === null || v === undefined) ? null : values.reduce<number>((a, v) => a + (v ?? 0), 0));
+  const restTotal = attribution ? sum(pipeline.map((p) => attribution.atRestCores[p.name])) : null;
+  return [
+    'processes   name                 CPU (cores)  CPU µs/msg  less harness  at rest %  harness %  peak RSS MiB',
+    ...result.processes.map(
+      (p) =>
+        `            ${(harness(p.name) ? `${p.name} (harness)` : p.name).padEnd(20)} ${p.cpuCores.toFixed(2).padStart(11)}  ${micros(p.cpuMicrosPerMessage).padStart(10)}  ${micros(harness(p.name) ? null : p.pipelineCpuMicrosPerMessage).padStart(12)}  ${percent(attribution?.atRestCores[p.name]).padStart(9)}  ${percent(attribution?.harnessCores[p.name]).padStart(9)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`,
+    ),
+    `            pipeline (all but the harness): ${micros(sum(pipeline.map((p) => p.pipelineCpuMicrosPerMessage)))} µs/msg under load${restTotal === null ? '' : `, ${(restTotal * 100).toFixed(1)} % of a core at rest`}`,
+  ];
 }
 
 export function formatSweepReport(points: readonly SweepPoint[], knee: Knee): string {

@@ -80,9 +80,30 @@ export async function findProcesses(match: (stat: ProcStat) => boolean): Promise
   return pids;
 }
 
+/**
+ * CPU each process used over `windowMs`, in cores (1.0 = one core busy), read from /proc at both
+ * ends; a process that could not be read at either end is left out.
+ */
+export async function measureCores(pids: Readonly<Record<string, number>>, windowMs: number, during?: () => Promise<void>): Promise<Record<string, number>> {
+  const read = (): Promise<Array<number | null>> => Promise.all(Object.values(pids).map(async (pid) => (await readProcessUsage(pid))?.cpuSeconds ?? null));
+  const before = await read();
+  const started = performance.now();
+  await Promise.all([new Promise((resolve) => setTimeout(resolve, windowMs)), during?.()]);
+  const after = await read();
+  const seconds = (performance.now() - started) / 1000;
+  const cores: Record<string, number> = {};
+  Object.keys(pids).forEach((name, index) => {
+    const [start, end] = [before[index], after[index]];
+    if (start !== null && start !== undefined && end !== null && end !== undefined) cores[name] = Math.round(((end - start) / seconds) * 1000) / 1000;
+  });
+  return cores;
+}
+
 export interface ProcessUsageReport {
   name: string;
   pid: number;
+  /** Length of the measuring window, seconds. */
+  windowSeconds: number;
   /** CPU seconds used between `markStart` and `markEnd`. */
   cpuSeconds: number;
   /** cpuSeconds / window: 1.0 is one core busy all the time. */
@@ -159,6 +180,7 @@ export function createProcessSampler(intervalMs = 1000): ProcessSampler {
         reports.push({
           name,
           pid: entry.pid,
+          windowSeconds: Math.round(windowSeconds * 100) / 100,
           cpuSeconds,
           cpuCores: Math.round((cpuSeconds / windowSeconds) * 100) / 100,
           peakRssMiB: mib(Math.max(entry.peakRss, usage?.rssBytes ?? 0)),

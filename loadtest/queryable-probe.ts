@@ -29,6 +29,11 @@ export interface QueryableProbe {
   observer: FleetObserver;
   latency: LatencyHistogram;
   start(): void;
+  /**
+   * Sends the probe's query every poll interval for `durationMs` without tracking anything, so the
+   * cost of the harness's own queries can be measured on an idle pipeline (attribution).
+   */
+  rehearse(durationMs: number): Promise<void>;
   /** Polls until nothing is outstanding or `timeoutMs` passed. */
   settle(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -56,6 +61,9 @@ export function createQueryableProbe(options: {
   let stopped = false;
   let wake: (() => void) | null = null;
 
+  const probeQuery = (oldestMs: number): string =>
+    `SELECT device, seq FROM '${options.table}' WHERE ts >= '${new Date(oldestMs).toISOString()}' AND metric = '${options.probeMetric}' AND device IN (${inList})`;
+
   const pollOnce = async (): Promise<void> => {
     if (outstanding.size === 0) return;
     let oldest = Number.POSITIVE_INFINITY;
@@ -69,11 +77,7 @@ export function createQueryableProbe(options: {
     if (!Number.isFinite(oldest)) return;
     counters.polls += 1;
     try {
-      const rows = await questdbExec(
-        options.httpUrl,
-        `SELECT device, seq FROM '${options.table}' WHERE ts >= '${new Date(oldest).toISOString()}' AND metric = '${options.probeMetric}' AND device IN (${inList})`,
-        10_000,
-      );
+      const rows = await questdbExec(options.httpUrl, probeQuery(oldest), 10_000);
       const answeredAtMs = Date.now();
       for (const [device, seq] of rows) {
         const key = `${String(device)}/${String(seq)}`;
@@ -121,6 +125,14 @@ export function createQueryableProbe(options: {
     },
     start() {
       loop ??= run();
+    },
+    async rehearse(durationMs) {
+      const until = performance.now() + durationMs;
+      while (performance.now() < until && !stopped) {
+        const started = performance.now();
+        await questdbExec(options.httpUrl, probeQuery(Date.now() - options.pollIntervalMs), 10_000).catch(() => undefined);
+        await sleep(Math.max(0, Math.min(options.pollIntervalMs - (performance.now() - started), until - performance.now())));
+      }
     },
     async settle(timeoutMs) {
       await waitFor(() => outstanding.size === 0 || stopped, { description: 'probe messages to be queryable', timeoutMs, intervalMs: options.pollIntervalMs }).catch(falseOnTimeout);

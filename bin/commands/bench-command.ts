@@ -74,6 +74,8 @@ ${faultKindsHelp('                               ')}
                              disk-full fault fills it; default: what the kind needs, else the disk)
   --drain-timeout <s>        wait this long for Kafka and QuestDB to catch up (default 120)
   --probe-poll <ms>          publish→queryable probe poll interval (default 50)
+  --rest-window <s>          before the load: each process's CPU at rest, then as long again with only
+                             the harness querying, to attribute CPU (default 10; 0 skips)
   --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
   --stack-name <name>        local stack to start when no addresses are given (default bench); with
                              addresses, the running local stack whose Kafka/QuestDB JVMs to measure
@@ -117,6 +119,7 @@ const options = {
   'no-kafka-audit': { type: 'boolean', default: false },
   'drain-timeout': { type: 'string' },
   'probe-poll': { type: 'string' },
+  'rest-window': { type: 'string' },
   'stack-name': { type: 'string' },
   'port-base': { type: 'string' },
   'kafka-pid': { type: 'string' },
@@ -379,6 +382,7 @@ async function e2eAction(values: Values): Promise<number> {
           auditKafka: !values['no-kafka-audit'],
           drainTimeoutMs: rangedInt(values, 'drain-timeout', 120, 1, 3600) * 1000,
           probePollMs: rangedInt(values, 'probe-poll', 50, 5, 10_000),
+          restWindowMs: rangedInt(values, 'rest-window', 10, 0, 600) * 1000,
           maxProbeRatePerSec: 300,
           logDir: join(dirname(out), 'logs'),
           serverPids: stack.serverPids,
