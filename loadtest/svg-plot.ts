@@ -1,6 +1,6 @@
 /**
- * A small line chart rendered to SVG text: axes with rounded ticks, one polyline with point markers
- * per series, and a legend. Pure; enough for the benchmark's throughput, latency and memory plots.
+ * Small charts rendered to SVG text: axes with rounded ticks and a legend around either one polyline
+ * per series or stacked bars. Pure; enough for the benchmark's throughput, latency, memory and CPU plots.
  */
 
 export interface PlotSeries {
@@ -43,40 +43,65 @@ function formatTick(value: number): string {
   return String(value);
 }
 
-/** Renders the chart; points outside the finite numbers are skipped. */
-export function renderLineChart(chart: LineChart): string {
-  const width = chart.width ?? 720;
-  const height = chart.height ?? 420;
-  const margin = { left: 70, right: 180, top: 40, bottom: 55 };
-  const plotWidth = width - margin.left - margin.right;
-  const plotHeight = height - margin.top - margin.bottom;
-  const finite = chart.series.flatMap((series) => series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
-  const xTicks = niceTicks(Math.max(0, ...finite.map(([x]) => x)));
-  const yTicks = niceTicks(Math.max(0, ...finite.map(([, y]) => y)));
-  const xMax = xTicks.at(-1)!;
-  const yMax = yTicks.at(-1)!;
-  const sx = (x: number): number => Math.round((margin.left + (x / xMax) * plotWidth) * 10) / 10;
-  const sy = (y: number): number => Math.round((margin.top + plotHeight - (y / yMax) * plotHeight) * 10) / 10;
+interface Frame {
+  width: number;
+  height: number;
+  margin: { left: number; right: number; top: number; bottom: number };
+  plotWidth: number;
+  plotHeight: number;
+}
 
-  const parts: string[] = [
+function frameOf(width: number, height: number): Frame {
+  const margin = { left: 70, right: 180, top: 40, bottom: 55 };
+  return { width, height, margin, plotWidth: width - margin.left - margin.right, plotHeight: height - margin.top - margin.bottom };
+}
+
+/** The opening tag, background, title and horizontal grid lines with their y tick labels. */
+function frameStart(frame: Frame, title: string, yTicks: readonly number[], sy: (y: number) => number): string[] {
+  const { width, height, margin, plotWidth } = frame;
+  const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(chart.title)}</text>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
   ];
   for (const tick of yTicks) {
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${sy(tick)}" y2="${sy(tick)}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${margin.left - 8}" y="${sy(tick) + 4}" text-anchor="end">${formatTick(tick)}</text>`);
   }
+  return parts;
+}
+
+/** The two axis lines and the axis labels. */
+function frameAxes(frame: Frame, xLabel: string, yLabel: string): string[] {
+  const { height, margin, plotWidth, plotHeight } = frame;
+  return [
+    `<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${margin.top + plotHeight}" y2="${margin.top + plotHeight}" stroke="#333"/>`,
+    `<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#333"/>`,
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
+    `<text transform="translate(18 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
+  ];
+}
+
+const round1 = (value: number): number => Math.round(value * 10) / 10;
+
+/** Renders the chart; points outside the finite numbers are skipped. */
+export function renderLineChart(chart: LineChart): string {
+  const frame = frameOf(chart.width ?? 720, chart.height ?? 420);
+  const { margin, plotWidth, plotHeight } = frame;
+  const finite = chart.series.flatMap((series) => series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
+  const xTicks = niceTicks(Math.max(0, ...finite.map(([x]) => x)));
+  const yTicks = niceTicks(Math.max(0, ...finite.map(([, y]) => y)));
+  const xMax = xTicks.at(-1)!;
+  const yMax = yTicks.at(-1)!;
+  const sx = (x: number): number => round1(margin.left + (x / xMax) * plotWidth);
+  const sy = (y: number): number => round1(margin.top + plotHeight - (y / yMax) * plotHeight);
+
+  const parts = frameStart(frame, chart.title, yTicks, sy);
   for (const tick of xTicks) {
     parts.push(`<line x1="${sx(tick)}" x2="${sx(tick)}" y1="${margin.top + plotHeight}" y2="${margin.top + plotHeight + 5}" stroke="#333"/>`);
     parts.push(`<text x="${sx(tick)}" y="${margin.top + plotHeight + 19}" text-anchor="middle">${formatTick(tick)}</text>`);
   }
-  parts.push(
-    `<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${margin.top + plotHeight}" y2="${margin.top + plotHeight}" stroke="#333"/>`,
-    `<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#333"/>`,
-    `<text x="${margin.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`,
-    `<text transform="translate(18 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel)}</text>`,
-  );
+  parts.push(...frameAxes(frame, chart.xLabel, chart.yLabel));
   chart.series.forEach((series, index) => {
     const color = palette[index % palette.length]!;
     const points = series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${sx(x)},${sy(y)}`);
@@ -88,6 +113,81 @@ export function renderLineChart(chart: LineChart): string {
     const legendX = margin.left + plotWidth + 15;
     parts.push(`<line x1="${legendX}" x2="${legendX + 22}" y1="${legendY}" y2="${legendY}" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     parts.push(`<text x="${legendX + 28}" y="${legendY + 4}">${escapeXml(series.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}
+
+export interface BarSeries {
+  name: string;
+  /** One value per category, in the chart's category order; values that are not finite and > 0 draw nothing. */
+  values: readonly number[];
+  /**
+   * Drawn faded with a dashed outline and left out of the total above the bar: something measured beside
+   * the subject, not part of it (e.g. the load generator beside the pipeline).
+   */
+  muted?: boolean;
+}
+
+export interface StackedBarChart {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** One bar per category, left to right. */
+  categories: readonly string[];
+  /** Stacked bottom to top in this order; the legend lists them as the bars read, top segment first. */
+  series: readonly BarSeries[];
+  width?: number;
+  height?: number;
+}
+
+const mutedFill = '#d9d9d9';
+
+const formatValue = (value: number): string => String(round1(value));
+
+/**
+ * Renders one bar per category as a `<g>` of stacked `<rect>`s (one per series with a value there, each
+ * with a `<title>` naming it), the total of the bar's non-muted segments above it, and a legend.
+ */
+export function renderStackedBarChart(chart: StackedBarChart): string {
+  const frame = frameOf(chart.width ?? 720, chart.height ?? 420);
+  const { margin, plotWidth, plotHeight } = frame;
+  const drawn = (value: number | undefined): value is number => value !== undefined && Number.isFinite(value) && value > 0;
+  const heights = chart.categories.map((_, bar) => chart.series.reduce((sum, series) => sum + (drawn(series.values[bar]) ? series.values[bar] : 0), 0));
+  const yTicks = niceTicks(Math.max(0, ...heights));
+  const yMax = yTicks.at(-1)!;
+  const sy = (y: number): number => round1(margin.top + plotHeight - (y / yMax) * plotHeight);
+  const slot = plotWidth / Math.max(1, chart.categories.length);
+  const barWidth = round1(slot * 0.6);
+  // Muted series take the grey; the others take the palette in order, as in the line chart.
+  let colorIndex = 0;
+  const colors = chart.series.map((series) => (series.muted ? mutedFill : palette[colorIndex++ % palette.length]!));
+  const segmentStyle = (index: number): string => (chart.series[index]!.muted ? `fill="${colors[index]}" stroke="#666" stroke-dasharray="4 3"` : `fill="${colors[index]}"`);
+
+  const parts = frameStart(frame, chart.title, yTicks, sy);
+  chart.categories.forEach((category, bar) => {
+    const center = round1(margin.left + slot * (bar + 0.5));
+    const x = round1(center - barWidth / 2);
+    parts.push('<g>');
+    let base = 0;
+    let total = 0;
+    chart.series.forEach((series, index) => {
+      const value = series.values[bar];
+      if (!drawn(value)) return;
+      parts.push(`<rect x="${x}" y="${sy(base + value)}" width="${barWidth}" height="${round1(sy(base) - sy(base + value))}" ${segmentStyle(index)}><title>${escapeXml(`${series.name}: ${formatValue(value)}`)}</title></rect>`);
+      base += value;
+      if (!series.muted) total += value;
+    });
+    if (base > 0) parts.push(`<text x="${center}" y="${sy(base) - 6}" text-anchor="middle" font-weight="bold">${formatValue(total)}</text>`);
+    parts.push('</g>');
+    parts.push(`<text x="${center}" y="${margin.top + plotHeight + 19}" text-anchor="middle">${escapeXml(category)}</text>`);
+  });
+  parts.push(...frameAxes(frame, chart.xLabel, chart.yLabel));
+  [...chart.series.keys()].reverse().forEach((index, row) => {
+    const legendY = margin.top + 10 + row * 20;
+    const legendX = margin.left + plotWidth + 15;
+    parts.push(`<rect x="${legendX}" y="${legendY - 6}" width="22" height="12" ${segmentStyle(index)}/>`);
+    parts.push(`<text x="${legendX + 28}" y="${legendY + 4}">${escapeXml(chart.series[index]!.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
