@@ -14,8 +14,8 @@ describe('reports', () => {
   it('lists sweep points by offered rate with the knee', () => {
     const text = formatSweepReport(
       [
-        { offeredPerSec: 5000, achievedPerSec: 3000, ackedPerSec: 3100, lost: 0, p99PubackMs: 250, p99QueryableMs: null },
-        { offeredPerSec: 2000, achievedPerSec: 2000, ackedPerSec: 2000, lost: 0, p99PubackMs: 12.345, p99QueryableMs: 180 },
+        { offeredPerSec: 5000, achievedPerSec: 3000, ackedPerSec: 3100, lost: 0, p99PubackMs: 250, p99QueryableMs: null, cpuMicrosPerMessage: {} },
+        { offeredPerSec: 2000, achievedPerSec: 2000, ackedPerSec: 2000, lost: 0, p99PubackMs: 12.345, p99QueryableMs: 180, cpuMicrosPerMessage: {} },
       ],
       { sustainedPerSec: 2000, firstSaturatedPerSec: 5000, reason: 'at 5000 msg/s offered: achieved 3000 msg/s < 95 % of offered' },
     );
@@ -41,5 +41,30 @@ describe('reports', () => {
     const lines = formatProcesses({ processes: [{ name: 'gateway', pid: 1, windowSeconds: 10, cpuSeconds: 1, cpuCores: 0.1, peakRssMiB: 1, endRssMiB: 1, cpuMicrosPerMessage: 40, pipelineCpuMicrosPerMessage: 40 }], attribution: null });
     expect(lines[1]).toMatch(/n\/a\s+n\/a/);
     expect(lines.at(-1)).toBe('            pipeline (all but the harness): 40 µs/msg under load');
+  });
+
+  it('adds CPU µs per message by process and the pipeline total without the load generator', () => {
+    const base = { achievedPerSec: 0, ackedPerSec: 0, lost: 0, p99PubackMs: 1, p99QueryableMs: null };
+    const text = formatSweepReport(
+      [
+        { ...base, offeredPerSec: 10_000, cpuMicrosPerMessage: { 'load-generator': 30, questdb: 20, kafka: 15, enricher: 25, gateway: 40 } },
+        { ...base, offeredPerSec: 2000, cpuMicrosPerMessage: { 'load-generator': 35, questdb: 30, kafka: 20, gateway: 50 } },
+      ],
+      { sustainedPerSec: null, firstSaturatedPerSec: 2000, reason: 'r' },
+    );
+    const lines = text.split('\n');
+    const table = lines.slice(lines.findIndex((line) => line.startsWith('CPU µs per message')) + 1);
+    expect(table.map((line) => line.trim().split(/\s+/))).toEqual([
+      ['offered/s', 'gateway', 'enricher', 'kafka', 'questdb', 'pipeline', 'load-generator'],
+      ['2,000', '50', 'n/a', '20', '30', '100', '35'],
+      ['10,000', '40', '25', '15', '20', '100', '30'],
+    ]);
+    // columns line up under their headers
+    expect(new Set(table.map((line) => line.length)).size).toBe(1);
+  });
+
+  it('has no CPU table when no process was measured', () => {
+    const text = formatSweepReport([{ offeredPerSec: 1000, achievedPerSec: 1000, ackedPerSec: 1000, lost: 0, p99PubackMs: 1, p99QueryableMs: null, cpuMicrosPerMessage: {} }], { sustainedPerSec: 1000, firstSaturatedPerSec: null, reason: 'r' });
+    expect(text).not.toContain('CPU');
   });
 });

@@ -2,7 +2,7 @@
 import type { FleetStats } from './device-fleet.ts';
 import type { E2eResult } from './e2e-bench.ts';
 import type { LatencySummary } from './latency-histogram.ts';
-import type { Knee, SweepPoint } from './sweep-analysis.ts';
+import { cpuMicrosPerMessageByRole, harnessProcess, orderProcesses, type Knee, type SweepPoint } from './sweep-analysis.ts';
 
 const n = (value: number | null | undefined): string => (value === null || value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US'));
 const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
@@ -83,7 +83,22 @@ export function formatSweepReport(points: readonly SweepPoint[], knee: Knee): st
   const rows = [...points]
     .sort((a, b) => a.offeredPerSec - b.offeredPerSec)
     .map((p) => `  ${n(p.offeredPerSec).padStart(9)}   ${n(p.achievedPerSec).padStart(10)}   ${n(p.ackedPerSec).padStart(7)}   ${n(p.lost).padStart(4)}   ${ms(p.p99PubackMs).padStart(13)}   ${p.p99QueryableMs === null ? 'n/a'.padStart(16) : ms(p.p99QueryableMs).padStart(16)}`);
-  return [header, ...rows, `knee: sustained ${n(knee.sustainedPerSec)} msg/s; ${knee.reason}`].join('\n');
+  return [header, ...rows, `knee: sustained ${n(knee.sustainedPerSec)} msg/s; ${knee.reason}`, ...formatSweepCpu(points)].join('\n');
+}
+
+/** Per offered rate, each process's CPU µs per message and the pipeline's total (all but the load generator). */
+function formatSweepCpu(points: readonly SweepPoint[]): string[] {
+  const sorted = [...points].sort((a, b) => a.offeredPerSec - b.offeredPerSec);
+  const roles = orderProcesses(sorted.flatMap((p) => Object.keys(p.cpuMicrosPerMessage)));
+  if (roles.length === 0) return [];
+  const pipelineRoles = roles.filter((role) => role !== harnessProcess);
+  const columns = [...pipelineRoles, 'pipeline', ...roles.filter((role) => role === harnessProcess)];
+  const cell = (column: string, value: number | undefined): string => (value === undefined ? 'n/a' : n(value)).padStart(Math.max(column.length, 6));
+  const rows = sorted.map((p) => {
+    const pipeline = pipelineRoles.reduce((sum, role) => sum + (p.cpuMicrosPerMessage[role] ?? 0), 0);
+    return `  ${n(p.offeredPerSec).padStart(9)}   ${columns.map((column) => cell(column, column === 'pipeline' ? pipeline : p.cpuMicrosPerMessage[column])).join('   ')}`;
+  });
+  return [`CPU µs per message (pipeline: all but the ${harnessProcess})`, `  offered/s   ${columns.map((column) => column.padStart(6)).join('   ')}`, ...rows];
 }
 
 /** One sweep point from an e2e result: end to end is the QuestDB stage, or Kafka without the enricher. */
@@ -97,5 +112,6 @@ export function sweepPointOf(result: E2eResult): SweepPoint {
     lost: (result.lost.questdb ?? 0) + (result.lost.kafka ?? 0),
     p99PubackMs: result.latency.pubackMs.p99Ms,
     p99QueryableMs: result.latency.queryableMs?.p99Ms ?? null,
+    cpuMicrosPerMessage: cpuMicrosPerMessageByRole(result.processes),
   };
 }

@@ -51,8 +51,8 @@ interface Frame {
   plotHeight: number;
 }
 
-function frameOf(width: number, height: number): Frame {
-  const margin = { left: 70, right: 180, top: 40, bottom: 55 };
+function frameOf(width: number, height: number, right = 180): Frame {
+  const margin = { left: 70, right, top: 40, bottom: 55 };
   return { width, height, margin, plotWidth: width - margin.left - margin.right, plotHeight: height - margin.top - margin.bottom };
 }
 
@@ -150,7 +150,9 @@ const formatValue = (value: number): string => String(round1(value));
  * with a `<title>` naming it), the total of the bar's non-muted segments above it, and a legend.
  */
 export function renderStackedBarChart(chart: StackedBarChart): string {
-  const frame = frameOf(chart.width ?? 720, chart.height ?? 420);
+  // A legend wider than the usual margin widens the chart instead of running off its edge (~7 px a character).
+  const right = Math.max(180, 15 + 28 + 7 * Math.max(0, ...chart.series.map((series) => series.name.length)) + 10);
+  const frame = frameOf(chart.width ?? 540 + right, chart.height ?? 420, right);
   const { margin, plotWidth, plotHeight } = frame;
   const drawn = (value: number | undefined): value is number => value !== undefined && Number.isFinite(value) && value > 0;
   const heights = chart.categories.map((_, bar) => chart.series.reduce((sum, series) => sum + (drawn(series.values[bar]) ? series.values[bar] : 0), 0));

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { findKnee, renderSweepPlots, type SweepPoint } from './sweep-analysis.ts';
+import { cpuMicrosPerMessageByRole, findKnee, orderProcesses, renderSweepPlots, type SweepPoint } from './sweep-analysis.ts';
 
-const point = (offered: number, achieved: number, lost = 0): SweepPoint => ({ offeredPerSec: offered, achievedPerSec: achieved, ackedPerSec: achieved, lost, p99PubackMs: offered / 1000, p99QueryableMs: offered / 100 });
+const point = (offered: number, achieved: number, lost = 0, cpuMicrosPerMessage: Record<string, number> = {}): SweepPoint => ({
+  offeredPerSec: offered,
+  achievedPerSec: achieved,
+  ackedPerSec: achieved,
+  lost,
+  p99PubackMs: offered / 1000,
+  p99QueryableMs: offered / 100,
+  cpuMicrosPerMessage,
+});
 
 describe('knee', () => {
   it('is the last rate carried before throughput falls behind', () => {
@@ -29,5 +37,40 @@ describe('sweep plots', () => {
     expect(throughputSvg.match(/<polyline/g)).toHaveLength(3);
     expect(latencySvg).toContain('publish→queryable');
     expect(latencySvg.match(/<polyline/g)).toHaveLength(2);
+  });
+
+  it('stacks CPU µs per message by process at each offered rate, pipeline first, the load generator last and marked', () => {
+    const { cpuSvg } = renderSweepPlots(
+      [
+        point(5000, 5000, 0, { 'load-generator': 30, questdb: 20, 'kafka-2': 6, 'kafka-1': 7, gateway: 40, enricher: 25 }),
+        point(2000, 2000, 0, { 'load-generator': 35, questdb: 30, kafka: 10, gateway: 50 }),
+      ],
+      'test',
+    );
+    expect(cpuSvg).toContain('CPU µs per message by process — test');
+    const bars = [...cpuSvg.matchAll(/<g>([\s\S]*?)<\/g>/g)].map((match) => match[1]!);
+    // by offered rate: 2,000 then 5,000
+    expect(bars.map((bar) => bar.match(/<rect /g)!.length)).toEqual([4, 6]);
+    expect(bars.map((bar) => /font-weight="bold">([^<]*)<\/text>/.exec(bar)![1])).toEqual(['90', '98']);
+    expect([...bars[1]!.matchAll(/<title>([^:]*):/g)].map((match) => match[1])).toEqual(['gateway', 'enricher', 'kafka-1', 'kafka-2', 'questdb', 'load generator + harness (not pipeline)']);
+    expect(bars[1]).toMatch(/stroke-dasharray="4 3"><title>load generator \+ harness \(not pipeline\): 30</);
+    expect(cpuSvg).toContain('>2,000</text>');
+  });
+});
+
+describe('processes', () => {
+  it('orders roles as messages pass them, unknown ones after QuestDB, the load generator last', () => {
+    expect(orderProcesses(['load-generator', 'questdb', 'redis', 'kafka-10', 'kafka-2', 'enricher', 'gateway'])).toEqual(['gateway', 'enricher', 'kafka-2', 'kafka-10', 'questdb', 'redis', 'load-generator']);
+  });
+
+  it('adds a restarted process to its role and leaves out what was not measured', () => {
+    expect(
+      cpuMicrosPerMessageByRole([
+        { name: 'gateway', cpuMicrosPerMessage: 30 },
+        { name: 'gateway (restarted)', cpuMicrosPerMessage: 12 },
+        { name: 'enricher', cpuMicrosPerMessage: null },
+        { name: 'load-generator', cpuMicrosPerMessage: 20 },
+      ]),
+    ).toEqual({ gateway: 42, 'load-generator': 20 });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Reading a rate sweep: where the pipeline stops keeping up (the knee), and the plots. Pure.
  */
-import { renderLineChart } from './svg-plot.ts';
+import { renderLineChart, renderStackedBarChart } from './svg-plot.ts';
 
 /** The figures of one sweep step that the analysis needs (a subset of an e2e result). */
 export interface SweepPoint {
@@ -12,6 +12,24 @@ export interface SweepPoint {
   lost: number;
   p99PubackMs: number;
   p99QueryableMs: number | null;
+  /** CPU µs per message by process role (a restarted process counted with its role); only what was measured. */
+  cpuMicrosPerMessage: Record<string, number>;
+}
+
+/** The process that offers the load: measured beside the pipeline, not part of it. */
+export const harnessProcess = 'load-generator';
+
+const roleRank = (name: string): number => {
+  if (name === 'gateway') return 0;
+  if (name === 'enricher') return 1;
+  if (name === 'kafka' || name.startsWith('kafka-')) return 2;
+  if (name === 'questdb') return 3;
+  return name === harnessProcess ? 5 : 4;
+};
+
+/** Process roles in the order messages pass them (anything unknown after QuestDB), the load generator last. */
+export function orderProcesses(names: Iterable<string>): string[] {
+  return [...new Set(names)].sort((a, b) => roleRank(a) - roleRank(b) || a.localeCompare(b, 'en', { numeric: true }));
 }
 
 export interface Knee {
@@ -20,6 +38,20 @@ export interface Knee {
   /** First offered rate it did not carry, if any. */
   firstSaturatedPerSec: number | null;
   reason: string;
+}
+
+/**
+ * CPU µs per message by role from an e2e run's processes: a restarted process ("gateway (restarted)")
+ * adds to its role, since both spent their CPU on the same messages. Unmeasured processes are left out.
+ */
+export function cpuMicrosPerMessageByRole(processes: ReadonlyArray<{ name: string; cpuMicrosPerMessage: number | null }>): Record<string, number> {
+  const byRole: Record<string, number> = {};
+  for (const { name, cpuMicrosPerMessage } of processes) {
+    if (cpuMicrosPerMessage === null) continue;
+    const role = name.replace(/ \(restarted\)$/, '');
+    byRole[role] = (byRole[role] ?? 0) + cpuMicrosPerMessage;
+  }
+  return byRole;
 }
 
 /** Finds the knee in points sorted by offered rate (any order accepted). */
@@ -38,8 +70,11 @@ export function findKnee(points: readonly SweepPoint[], keepUpRatio = 0.95): Kne
   return { sustainedPerSec: sustained, firstSaturatedPerSec: null, reason: sustained === null ? 'no points' : 'kept up at every offered rate' };
 }
 
-/** The sweep's two plots: achieved throughput and p99 latencies against the offered rate. */
-export function renderSweepPlots(points: readonly SweepPoint[], title: string): { throughputSvg: string; latencySvg: string } {
+/**
+ * The sweep's plots: achieved throughput and p99 latencies against the offered rate, and the CPU each
+ * process spent per message at each rate, stacked, the pipeline's total above each bar.
+ */
+export function renderSweepPlots(points: readonly SweepPoint[], title: string): { throughputSvg: string; latencySvg: string; cpuSvg: string } {
   const sorted = [...points].sort((a, b) => a.offeredPerSec - b.offeredPerSec);
   const maxOffered = sorted.at(-1)?.offeredPerSec ?? 0;
   const throughputSvg = renderLineChart({
@@ -61,5 +96,16 @@ export function renderSweepPlots(points: readonly SweepPoint[], title: string): 
       { name: 'publish→queryable', points: sorted.filter((p) => p.p99QueryableMs !== null).map((p) => [p.offeredPerSec, p.p99QueryableMs!]) },
     ],
   });
-  return { throughputSvg, latencySvg };
+  const cpuSvg = renderStackedBarChart({
+    title: `CPU µs per message by process — ${title}`,
+    xLabel: 'offered load (msg/s)',
+    yLabel: 'CPU µs per message (bar label: pipeline total)',
+    categories: sorted.map((p) => p.offeredPerSec.toLocaleString('en-US')),
+    series: orderProcesses(sorted.flatMap((p) => Object.keys(p.cpuMicrosPerMessage))).map((role) => ({
+      name: role === harnessProcess ? 'load generator + harness (not pipeline)' : role,
+      values: sorted.map((p) => p.cpuMicrosPerMessage[role] ?? Number.NaN),
+      ...(role === harnessProcess && { muted: true }),
+    })),
+  });
+  return { throughputSvg, latencySvg, cpuSvg };
 }
