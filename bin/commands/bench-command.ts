@@ -56,7 +56,8 @@ devices:
   --out <file>               also write the result as JSON
 
 e2e:
-  --sweep-rate <r1,r2,...>   one run per offered rate; reports the knee, writes SVG plots
+  --sweep-rate <r1,r2,...>   one run per offered rate; reports the knee, writes SVG plots of
+                             throughput, latency and CPU µs/msg per process
   --no-enrich                gateway and Kafka only (no enricher, no QuestDB)
   --no-kafka-audit           skip reading the topic back (no Kafka duplicate count)
   --restart-gateway-at <s>   fault: stop the gateway this many seconds into the load and start a new
@@ -414,7 +415,8 @@ async function e2eAction(values: Values): Promise<number> {
         await writeJson(out, { knee, points, runs: results });
         await writeFile(`${stem}.throughput.svg`, plots.throughputSvg);
         await writeFile(`${stem}.latency.svg`, plots.latencySvg);
-        process.stdout.write(`${formatSweepReport(points, knee)}\nresult: ${out}\nplots: ${stem}.throughput.svg, ${stem}.latency.svg\n`);
+        await writeFile(`${stem}.cpu.svg`, plots.cpuSvg);
+        process.stdout.write(`${formatSweepReport(points, knee)}\nresult: ${out}\nplots: ${stem}.throughput.svg, ${stem}.latency.svg, ${stem}.cpu.svg\n`);
       }
       return results.every((result) => result.countsAgree) && !signal.aborted ? 0 : 1;
     }),
