@@ -23,6 +23,7 @@ import { createKafkaAuditor } from './kafka-audit.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import { compareLedgers, type LedgerComparison } from './message-ledger.ts';
 import { freePort, startPipelineProcess, type PipelineProcess } from './pipeline-process.ts';
+import { harnessProcess, restartedName } from './process-roles.ts';
 import { createProcessSampler, measureCores, type ProcessUsageReport } from './process-usage.ts';
 import { auditQuestdb, questdbRowCount, questdbWalApplied } from './questdb-audit.ts';
 import { createQueryableProbe, type QueryableProbeStats } from './queryable-probe.ts';
@@ -155,9 +156,6 @@ export interface Attribution {
   /** Extra cores while only the harness ran (probe queries, stage sampling), over at rest; ≥ 0. */
   harnessCores: Record<string, number>;
 }
-
-/** The harness: the load generator process itself (fleet, probe, sampler, audits). */
-const harnessProcess = 'load-generator';
 
 const queryableMethod =
   'sampled: every message of the probe devices is tracked; a poller queries QuestDB every probePollMs for their rows ' +
@@ -337,7 +335,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
           await (plan.signal === 'SIGKILL' ? current().kill() : current().stop());
           const next = await start(`${role}-restarted`);
           replace(next);
-          sampler.watch(`${role} (restarted)`, next.pid, { sinceStart: true });
+          sampler.watch(restartedName(role), next.pid, { sinceStart: true });
           progress(`run ${runId}: ${role} restarted`);
         })().catch((error: unknown) => void problems.push(`${role} restart failed: ${String(error)}`));
       }, plan.afterMs);

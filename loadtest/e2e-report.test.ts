@@ -43,7 +43,7 @@ describe('reports', () => {
     expect(lines.at(-1)).toBe('            pipeline (all but the harness): 40 µs/msg under load');
   });
 
-  it('adds CPU µs per message by process and the pipeline total without the load generator', () => {
+  it('adds CPU µs per message by process, the pipeline total without the harness, and the harness', () => {
     const base = { achievedPerSec: 0, ackedPerSec: 0, lost: 0, p99PubackMs: 1, p99QueryableMs: null };
     const text = formatSweepReport(
       [
@@ -55,7 +55,7 @@ describe('reports', () => {
     const lines = text.split('\n');
     const table = lines.slice(lines.findIndex((line) => line.startsWith('CPU µs per message')) + 1);
     expect(table.map((line) => line.trim().split(/\s+/))).toEqual([
-      ['offered/s', 'gateway', 'enricher', 'kafka', 'questdb', 'pipeline', 'load-generator'],
+      ['offered/s', 'gateway', 'enricher', 'kafka', 'questdb', 'pipeline', 'harness'],
       ['2,000', '50', 'n/a', '20', '30', '100', '35'],
       ['10,000', '40', '25', '15', '20', '100', '30'],
     ]);

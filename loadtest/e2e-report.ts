@@ -2,7 +2,8 @@
 import type { FleetStats } from './device-fleet.ts';
 import type { E2eResult } from './e2e-bench.ts';
 import type { LatencySummary } from './latency-histogram.ts';
-import { cpuMicrosPerMessageByRole, harnessProcess, orderProcesses, type Knee, type SweepPoint } from './sweep-analysis.ts';
+import { harnessProcess, orderProcesses } from './process-roles.ts';
+import { cpuMicrosPerMessageByRole, type Knee, type SweepPoint } from './sweep-analysis.ts';
 
 const n = (value: number | null | undefined): string => (value === null || value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US'));
 const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
@@ -64,7 +65,7 @@ export function formatProcesses(result: Pick<E2eResult, 'processes' | 'attributi
   const { attribution } = result;
   const percent = (cores: number | undefined): string => (cores === undefined ? 'n/a' : (cores * 100).toFixed(1));
   const micros = (value: number | null): string => (value === null ? 'n/a' : String(value));
-  const harness = (name: string): boolean => name === 'load-generator';
+  const harness = (name: string): boolean => name === harnessProcess;
   const pipeline = result.processes.filter((p) => !harness(p.name));
   const sum = (values: Array<number | null | undefined>): number | null => (values.some((v) => v === null || v === undefined) ? null : values.reduce<number>((a, v) => a + (v ?? 0), 0));
   const restTotal = attribution ? sum(pipeline.map((p) => attribution.atRestCores[p.name])) : null;
@@ -86,19 +87,24 @@ export function formatSweepReport(points: readonly SweepPoint[], knee: Knee): st
   return [header, ...rows, `knee: sustained ${n(knee.sustainedPerSec)} msg/s; ${knee.reason}`, ...formatSweepCpu(points)].join('\n');
 }
 
-/** Per offered rate, each process's CPU µs per message and the pipeline's total (all but the load generator). */
+/** Per offered rate, each process's CPU µs per message, the pipeline's total and the harness (its own CPU and its queries'). */
 function formatSweepCpu(points: readonly SweepPoint[]): string[] {
   const sorted = [...points].sort((a, b) => a.offeredPerSec - b.offeredPerSec);
   const roles = orderProcesses(sorted.flatMap((p) => Object.keys(p.cpuMicrosPerMessage)));
   if (roles.length === 0) return [];
   const pipelineRoles = roles.filter((role) => role !== harnessProcess);
-  const columns = [...pipelineRoles, 'pipeline', ...roles.filter((role) => role === harnessProcess)];
+  const columns = [...pipelineRoles, 'pipeline', ...(roles.includes(harnessProcess) ? ['harness'] : [])];
   const cell = (column: string, value: number | undefined): string => (value === undefined ? 'n/a' : n(value)).padStart(Math.max(column.length, 6));
   const rows = sorted.map((p) => {
     const pipeline = pipelineRoles.reduce((sum, role) => sum + (p.cpuMicrosPerMessage[role] ?? 0), 0);
-    return `  ${n(p.offeredPerSec).padStart(9)}   ${columns.map((column) => cell(column, column === 'pipeline' ? pipeline : p.cpuMicrosPerMessage[column])).join('   ')}`;
+    const value = (column: string): number | undefined => (column === 'pipeline' ? pipeline : p.cpuMicrosPerMessage[column === 'harness' ? harnessProcess : column]);
+    return `  ${n(p.offeredPerSec).padStart(9)}   ${columns.map((column) => cell(column, value(column))).join('   ')}`;
   });
-  return [`CPU µs per message (pipeline: all but the ${harnessProcess})`, `  offered/s   ${columns.map((column) => column.padStart(6)).join('   ')}`, ...rows];
+  return [
+    `CPU µs per message, less what the harness's queries cost each process; harness: the ${harnessProcess} and those queries`,
+    `  offered/s   ${columns.map((column) => column.padStart(6)).join('   ')}`,
+    ...rows,
+  ];
 }
 
 /** One sweep point from an e2e result: end to end is the QuestDB stage, or Kafka without the enricher. */

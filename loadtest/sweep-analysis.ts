@@ -1,6 +1,7 @@
 /**
  * Reading a rate sweep: where the pipeline stops keeping up (the knee), and the plots. Pure.
  */
+import { harnessProcess, orderProcesses, processRole } from './process-roles.ts';
 import { renderLineChart, renderStackedBarChart } from './svg-plot.ts';
 
 /** The figures of one sweep step that the analysis needs (a subset of an e2e result). */
@@ -12,24 +13,11 @@ export interface SweepPoint {
   lost: number;
   p99PubackMs: number;
   p99QueryableMs: number | null;
-  /** CPU µs per message by process role (a restarted process counted with its role); only what was measured. */
+  /**
+   * CPU µs per message by process role, only what was measured: each pipeline process less what the
+   * harness's queries cost it, and that cost under the harness (`load-generator`) with its own CPU.
+   */
   cpuMicrosPerMessage: Record<string, number>;
-}
-
-/** The process that offers the load: measured beside the pipeline, not part of it. */
-export const harnessProcess = 'load-generator';
-
-const roleRank = (name: string): number => {
-  if (name === 'gateway') return 0;
-  if (name === 'enricher') return 1;
-  if (name === 'kafka' || name.startsWith('kafka-')) return 2;
-  if (name === 'questdb') return 3;
-  return name === harnessProcess ? 5 : 4;
-};
-
-/** Process roles in the order messages pass them (anything unknown after QuestDB), the load generator last. */
-export function orderProcesses(names: Iterable<string>): string[] {
-  return [...new Set(names)].sort((a, b) => roleRank(a) - roleRank(b) || a.localeCompare(b, 'en', { numeric: true }));
 }
 
 export interface Knee {
@@ -41,15 +29,22 @@ export interface Knee {
 }
 
 /**
- * CPU µs per message by role from an e2e run's processes: a restarted process ("gateway (restarted)")
- * adds to its role, since both spent their CPU on the same messages. Unmeasured processes are left out.
+ * CPU µs per message by role from an e2e run's processes, adding up to all the CPU measured: a pipeline
+ * process counts without what the harness's queries cost it, which goes to the harness instead; a
+ * restarted process adds to its role, since both spent their CPU on the same messages.
  */
-export function cpuMicrosPerMessageByRole(processes: ReadonlyArray<{ name: string; cpuMicrosPerMessage: number | null }>): Record<string, number> {
+export function cpuMicrosPerMessageByRole(processes: ReadonlyArray<{ name: string; cpuMicrosPerMessage: number | null; pipelineCpuMicrosPerMessage: number | null }>): Record<string, number> {
   const byRole: Record<string, number> = {};
-  for (const { name, cpuMicrosPerMessage } of processes) {
+  const add = (role: string, micros: number): void => void (byRole[role] = (byRole[role] ?? 0) + micros);
+  for (const { name, cpuMicrosPerMessage, pipelineCpuMicrosPerMessage } of processes) {
     if (cpuMicrosPerMessage === null) continue;
-    const role = name.replace(/ \(restarted\)$/, '');
-    byRole[role] = (byRole[role] ?? 0) + cpuMicrosPerMessage;
+    if (name === harnessProcess) {
+      add(harnessProcess, cpuMicrosPerMessage);
+      continue;
+    }
+    const pipeline = pipelineCpuMicrosPerMessage ?? cpuMicrosPerMessage;
+    add(processRole(name), pipeline);
+    if (cpuMicrosPerMessage > pipeline) add(harnessProcess, cpuMicrosPerMessage - pipeline);
   }
   return byRole;
 }
