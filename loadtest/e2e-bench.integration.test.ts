@@ -7,25 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runE2eBench, type E2eOptions, type E2eResult } from './e2e-bench.ts';
+import { smallE2eRun } from '../test/small-e2e-run.ts';
 
-const smallRun = (logDir: string): E2eOptions => ({
-  kafkaBrokers: inject('kafkaBrokers'),
-  questdbHttpUrl: inject('questdbHttpUrl'),
-  devices: 10,
-  ratePerSec: 200,
-  durationMs: 3000,
-  qos: 1,
-  v2Percent: 50,
-  readings: 3,
-  maxInflightPerDevice: 4,
-  connectConcurrency: 10,
-  enrich: true,
-  auditKafka: true,
-  drainTimeoutMs: 90_000,
-  probePollMs: 100,
-  maxProbeRatePerSec: 50,
-  logDir,
-});
+const smallRun = (logDir: string): E2eOptions =>
+  smallE2eRun({ kafkaBrokers: inject('kafkaBrokers'), questdbHttpUrl: inject('questdbHttpUrl'), logDir }, { probePollMs: 100, maxProbeRatePerSec: 50 });
 
 describe('e2e benchmark smoke run', () => {
   let logDir = '';

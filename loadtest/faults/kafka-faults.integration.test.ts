@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStack, stackDir, stopStack, type StackState } from '../../infra/stack.ts';
 import { faultStackOptions } from '../../test/test-stacks.ts';
 import { runE2eBench, type E2eResult } from '../e2e-bench.ts';
+import { smallE2eRun } from '../../test/small-e2e-run.ts';
 import { findGroupMembers } from '../process-usage.ts';
 import { faultKinds, type FaultKindName } from './fault-catalog.ts';
 
@@ -43,28 +44,20 @@ async function serverPids(): Promise<Record<string, number>> {
 
 async function runWithFault(kind: FaultKindName, atMs: number, forMs: number): Promise<E2eResult> {
   // The controller kill restarts a node: pids and bootstrap are read afresh for every run.
-  return runE2eBench({
-    kafkaBrokers: state.kafka.bootstrap,
-    questdbHttpUrl: inject('questdbHttpUrl'),
-    devices: 10,
-    ratePerSec: 200,
-    durationMs: 12_000,
-    qos: 1,
-    v2Percent: 50,
-    readings: 3,
-    maxInflightPerDevice: 4,
-    connectConcurrency: 10,
-    enrich: true,
-    auditKafka: true,
-    drainTimeoutMs: 120_000,
-    probePollMs: 200,
-    maxProbeRatePerSec: 50,
-    logDir,
-    serverPids: await serverPids(),
-    stackDir: dir,
-    gatewayEnv: { TRIBUTARY_KAFKA_SEND_TIMEOUT_MS: '3000' },
-    fault: { fault: faultKinds[kind].create(), atMs, forMs },
-  });
+  return runE2eBench(
+    smallE2eRun(
+      { kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: inject('questdbHttpUrl'), logDir },
+      {
+        durationMs: 12_000,
+        drainTimeoutMs: 120_000,
+        maxProbeRatePerSec: 50,
+        serverPids: await serverPids(),
+        stackDir: dir,
+        gatewayEnv: { TRIBUTARY_KAFKA_SEND_TIMEOUT_MS: '3000' },
+        fault: { fault: faultKinds[kind].create(), atMs, forMs },
+      },
+    ),
+  );
 }
 
 function expectNothingLost(result: E2eResult): void {

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { faultNetworksSupported } from '../../infra/fault-network.ts';
 import { stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { faultStackOptions } from '../../test/test-stacks.ts';
-import { runE2eBench, type E2eOptions, type E2eResult } from '../e2e-bench.ts';
+import { runE2eBench, type E2eResult } from '../e2e-bench.ts';
+import { smallE2eRun } from '../../test/small-e2e-run.ts';
 import { metricTotal } from '../prometheus-text.ts';
 import { faultKinds, type FaultKindName } from './fault-catalog.ts';
 import { faultIsolation } from './fault-isolation.ts';
@@ -63,29 +64,18 @@ describe.skipIf(!canIsolate)('network faults in the end-to-end benchmark (needs 
 
   const run = (kind: FaultKindName, wrap: (fault: Fault) => Fault = (fault) => fault): Promise<E2eResult> => {
     const isolated = faultIsolation(faultKinds[kind].needs, { questdbHttpUrl: stack.questdb!.httpUrl, ...(stack.network && { network: stack.network }), ...(stack.kafka.relayed && { kafkaRelayed: stack.kafka.relayed }) });
-    const options: E2eOptions = {
-      kafkaBrokers: stack.kafka.bootstrap,
-      questdbHttpUrl: stack.questdb!.httpUrl,
-      devices: 10,
-      ratePerSec: 150,
-      durationMs: 12_000,
-      qos: 1,
-      v2Percent: 50,
-      readings: 3,
-      maxInflightPerDevice: 4,
-      connectConcurrency: 10,
-      enrich: true,
-      auditKafka: true,
-      drainTimeoutMs: 90_000,
-      probePollMs: 200,
-      maxProbeRatePerSec: 20,
-      logDir,
-      // A partition of 4 s outlasts these, so sends and writes fail within it.
-      gatewayEnv: { TRIBUTARY_KAFKA_SEND_TIMEOUT_MS: '1500' },
-      enrichEnv: { TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS: '1000', TRIBUTARY_ENRICH_RETRY_MAX_MS: '1000' },
-      fault: { fault: wrap(faultKinds[kind].create()), atMs: 2000, forMs: 4000 },
-      ...(isolated && { isolated }),
-    };
+    const options = smallE2eRun(
+      { kafkaBrokers: stack.kafka.bootstrap, questdbHttpUrl: stack.questdb!.httpUrl, logDir },
+      {
+        ratePerSec: 150,
+        durationMs: 12_000,
+        // A partition of 4 s outlasts these, so sends and writes fail within it.
+        gatewayEnv: { TRIBUTARY_KAFKA_SEND_TIMEOUT_MS: '1500' },
+        enrichEnv: { TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS: '1000', TRIBUTARY_ENRICH_RETRY_MAX_MS: '1000' },
+        fault: { fault: wrap(faultKinds[kind].create()), atMs: 2000, forMs: 4000 },
+        ...(isolated && { isolated }),
+      },
+    );
     return runE2eBench(options);
   };
 

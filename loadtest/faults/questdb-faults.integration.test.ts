@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStack, stackDir, stopStack, type StackState } from '../../infra/stack.ts';
 import { faultStackOptions } from '../../test/test-stacks.ts';
-import { runE2eBench, type E2eOptions, type E2eResult } from '../e2e-bench.ts';
+import { runE2eBench, type E2eResult } from '../e2e-bench.ts';
+import { smallE2eRun } from '../../test/small-e2e-run.ts';
 import { faultKinds, type FaultKindName } from './fault-catalog.ts';
 
 const stackOptions = {
@@ -39,28 +40,18 @@ afterAll(async () => {
 });
 
 function faultRun(kind: FaultKindName, timing: { atMs: number; forMs: number }, enrichEnv: Record<string, string> = {}): Promise<E2eResult> {
-  const options: E2eOptions = {
-    kafkaBrokers: stack.kafka.bootstrap,
-    questdbHttpUrl: stack.questdb!.httpUrl,
-    stackDir: dir,
-    devices: 10,
-    ratePerSec: 100,
-    durationMs: 10_000,
-    qos: 1,
-    v2Percent: 50,
-    readings: 3,
-    maxInflightPerDevice: 4,
-    connectConcurrency: 10,
-    enrich: true,
-    auditKafka: true,
-    drainTimeoutMs: 120_000,
-    probePollMs: 200,
-    maxProbeRatePerSec: 20,
-    logDir,
-    // Resume a suspended table soon after the disk has room again.
-    enrichEnv: { TRIBUTARY_ENRICH_TABLE_CHECK_INTERVAL_MS: '500', ...enrichEnv },
-    fault: { fault: faultKinds[kind].create(), ...timing },
-  };
+  const options = smallE2eRun(
+    { kafkaBrokers: stack.kafka.bootstrap, questdbHttpUrl: stack.questdb!.httpUrl, logDir },
+    {
+      stackDir: dir,
+      ratePerSec: 100,
+      durationMs: 10_000,
+      drainTimeoutMs: 120_000,
+      // Resume a suspended table soon after the disk has room again.
+      enrichEnv: { TRIBUTARY_ENRICH_TABLE_CHECK_INTERVAL_MS: '500', ...enrichEnv },
+      fault: { fault: faultKinds[kind].create(), ...timing },
+    },
+  );
   return runE2eBench(options);
 }
 
