@@ -73,7 +73,7 @@ export const faultKinds = {
     create: () => createProcessPause({ kind: 'kafka-leader-pause', role: async (environment) => `kafka-${await busiestLeader(environment)}`, what: 'broker leading the most telemetry partitions' }),
   },
   'kafka-min-isr': {
-    help: '3 brokers: SIGSTOP 2 of them (RF 3, min ISR 2), so no write can be acknowledged; SIGCONT both',
+    help: '3 brokers: SIGSTOP one until it leaves the ISRs (RF 3 → ISR 2), raise the topic\'s min.insync.replicas to 3: writes refused with NOT_ENOUGH_REPLICAS; undone when healed',
     needs: { brokers: 3, enrich: false },
     create: createKafkaMinIsr,
   },

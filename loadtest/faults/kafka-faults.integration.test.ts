@@ -79,10 +79,10 @@ describe('Kafka faults on a 3-broker cluster', () => {
     expectNothingLost(await runWithFault('kafka-leader-pause', 2000, 6000));
   }, 300_000);
 
-  it('2 of 3 brokers paused (below min ISR): no PUBACK while nothing can be stored, nothing acknowledged lost', async () => {
+  it('below min ISR (a broker out of the ISR, min.insync.replicas 3): no PUBACK while writes are refused, nothing acknowledged lost', async () => {
     const result = await runWithFault('kafka-min-isr', 2000, 6000);
     expectNothingLost(result);
-    // The fault bit: sends timed out and the gateway closed connections instead of acknowledging.
+    // The fault bit: sends were refused until they timed out, and the gateway closed connections instead of acknowledging.
     expect(result.fleet.disconnects).toBeGreaterThan(0);
   }, 300_000);
 

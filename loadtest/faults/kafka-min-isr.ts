@@ -1,49 +1,57 @@
 /**
- * Takes two of a 3-node cluster's brokers away (SIGSTOP), keeping the node that leads the most
- * telemetry partitions: the first is paused and the wait goes on until the controller has fenced it
- * and dropped it from every telemetry ISR (RF 3 -> ISR 2 = min.insync.replicas), then the second
- * is paused, leaving fewer in-sync replicas than acks=all needs. No write may be acknowledged
- * meanwhile; SIGCONT to both heals. On this stack every node is also a KRaft voter, so the second
- * pause also takes the metadata quorum away: the survivor cannot shrink the ISR further and its
- * writes time out instead of being refused with NOT_ENOUGH_REPLICAS.
+ * Below min ISR, as a broker sees it: one broker that leads no more telemetry partitions than the
+ * others and is not the active controller is paused (SIGSTOP) until the controller has fenced it and
+ * dropped it from every telemetry ISR (RF 3 → ISR 2), then the telemetry topic's
+ * min.insync.replicas is raised to 3. The partition leaders now refuse every acks=all write with
+ * NOT_ENOUGH_REPLICAS, while the metadata quorum (2 of 3 voters) stays up. (Pausing 2 of the 3
+ * nodes instead would also take the quorum away on this stack, where every node is a voter, and
+ * writes would time out rather than be refused.) Heal puts the topic's own settings back and resumes
+ * the broker.
  */
 import { waitFor } from '../../core/wait-for.ts';
 import type { Fault } from './fault.ts';
-import { busiestLeader, telemetryPartitions } from './kafka-nodes.ts';
+import { activeController, busiestLeader, setTelemetryTopicOverrides, telemetryPartitions, telemetryTopicOverrides } from './kafka-nodes.ts';
 import { pauseProcess, resumeProcess, serverPid } from './process-pause.ts';
 
 const kind = 'kafka-min-isr';
 
 export function createKafkaMinIsr(): Fault {
-  const paused: Array<{ pid: number; role: string }> = [];
+  let paused: { pid: number; role: string } | null = null;
+  let overrides: Record<string, string> | null = null;
   return {
     kind,
-    describe: () => 'SIGSTOP 2 of 3 brokers (the first until it is out of the ISR), SIGCONT both when healed',
+    describe: () => 'SIGSTOP 1 of 3 brokers until it is out of every ISR, then raise the telemetry topic\'s min.insync.replicas to 3 (writes refused: NOT_ENOUGH_REPLICAS); both undone when healed',
     inject: async (environment) => {
-      const keep = await busiestLeader(environment);
+      const spared = new Set([await busiestLeader(environment), ...(environment.stackDir === null ? [] : [await activeController(environment.stackDir)])]);
       const nodes = Object.keys(environment.serverPids).filter((role) => role.startsWith('kafka-')).map((role) => Number(role.slice('kafka-'.length)));
-      const [first, second] = nodes.filter((nodeId) => nodeId !== keep);
-      if (first === undefined || second === undefined) throw new Error(`${kind}: needs 3 Kafka nodes, found ${nodes.join(', ') || 'none'}`);
-      for (const nodeId of [first, second]) {
-        const role = `kafka-${nodeId}`;
-        const pid = serverPid(environment, role, kind);
-        await pauseProcess(pid, role);
-        paused.push({ pid, role });
-        environment.progress(`${kind}: ${role} (pid ${pid}) paused`);
-        if (nodeId !== first) break;
-        // The controller fences a silent broker after broker.session.timeout.ms (4 s on the stack) and shrinks its ISRs.
-        await waitFor(async () => (await telemetryPartitions(environment)).every(({ isr }) => !isr.includes(first)), {
-          description: `${role} to leave every ISR of ${environment.telemetryTopic}`,
-          timeoutMs: 60_000,
-          intervalMs: 500,
-        });
-        environment.progress(`${kind}: ${role} out of every telemetry ISR`);
-      }
+      if (nodes.length !== 3) throw new Error(`${kind}: needs 3 Kafka nodes, found ${nodes.join(', ') || 'none'}`);
+      // At most two nodes are spared, so one of the three is left.
+      const target = nodes.find((nodeId) => !spared.has(nodeId))!;
+      const role = `kafka-${target}`;
+      const pid = serverPid(environment, role, kind);
+      await pauseProcess(pid, role);
+      paused = { pid, role };
+      environment.progress(`${kind}: ${role} (pid ${pid}) paused`);
+      // The controller fences a silent broker after broker.session.timeout.ms (4 s on the stack) and shrinks its ISRs.
+      await waitFor(async () => (await telemetryPartitions(environment)).every(({ isr }) => !isr.includes(target)), {
+        description: `${role} to leave every ISR of ${environment.telemetryTopic}`,
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      });
+      overrides = await telemetryTopicOverrides(environment);
+      await setTelemetryTopicOverrides(environment, { ...overrides, 'min.insync.replicas': '3' });
+      environment.progress(`${kind}: ${role} out of every telemetry ISR; min.insync.replicas of ${environment.telemetryTopic} raised to 3`);
     },
     heal: async (environment) => {
-      for (const { pid, role } of paused.splice(0).reverse()) {
-        await resumeProcess(pid, role);
-        environment.progress(`${kind}: ${role} (pid ${pid}) resumed`);
+      if (overrides !== null) {
+        await setTelemetryTopicOverrides(environment, overrides);
+        overrides = null;
+        environment.progress(`${kind}: min.insync.replicas of ${environment.telemetryTopic} restored`);
+      }
+      if (paused !== null) {
+        await resumeProcess(paused.pid, paused.role);
+        environment.progress(`${kind}: ${paused.role} (pid ${paused.pid}) resumed`);
+        paused = null;
       }
     },
   };

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSource, Kafka, logLevel, type Admin } from 'kafkajs';
 import { readStackState } from '../../infra/stack.ts';
 import type { FaultEnvironment } from './fault.ts';
 
@@ -14,18 +14,45 @@ export interface PartitionReplicas {
   isr: number[];
 }
 
-/** The telemetry topic's partitions as the brokers report them now. */
-export async function telemetryPartitions(environment: FaultEnvironment): Promise<PartitionReplicas[]> {
+/** Runs `use` with a connected admin client of the run's cluster, disconnected afterwards. */
+async function withAdmin<T>(environment: FaultEnvironment, use: (admin: Admin) => Promise<T>): Promise<T> {
   // Generous timeouts: on a loaded machine short ones turn into retry storms that delay the fault by minutes.
   const kafka = new Kafka({ clientId: 'tributary-bench-fault', brokers: [...environment.kafkaBrokers], logLevel: logLevel.NOTHING, connectionTimeout: 10_000, requestTimeout: 30_000 });
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [environment.telemetryTopic] });
-    return (topics[0]?.partitions ?? []).map(({ partitionId, leader, isr }) => ({ partition: partitionId, leader, isr }));
+    return await use(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The telemetry topic's partitions as the brokers report them now. */
+export function telemetryPartitions(environment: FaultEnvironment): Promise<PartitionReplicas[]> {
+  return withAdmin(environment, async (admin) => {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [environment.telemetryTopic] });
+    return (topics[0]?.partitions ?? []).map(({ partitionId, leader, isr }) => ({ partition: partitionId, leader, isr }));
+  });
+}
+
+/** The settings set on the telemetry topic itself (not inherited from the broker), by name. */
+export function telemetryTopicOverrides(environment: FaultEnvironment): Promise<Record<string, string>> {
+  return withAdmin(environment, async (admin) => {
+    const { resources } = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: environment.telemetryTopic }], includeSynonyms: false });
+    const entries = resources[0]?.configEntries ?? [];
+    return Object.fromEntries(entries.filter((entry) => entry.configSource === ConfigSource.TOPIC_CONFIG).map((entry) => [entry.configName, entry.configValue]));
+  });
+}
+
+/**
+ * Replaces the telemetry topic's own settings with `overrides` (AlterConfigs is not incremental:
+ * a setting left out falls back to the broker's).
+ */
+export function setTelemetryTopicOverrides(environment: FaultEnvironment, overrides: Readonly<Record<string, string>>): Promise<void> {
+  return withAdmin(environment, async (admin) => {
+    const configEntries = Object.entries(overrides).map(([name, value]) => ({ name, value }));
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: environment.telemetryTopic, configEntries }] });
+  });
 }
 
 /** The node leading the most telemetry partitions (the lowest id on a tie). */
