@@ -4,8 +4,8 @@ import type { KafkaAdminPort } from '../core/kafka-port.ts';
 import { retryTransient } from './kafkajs-retry.ts';
 
 // Kafka's DescribeConfigs codes (kafkajs' enums are not importable from ESM: its CommonJS exports hide them).
-const topicResource = 2 as ConfigResourceTypes;
-const topicConfigSource = 1 as ConfigSource;
+export const topicResource = 2 as ConfigResourceTypes;
+export const topicConfigSource = 1 as ConfigSource;
 const defaultConfigSource = 5 as ConfigSource;
 
 export function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {

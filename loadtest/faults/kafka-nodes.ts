@@ -4,8 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigResourceTypes, ConfigSource, Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { readStackState } from '../../infra/stack.ts';
+import { topicConfigSource, topicResource } from '../../kafka/kafkajs-admin.ts';
 import type { FaultEnvironment } from './fault.ts';
 
 export interface PartitionReplicas {
@@ -38,9 +39,9 @@ export function telemetryPartitions(environment: FaultEnvironment): Promise<Part
 /** The settings set on the telemetry topic itself (not inherited from the broker), by name. */
 export function telemetryTopicOverrides(environment: FaultEnvironment): Promise<Record<string, string>> {
   return withAdmin(environment, async (admin) => {
-    const { resources } = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: environment.telemetryTopic }], includeSynonyms: false });
+    const { resources } = await admin.describeConfigs({ resources: [{ type: topicResource, name: environment.telemetryTopic }], includeSynonyms: false });
     const entries = resources[0]?.configEntries ?? [];
-    return Object.fromEntries(entries.filter((entry) => entry.configSource === ConfigSource.TOPIC_CONFIG).map((entry) => [entry.configName, entry.configValue]));
+    return Object.fromEntries(entries.filter((entry) => entry.configSource === topicConfigSource).map((entry) => [entry.configName, entry.configValue]));
   });
 }
 
@@ -51,7 +52,7 @@ export function telemetryTopicOverrides(environment: FaultEnvironment): Promise<
 export function setTelemetryTopicOverrides(environment: FaultEnvironment, overrides: Readonly<Record<string, string>>): Promise<void> {
   return withAdmin(environment, async (admin) => {
     const configEntries = Object.entries(overrides).map(([name, value]) => ({ name, value }));
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: environment.telemetryTopic, configEntries }] });
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: topicResource, name: environment.telemetryTopic, configEntries }] });
   });
 }
 
