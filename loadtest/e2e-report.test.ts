@@ -34,7 +34,8 @@ describe('reports', () => {
     });
     expect(lines[2]).toMatch(/questdb\s+0\.10\s+60\s+50\s+2\.0\s+5\.0/);
     expect(lines[3]).toContain('load-generator (harness)');
-    expect(lines.at(-1)).toBe('            pipeline (all but the harness): 90 µs/msg under load, 3.0 % of a core at rest');
+    expect(lines.at(-2)).toBe('            pipeline (all but the harness): 100 µs/msg under load, 90 less the harness\'s queries; 3.0 % of a core at rest');
+    expect(lines.at(-1)).toContain('lower bound');
   });
 
   it('says n/a for the rest columns when attribution was skipped', () => {
