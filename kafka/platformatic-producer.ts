@@ -45,7 +45,9 @@ export function describePlatformaticError(error: unknown): string {
       for (const inner of current.errors) visit(inner, depth + 1);
       return;
     }
-    const message = describeError(current);
+    // Kafka's own error name (e.g. NOT_ENOUGH_REPLICAS) says more to an operator than the client's prose.
+    const { apiId } = current as { apiId?: unknown };
+    const message = typeof apiId === 'string' && apiId !== '' ? `${apiId}: ${describeError(current)}` : describeError(current);
     if (!leaves.includes(message)) leaves.push(message);
   };
   visit(error, 0);
