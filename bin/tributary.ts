@@ -4,7 +4,7 @@
  * handlers and composes the rooms (gateway + ingest, enrich, stack...) into processes.
  */
 import { ConfigError } from '../core/errors.ts';
-import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
+import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 import { UsageError } from './cli-args.ts';
 import { settingsCommand } from './commands/settings-command.ts';
 import { stackCommand } from './commands/stack-command.ts';
@@ -31,7 +31,7 @@ ${Object.entries(commands)
 Run \`tributary <command> --help\` for a command's options.
 `;
 
-silenceKafkajsTimeoutWarning();
+stopKafkajsIdleLoop();
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...args] = argv;

@@ -1,9 +1,11 @@
 /** The kafkajs client behind the consumer, follower, range reader and admin: its connection settings live here only. */
 import { Kafka } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
+import { stopKafkajsIdleLoop } from './kafkajs-idle-loop.ts';
 import { kafkajsLogCreator } from './kafkajs-logging.ts';
 
 export function createKafkajsClient(options: { brokers: readonly string[]; clientId: string; logger: Logger }): Kafka {
+  stopKafkajsIdleLoop();
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

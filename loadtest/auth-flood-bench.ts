@@ -18,10 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { waitFor } from '../core/wait-for.ts';
-import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
+import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 import { registerBenchDevices } from './bench-devices.ts';
 
-silenceKafkajsTimeoutWarning();
+stopKafkajsIdleLoop();
 const attempts = Number(process.argv[2] ?? 5000);
 const concurrency = Number(process.argv[3] ?? 50);
 const checkout = process.argv[4] ?? fileURLToPath(new URL('..', import.meta.url));

@@ -16,11 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { recordHeaders } from '../core/envelope.ts';
 import { waitFor } from '../core/wait-for.ts';
-import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
+import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
 import { buildTelemetryPayload } from './telemetry-generator.ts';
 
-silenceKafkajsTimeoutWarning();
+stopKafkajsIdleLoop();
 const messages = Number(process.argv[2] ?? 100_000);
 const deviceCount = Number(process.argv[3] ?? 1000);
 const brokers = (process.env.TRIBUTARY_KAFKA_BROKERS ?? '').split(',').filter(Boolean);

@@ -19,11 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { waitFor } from '../core/wait-for.ts';
-import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
+import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 import { registerBenchDevices } from './bench-devices.ts';
 import { startFlood } from './mqtt-flooder.ts';
 
-silenceKafkajsTimeoutWarning();
+stopKafkajsIdleLoop();
 const qos = Number(process.argv[2] ?? 0) as 0 | 1 | 2;
 const payloadBytes = Number(process.argv[3] ?? 1024);
 const seconds = Number(process.argv[4] ?? 30);

@@ -20,13 +20,13 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { waitFor } from '../core/wait-for.ts';
-import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
+import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 import { registerBenchDevices } from './bench-devices.ts';
 import { auditFuzzRecords, runFuzz, startLegitimateDevice, type TelemetryRecord } from './mqtt-fuzzer.ts';
 import { freePort, startPipelineProcess } from './pipeline-process.ts';
 import { readProcessUsage } from './process-usage.ts';
 
-silenceKafkajsTimeoutWarning();
+stopKafkajsIdleLoop();
 const { values: args } = parseArgs({ options: { packets: { type: 'string', default: '200000' }, seed: { type: 'string' }, concurrency: { type: 'string', default: '16' } } });
 const packets = Number(args.packets);
 const seed = Number(args.seed ?? Math.floor(Math.random() * 2 ** 31));

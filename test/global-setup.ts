@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStack, stackDir, stopStack } from '../infra/stack.ts';
-import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
+import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 import { testPortBase, testStackName } from './test-stacks.ts';
 
 declare module 'vitest' {
@@ -21,7 +21,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // The stack's readiness check uses kafkajs in this (the main vitest) process.
-  silenceKafkajsTimeoutWarning();
+  stopKafkajsIdleLoop();
   const home = process.env.TRIBUTARY_HOME ?? join(homedir(), '.cache', 'tributary');
   const portBase = testPortBase;
   const name = testStackName;

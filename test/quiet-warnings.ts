@@ -1,4 +1,4 @@
-// Vitest setup file: test workers use kafkajs too, so they drop its harmless timer warning as well.
-import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
+// Vitest setup file: test workers use kafkajs too, so they stop its idle timer loop (and its warnings) as well.
+import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 
-silenceKafkajsTimeoutWarning();
+stopKafkajsIdleLoop();

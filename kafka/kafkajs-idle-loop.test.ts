@@ -1,0 +1,60 @@
+import { createRequire } from 'node:module';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stopKafkajsIdleLoop } from './kafkajs-idle-loop.ts';
+
+interface Queue {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  checkPendingRequests(): void;
+}
+
+const require = createRequire(import.meta.url);
+const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (options: object) => Queue;
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const queues: Queue[] = [];
+
+function idleQueue(): { queue: Queue; checks: () => number } {
+  const queue = new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 1000, enforceRequestTimeout: false, clientId: 'test', broker: 'b:1', logger: silent });
+  let checks = 0;
+  const check = queue.checkPendingRequests.bind(queue);
+  queue.checkPendingRequests = () => {
+    checks += 1;
+    check();
+  };
+  queues.push(queue);
+  return { queue, checks: () => checks };
+}
+
+afterEach(() => {
+  for (const queue of queues.splice(0)) if (queue.throttleCheckTimeoutId !== null) clearTimeout(queue.throttleCheckTimeoutId);
+});
+
+describe('stopKafkajsIdleLoop', () => {
+  it('patches the kafkajs version we pin', () => {
+    expect(stopKafkajsIdleLoop()).toBe('patched');
+  });
+
+  it('leaves an idle queue without a timer, where kafkajs alone re-arms one every millisecond', async () => {
+    stopKafkajsIdleLoop();
+    const { queue, checks } = idleQueue();
+    queue.checkPendingRequests(); // what kafkajs does after each response
+    await delay(50);
+    expect(checks()).toBe(1);
+    expect(queue.throttleCheckTimeoutId).toBeNull();
+  });
+
+  it('still arms the timer while a request waits or a throttle is in force', () => {
+    stopKafkajsIdleLoop();
+    const throttled = idleQueue().queue;
+    throttled.throttledUntil = Date.now() + 60_000;
+    throttled.checkPendingRequests();
+    expect(throttled.throttleCheckTimeoutId).not.toBeNull();
+
+    const waiting = idleQueue().queue;
+    waiting.pending.push({});
+    (waiting as unknown as { scheduleCheckPendingRequests(): void }).scheduleCheckPendingRequests();
+    expect(waiting.throttleCheckTimeoutId).not.toBeNull();
+  });
+});

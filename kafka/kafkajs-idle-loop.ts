@@ -1,0 +1,57 @@
+/**
+ * Stops kafkajs 2.2.4's idle timer loop. After every response its request queue re-arms a timer to
+ * look for pending requests, also when there are none and nothing is throttled: the delay is then
+ * negative, Node runs it after 1 ms, and it re-arms itself. So every broker connection of every
+ * kafkajs client wakes its process a thousand times a second for nothing (kafkajs issues #1556 and
+ * #1704; the fix was never released). Node 24 also prints a TimeoutNegativeWarning for each.
+ *
+ * The patch skips arming the timer when no request waits and no throttle is in force; every other
+ * case runs kafkajs's own code. Nothing is lost: a request that cannot be sent at once is queued by
+ * `push`, which arms the timer itself, and a finished request checks the queue (docs/adr/0011).
+ * If an upgrade changes the class's shape, nothing is patched and only the warning is dropped.
+ */
+import { createRequire } from 'node:module';
+
+interface RequestQueueShape {
+  pending: unknown[];
+  throttledUntil: number;
+  scheduleCheckPendingRequests(): void;
+}
+
+let installed: 'patched' | 'unpatched' | null = null;
+
+/** Installs the patch once per process; returns whether kafkajs had the expected shape. */
+export function stopKafkajsIdleLoop(): 'patched' | 'unpatched' {
+  if (installed !== null) return installed;
+  const queue = requestQueuePrototype();
+  if (queue === null) {
+    dropNegativeTimeoutWarnings();
+    installed = 'unpatched';
+    return installed;
+  }
+  const schedule = queue.scheduleCheckPendingRequests;
+  queue.scheduleCheckPendingRequests = function (this: RequestQueueShape) {
+    if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
+    schedule.call(this);
+  };
+  installed = 'patched';
+  return installed;
+}
+
+function requestQueuePrototype(): RequestQueueShape | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as { prototype?: Partial<RequestQueueShape> };
+    const prototype = RequestQueue.prototype;
+    return typeof prototype?.scheduleCheckPendingRequests === 'function' ? (prototype as RequestQueueShape) : null;
+  } catch {
+    return null;
+  }
+}
+
+function dropNegativeTimeoutWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name !== 'TimeoutNegativeWarning') process.stderr.write(`${warning.stack ?? `${warning.name}: ${warning.message}`}\n`);
+  });
+}
