@@ -16,15 +16,19 @@
  * wedge later ones. Failed records may have been written: devices resend, and the pipeline is
  * at-least-once.
  */
-import { Producer, stringSerializer, type MessageToProduce, type ProduceResult } from '@platformatic/kafka';
+import { Producer, type MessageToProduce, type ProduceResult } from '@platformatic/kafka';
 import { defaultSendQueueBounds, type KafkaProducerPort, type ProducerStats, type ProducerSettings } from '../core/kafka-port.ts';
 import { InfraError, describeError, type InfraErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { createEncodedStrings, createHeaderEncoder } from './encoded-strings.ts';
 import { partitionForKey } from './key-partitioner.ts';
 import { batchCapacityBytes, recordBytes } from './record-batch-size.ts';
 import { createSendQueue, type QueuedRecord, type Requeue } from './send-queue.ts';
 
-type PlatformaticProducer = Producer<Buffer, Buffer, string, string>;
+type PlatformaticProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
+
+/** Keys and header values cached per producer: enough for every device of a large gateway. */
+const maxCachedStrings = 65_536;
 
 const retryDelayMs = 250;
 
@@ -79,15 +83,16 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
   const roundRobin = new Map<string, number>();
   // Record bytes one batch may carry per topic, from the limits `start` was given.
   const capacities = new Map<string, number>();
+  const encodeKey = createEncodedStrings(maxCachedStrings);
+  const encodeHeaders = createHeaderEncoder(maxCachedStrings);
 
   const create = (): PlatformaticProducer =>
-    new Producer<Buffer, Buffer, string, string>({
+    new Producer<Buffer, Buffer, Buffer, Buffer>({
       clientId: options.clientId,
       bootstrapBrokers: [...options.brokers],
       idempotent: true,
       acks: -1,
       compression: options.compression,
-      serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
       // Bounded retries (an idempotent producer otherwise retries forever), spread over a quarter
       // of the send timeout; a failed send is then sent again in a new request (see sendBatch),
       // so together they ride out a leader election after a broker dies (the broker session
@@ -124,8 +129,8 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
   };
 
 
-  const toMessages = async (batch: Pending[]): Promise<Array<MessageToProduce<Buffer, Buffer, string, string>>> => {
-    const messages: Array<MessageToProduce<Buffer, Buffer, string, string>> = [];
+  const toMessages = async (batch: Pending[]): Promise<Array<MessageToProduce<Buffer, Buffer, Buffer, Buffer>>> => {
+    const messages: Array<MessageToProduce<Buffer, Buffer, Buffer, Buffer>> = [];
     for (const pending of batch) {
       const { record } = pending;
       const count = partitionCounts.get(record.topic) ?? (await partitionCount(record.topic));
@@ -139,9 +144,9 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       messages.push({
         topic: record.topic,
         partition: pending.partition,
-        key: record.key === null ? undefined : Buffer.from(record.key),
+        key: record.key === null ? undefined : encodeKey(record.key),
         value: record.value ?? undefined,
-        headers: record.headers,
+        headers: encodeHeaders(record.headers),
       });
     }
     return messages;
