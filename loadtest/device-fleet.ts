@@ -24,6 +24,7 @@ import { createLatencyHistogram, type LatencyHistogram } from './latency-histogr
 import { createMessageLedger, type MessageLedger } from './message-ledger.ts';
 import { encodeTopic, openRawConnection } from './raw-mqtt-connection.ts';
 import { createRateSchedule } from './rate-schedule.ts';
+import { createTelemetryEncoder } from './telemetry-encoder.ts';
 import { buildTelemetryPayload, schemaVersionOf, type SchemaVersion } from './telemetry-generator.ts';
 
 export interface DeviceCredential {
@@ -59,8 +60,11 @@ export type FleetClient = 'raw' | 'mqttjs';
 
 /** One device's connection, whichever client makes it. */
 interface DeviceConnection {
-  /** `done` runs on the PUBACK (QoS 1) or once written (QoS 0); it may never run if the connection drops. */
-  publish(payload: string, done: (error?: Error) => void): void;
+  /**
+   * Publishes the device's telemetry for (seq, sentAtMs): the same bytes every time, so a resend is
+   * the same message. `done` runs on the PUBACK (QoS 1) or once written (QoS 0); it may never run if the connection drops.
+   */
+  publish(seq: number, sentAtMs: number, done: (error?: Error) => void): void;
   end(): Promise<void>;
 }
 
@@ -121,7 +125,7 @@ export interface DeviceFleet {
 }
 
 interface PendingMessage {
-  payload: string;
+  /** The payload's send time: with the seq, it rebuilds the same payload for a resend. */
   sentAtMs: number;
   /** performance.now() at the first transmission: latency counts from here, resends included. */
   startedAt: number;
@@ -178,7 +182,7 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
     const connection = device.connection;
     if (!connection) return;
     const generation = device.generation;
-    connection.publish(message.payload, (error) => {
+    connection.publish(seq, message.sentAtMs, (error) => {
       // A dropped connection's callbacks: its messages are resent on the next connection.
       if (generation !== device.generation || !device.pending.delete(seq)) return;
       if (error) {
@@ -198,7 +202,7 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
     device.nextSeq += 1;
     counters.sent += 1;
     const sentAtMs = Date.now();
-    const message: PendingMessage = { payload: buildTelemetryPayload(device.version, seq, sentAtMs, options.readings), sentAtMs, startedAt: performance.now() };
+    const message: PendingMessage = { sentAtMs, startedAt: performance.now() };
     device.pending.set(seq, message);
     sentLedger.add(device.index, seq);
     if (observer?.devices.has(device.index) === true) observer.onSent(device.index, seq, sentAtMs);
@@ -226,8 +230,13 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
   const useRaw = (options.client ?? 'raw') === 'raw';
   if (useRaw && url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new Error(`the bare MQTT client speaks mqtt:// and mqtts:// only, not ${url.protocol}; use client mqttjs`);
 
+  // Payloads are written into one scratch buffer that the connection copies from at once.
+  const encoders = { 1: createTelemetryEncoder(1, options.readings), 2: createTelemetryEncoder(2, options.readings) };
+  const scratch = Buffer.allocUnsafe(Math.max(encoders[1].maxBytes, encoders[2].maxBytes));
+
   const openRaw = (device: SimulatedDevice, events: ConnectionEvents): DeviceConnection => {
     const topic = encodeTopic(device.topic);
+    const encoder = encoders[device.version];
     const connection = openRawConnection({
       url,
       clientId: device.credential.deviceId,
@@ -238,7 +247,10 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
       ...(options.tls && { tls: options.tls }),
       ...events,
     });
-    return { publish: (payload, done) => connection.publish(topic, payload, options.qos, done), end: () => connection.end() };
+    return {
+      publish: (seq, sentAtMs, done) => connection.publish(topic, scratch.subarray(0, encoder.write(scratch, 0, seq, sentAtMs)), options.qos, done),
+      end: () => connection.end(),
+    };
   };
 
   const mqttjsOptions = (credential: DeviceCredential): IClientOptions => ({
@@ -270,7 +282,7 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
     client.on('error', noop);
     client.connect();
     return {
-      publish: (payload, done) => void client.publish(device.topic, payload, { qos: options.qos }, (error) => done(error)),
+      publish: (seq, sentAtMs, done) => void client.publish(device.topic, buildTelemetryPayload(device.version, seq, sentAtMs, options.readings), { qos: options.qos }, (error) => done(error)),
       end: () =>
         new Promise<void>((resolve) => {
           // end() of a client that never connected may not call back: do not wait forever.

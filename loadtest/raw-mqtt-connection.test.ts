@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { encodeConnect, encodePublish, encodeTopic, splitPackets } from './raw-mqtt-connection.ts';
+import { encodeConnect, encodePublish, encodeTopic, scanPackets } from './raw-mqtt-connection.ts';
 
 // mqtt-packet (the codec mqtt.js and Aedes use) is the oracle for what a packet must look like.
 const generate = (packet: object): Buffer => mqttPacket.generate(packet as mqttPacket.Packet);
@@ -32,16 +32,21 @@ describe('encodeConnect', () => {
   });
 });
 
-describe('splitPackets', () => {
+describe('scanPackets', () => {
   const connack = Buffer.from([0x20, 0x02, 0x00, 0x00]);
   const puback = (id: number): Buffer => generate({ cmd: 'puback', messageId: id });
   const big = generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(300, 1), qos: 0, dup: false, retain: false });
+  const split = (buffer: Buffer): { packets: Array<{ type: number; body: Buffer }>; rest: Buffer } => {
+    const packets: Array<{ type: number; body: Buffer }> = [];
+    const used = scanPackets(buffer, buffer.length, (type, bytes, bodyStart, bodyEnd) => packets.push({ type, body: Buffer.from(bytes.subarray(bodyStart, bodyEnd)) }));
+    return { packets, rest: buffer.subarray(used) };
+  };
 
-  it('returns every whole packet and keeps the unfinished tail', () => {
+  it('visits every whole packet and keeps the unfinished tail', () => {
     const stream = Buffer.concat([connack, puback(1), big, puback(65_535)]);
     for (let cut = 0; cut <= stream.length; cut += 1) {
-      const first = splitPackets(stream.subarray(0, cut));
-      const second = splitPackets(Buffer.concat([first.rest, stream.subarray(cut)]));
+      const first = split(stream.subarray(0, cut));
+      const second = split(Buffer.concat([first.rest, stream.subarray(cut)]));
       const packets = [...first.packets, ...second.packets];
       expect(packets.map((p) => p.type)).toEqual([2, 4, 3, 4]);
       expect(packets[3]!.body.readUInt16BE(0)).toBe(65_535);
@@ -50,7 +55,15 @@ describe('splitPackets', () => {
     }
   });
 
+  it('reads only up to the given end of a larger buffer', () => {
+    const buffer = Buffer.concat([puback(7), puback(8)]);
+    const ids: number[] = [];
+    expect(scanPackets(buffer, 6, (_type, bytes, bodyStart) => ids.push(bytes.readUInt16BE(bodyStart)))).toBe(4);
+    expect(ids).toEqual([7]);
+  });
+
   it('refuses a remaining length longer than four bytes', () => {
-    expect(() => splitPackets(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow(/remaining length/);
+    const malformed = Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect(() => scanPackets(malformed, malformed.length, () => undefined)).toThrow(/remaining length/);
   });
 });

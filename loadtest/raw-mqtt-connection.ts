@@ -3,12 +3,13 @@
  * at QoS 0 or 1 with PUBACK matching, PINGREQ keepalive, nothing else (no subscriptions, no
  * session store, no reconnect: the fleet does that itself). It exists because mqtt.js cost the
  * generator about as much CPU per message as the gateway it measures (BENCHMARKS.md): here a
- * PUBLISH is one buffer built straight from the pre-encoded topic, the writes of one tick go out
- * in one syscall (cork/uncork), and incoming packets are read by a loop over a few fixed shapes.
- * Every PUBACK is still matched to its packet id, so the accounting is as strict as before.
+ * PUBLISH is one buffer built straight from the pre-encoded topic and payload bytes and written at
+ * once, and incoming packets are read into a fixed buffer (`onread`, no stream, no allocation per
+ * read) and scanned in place. Every PUBACK is still matched to its packet id, so the accounting is
+ * as strict as before.
  */
-import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTcp, type OnReadOpts, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 
 export interface RawConnectionOptions {
   /** mqtt://host:port or mqtts://host:port. */
@@ -26,8 +27,11 @@ export interface RawConnectionOptions {
 }
 
 export interface RawConnection {
-  /** Sends one PUBLISH; `done` runs on its PUBACK (QoS 1) or once written (QoS 0), never after close. */
-  publish(topic: Buffer, payload: string, qos: 0 | 1, done: () => void): void;
+  /**
+   * Sends one PUBLISH; `done` runs on its PUBACK (QoS 1) or once written (QoS 0), never after close.
+   * `payload` is copied before this returns, so a caller may reuse its buffer.
+   */
+  publish(topic: Buffer, payload: Buffer, qos: 0 | 1, done: () => void): void;
   /** Sends DISCONNECT and closes; resolves once the socket is closed. */
   end(): Promise<void>;
 }
@@ -58,16 +62,27 @@ function writeRemainingLength(buffer: Buffer, offset: number, length: number): n
   return offset;
 }
 
-/** A PUBLISH packet (no DUP, no retain); `packetId` is ignored at QoS 0. */
-export function encodePublish(topic: Buffer, payload: string, qos: 0 | 1, packetId: number): Buffer {
-  const payloadBytes = Buffer.byteLength(payload, 'utf8');
+/** Bytes of a PUBLISH packet with this topic and payload length. */
+function publishBytes(topic: Buffer, payloadBytes: number, qos: 0 | 1): number {
   const remaining = topic.length + (qos === 1 ? 2 : 0) + payloadBytes;
-  const packet = Buffer.allocUnsafe(1 + remainingLengthBytes(remaining) + remaining);
+  return 1 + remainingLengthBytes(remaining) + remaining;
+}
+
+/** Writes a PUBLISH (no DUP, no retain) at the start of `packet`, which is exactly `publishBytes` long; `packetId` is ignored at QoS 0. */
+function writePublish(packet: Buffer, topic: Buffer, payload: Buffer, qos: 0 | 1, packetId: number): void {
   packet[0] = 0x30 | (qos << 1);
-  let offset = writeRemainingLength(packet, 1, remaining);
-  offset += topic.copy(packet, offset);
+  let offset = writeRemainingLength(packet, 1, topic.length + (qos === 1 ? 2 : 0) + payload.length);
+  packet.set(topic, offset);
+  offset += topic.length;
   if (qos === 1) offset = packet.writeUInt16BE(packetId, offset);
-  packet.write(payload, offset, payloadBytes, 'utf8');
+  packet.set(payload, offset);
+}
+
+/** A PUBLISH packet (no DUP, no retain); `packetId` is ignored at QoS 0. */
+export function encodePublish(topic: Buffer, payload: Buffer | string, qos: 0 | 1, packetId: number): Buffer {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  const packet = Buffer.allocUnsafe(publishBytes(topic, bytes.length, qos));
+  writePublish(packet, topic, bytes, qos, packetId);
   return packet;
 }
 
@@ -82,26 +97,22 @@ export function encodeConnect(options: { clientId: string; username: string; pas
   return packet;
 }
 
-/** One packet read off the stream: its type (high nibble of the first byte) and body. */
-export interface IncomingPacket {
-  type: number;
-  body: Buffer;
-}
+/** Called for each whole packet: its type (high nibble of the first byte) and where its body lies in `buffer`. */
+export type PacketVisitor = (type: number, buffer: Buffer, bodyStart: number, bodyEnd: number) => void;
 
 /**
- * Splits `buffer` into whole packets; returns them and the bytes of an unfinished one. Throws on a
- * malformed remaining length (more than four bytes).
+ * Visits every whole packet in `buffer[0, end)` in place; returns the offset where an unfinished
+ * one starts (`end` when none). Throws on a malformed remaining length (more than four bytes).
  */
-export function splitPackets(buffer: Buffer): { packets: IncomingPacket[]; rest: Buffer } {
-  const packets: IncomingPacket[] = [];
+export function scanPackets(buffer: Buffer, end: number, visit: PacketVisitor): number {
   let offset = 0;
   for (;;) {
-    if (buffer.length - offset < 2) break;
+    if (end - offset < 2) return offset;
     let length = 0;
     let multiplier = 1;
     let cursor = offset + 1;
     let complete = false;
-    for (let i = 0; i < 4 && cursor < buffer.length; i += 1) {
+    for (let i = 0; i < 4 && cursor < end; i += 1) {
       const byte = buffer[cursor]!;
       cursor += 1;
       length += (byte & 0x7f) * multiplier;
@@ -112,11 +123,10 @@ export function splitPackets(buffer: Buffer): { packets: IncomingPacket[]; rest:
       }
       if (i === 3) throw new Error('malformed remaining length');
     }
-    if (!complete || buffer.length - cursor < length) break;
-    packets.push({ type: buffer[offset]! >> 4, body: buffer.subarray(cursor, cursor + length) });
+    if (!complete || end - cursor < length) return offset;
+    visit(buffer[offset]! >> 4, buffer, cursor, cursor + length);
     offset = cursor + length;
   }
-  return { packets, rest: offset === buffer.length ? Buffer.alloc(0) : buffer.subarray(offset) };
 }
 
 const pingreq = Buffer.from([0xc0, 0x00]);
@@ -124,49 +134,38 @@ const disconnect = Buffer.from([0xe0, 0x00]);
 const connack = 2;
 const puback = 4;
 
+/** Incoming bytes per read: PUBACKs are 4 bytes, so one read takes hundreds of them. */
+const readBufferBytes = 4096;
+
 /** Opens the connection and sends CONNECT at once. */
 export function openRawConnection(options: RawConnectionOptions): RawConnection {
   const port = Number(options.url.port) || (options.url.protocol === 'mqtts:' ? 8883 : 1883);
   const host = options.url.hostname;
-  const socket: Socket = options.tls
-    ? connectTls({ host, port, servername: host, ...(options.tls.ca && { ca: options.tls.ca }), rejectUnauthorized: options.tls.rejectUnauthorized })
-    : connectTcp({ host, port });
-  socket.setNoDelay(true);
   const awaitingAck = new Map<number, () => void>();
   let nextPacketId = 1;
-  let pending: Buffer = Buffer.alloc(0);
+  // The bytes of an unfinished packet, copied out of the read buffer that the next read overwrites.
+  let carry: Buffer | null = null;
   let connected = false;
   let closed = false;
-  let corked = false;
   let wroteSinceTick = false;
   let keepaliveTimer: NodeJS.Timeout | undefined;
-  const connectTimer = setTimeout(() => socket.destroy(), options.connectTimeoutMs);
 
-  // The publishes of one event-loop turn leave in one write.
   const write = (packet: Buffer, written?: () => void): void => {
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        corked = false;
-        socket.uncork();
-      });
-    }
     wroteSinceTick = true;
     socket.write(packet, written && (() => void (closed || written())));
   };
 
-  const handle = (packet: IncomingPacket): void => {
-    if (packet.type === puback && packet.body.length >= 2) {
-      const id = packet.body.readUInt16BE(0);
+  const handle: PacketVisitor = (type, buffer, bodyStart, bodyEnd) => {
+    if (type === puback && bodyEnd - bodyStart >= 2) {
+      const id = buffer.readUInt16BE(bodyStart);
       const done = awaitingAck.get(id);
       if (done) {
         awaitingAck.delete(id);
         done();
       }
-    } else if (packet.type === connack && !connected) {
+    } else if (type === connack && !connected) {
       clearTimeout(connectTimer);
-      if (packet.body[1] !== 0) {
+      if (buffer[bodyStart + 1] !== 0) {
         socket.destroy();
         return;
       }
@@ -183,16 +182,40 @@ export function openRawConnection(options: RawConnectionOptions): RawConnection 
     }
   };
 
-  socket.on(options.tls ? 'secureConnect' : 'connect', () => write(encodeConnect(options)));
-  socket.on('data', (chunk: Buffer) => {
-    try {
-      const { packets, rest } = splitPackets(pending.length === 0 ? chunk : Buffer.concat([pending, chunk]));
-      pending = rest;
-      for (const packet of packets) handle(packet);
-    } catch {
-      socket.destroy();
-    }
+  const readBuffer = Buffer.allocUnsafe(readBufferBytes);
+  const onread: OnReadOpts = {
+    buffer: readBuffer,
+    callback: (bytes) => {
+      try {
+        let data = readBuffer;
+        let end = bytes;
+        if (carry) {
+          data = Buffer.concat([carry, readBuffer.subarray(0, bytes)]);
+          end = data.length;
+          carry = null;
+        }
+        const used = scanPackets(data, end, handle);
+        if (used < end) carry = Buffer.from(data.subarray(used, end));
+      } catch {
+        socket.destroy();
+      }
+      return true;
+    },
+  };
+  const tlsOptions = (tls: NonNullable<RawConnectionOptions['tls']>): ConnectionOptions & { onread: OnReadOpts } => ({
+    host,
+    port,
+    servername: host,
+    // tls.connect honours onread like net.connect; only its type declaration leaves it out.
+    onread,
+    ...(tls.ca && { ca: tls.ca }),
+    rejectUnauthorized: tls.rejectUnauthorized,
   });
+  const socket: Socket = options.tls ? connectTls(tlsOptions(options.tls)) : connectTcp({ host, port, onread });
+  socket.setNoDelay(true);
+  const connectTimer = setTimeout(() => socket.destroy(), options.connectTimeoutMs);
+
+  socket.on(options.tls ? 'secureConnect' : 'connect', () => write(encodeConnect(options)));
   socket.on('error', () => undefined);
   socket.on('close', () => {
     if (closed) return;

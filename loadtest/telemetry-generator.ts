@@ -29,10 +29,13 @@ export function schemaVersionOf(deviceIndex: number, v2Percent: number): SchemaV
   return Math.floor(((deviceIndex + 1) * v2Percent) / 100) > Math.floor((deviceIndex * v2Percent) / 100) ? 2 : 1;
 }
 
+/** The simulated values repeat every this many seqs (telemetry-encoder.ts pre-encodes one period). */
+export const valuePeriod = 100;
+
 function valueOf(metricIndex: number, seq: number): number {
   const metric = simulatedMetrics[metricIndex]!;
   // A slow saw-tooth: deterministic, so a replayed message carries the same values.
-  return Math.round((metric.base + ((seq * (metricIndex + 3)) % 100) * (metric.spread / 100)) * 1000) / 1000;
+  return Math.round((metric.base + ((seq * (metricIndex + 3)) % valuePeriod) * (metric.spread / valuePeriod)) * 1000) / 1000;
 }
 
 /** One payload with `readings` metrics (1..8), for the given seq and send time. */
