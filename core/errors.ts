@@ -39,6 +39,8 @@ export type InfraErrorCode =
   | 'KAFKA_DISCONNECT_FAILED'
   /** A consumer group's offset commit failed. */
   | 'KAFKA_COMMIT_FAILED'
+  /** The consumer group rebalanced (or the consumer stopped) while a batch was in hand: the batch is the next owner's. */
+  | 'KAFKA_REBALANCED'
   /** QuestDB did not answer, or answered with an error status. */
   | 'QUESTDB_UNAVAILABLE'
   /** QuestDB did not take a batch of rows. */
