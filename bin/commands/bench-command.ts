@@ -24,12 +24,13 @@ import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
-const help = `Usage: tributary bench <devices|e2e|connections|clients> [options]
+const help = `Usage: tributary bench <devices|e2e|connections|clients|consumers> [options]
 
   devices       simulate a device fleet against any gateway; report PUBACK latency and counts
   e2e           run devices → gateway → Kafka → enricher → QuestDB and count every message
   connections   idle connections vs gateway memory
   clients       compare Kafka producer clients on one workload (see: tributary bench clients --help)
+  consumers     compare the enricher's consumer adapters (see: tributary bench consumers --help)
 
 Load options (devices, e2e):
   --devices <n>              simulated devices (default 100)
@@ -461,6 +462,7 @@ async function connectionsAction(values: Values): Promise<number> {
 export async function benchCommand(args: readonly string[]): Promise<number> {
   // The client comparison has options of its own.
   if (args[0] === 'clients') return (await import('./bench-clients-command.ts')).benchClientsCommand(args.slice(1));
+  if (args[0] === 'consumers') return (await import('./bench-consumers-command.ts')).benchConsumersCommand(args.slice(1));
   const parsed = parseCommandArgs(args, options, help);
   if (!parsed) return 0;
   const [action, ...extra] = parsed.positionals;
