@@ -13,7 +13,7 @@ import { deleteGroups, deleteTopics } from '../test/kafka-cleanup.ts';
 import { eventually, topicMetadata, uniqueName } from '../test/helpers.ts';
 import { createKafkajsClient } from './kafkajs-client.ts';
 import { createKafkajsGroupConsumer } from './kafkajs-consumer.ts';
-import { createPlatformaticGroupConsumer } from './platformatic-consumer.ts';
+import { createPlatformaticGroupConsumer } from '../loadtest/platformatic-consumer.ts';
 
 const brokers = inject('kafkaBrokers');
 const cleanups = createCleanups();

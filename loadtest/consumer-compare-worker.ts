@@ -13,7 +13,7 @@ import { silentLogger } from '../core/logger.ts';
 import { createKafkajsClient } from '../kafka/kafkajs-client.ts';
 import { createKafkajsGroupConsumer } from '../kafka/kafkajs-consumer.ts';
 import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
-import { createPlatformaticGroupConsumer } from '../kafka/platformatic-consumer.ts';
+import { createPlatformaticGroupConsumer } from './platformatic-consumer.ts';
 import { processedRanges, type ConsumerAdapterName, type WorkerReport, type WorkerSpec } from './consumer-compare.ts';
 
 silenceKafkajsTimeoutWarning();

@@ -1,5 +1,7 @@
 /**
- * GroupConsumerPort on @platformatic/kafka. The client's Consumer does the group membership
+ * GroupConsumerPort on @platformatic/kafka: the candidate the consumer comparison measured against
+ * the product's kafkajs adapter (ADR 0011 kept kafkajs), so it lives here, beside the comparison,
+ * and the group consumer integration test holds it to the same contract. The client's Consumer does the group membership
  * (join, sync, heartbeats on its own timer, rejoin) and the offset requests; the fetching is ours,
  * through `Consumer.fetch`, because its MessagesStream reads ahead and delivers record by record,
  * while the port needs per-partition batches that are fetched again from the committed position
