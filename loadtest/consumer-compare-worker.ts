@@ -12,11 +12,9 @@ import type { GroupConsumerOptions, GroupConsumerPort } from '../core/kafka-port
 import { silentLogger } from '../core/logger.ts';
 import { createKafkajsClient } from '../kafka/kafkajs-client.ts';
 import { createKafkajsGroupConsumer } from '../kafka/kafkajs-consumer.ts';
-import { silenceKafkajsTimeoutWarning } from '../kafka/kafkajs-warnings.ts';
 import { createPlatformaticGroupConsumer } from './platformatic-consumer.ts';
 import { processedRanges, type ConsumerAdapterName, type WorkerReport, type WorkerSpec } from './consumer-compare.ts';
 
-silenceKafkajsTimeoutWarning();
 const spec = JSON.parse(process.argv[2] ?? '{}') as WorkerSpec;
 const logger = silentLogger();
 const counts = spec.endOffsets.map((end) => new Uint8Array(end));
