@@ -1,6 +1,6 @@
 /**
  * The product's Kafka clients (KafkaClientFactory, see core/kafka-port.ts): every producer is the
- * @platformatic/kafka adapter with its partition-acknowledged guard (ADR 0006); consumers, the
+ * @platformatic/kafka adapter with its partition-acknowledged guard (ADR 0006); consumers (ADR 0012), the
  * registry follower, replay's range reader and the admin are on kafkajs.
  */
 import type { Kafka } from 'kafkajs';
