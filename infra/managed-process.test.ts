@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 describe('startManagedProcess with an owner', () => {
-  it('ends the process group when the owner is SIGKILLed (the watchdog polls once a second)', async () => {
+  it('ends the process group when the owner is SIGKILLed (the watchdog notices within a second)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tributary-watchdog-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const owner = spawn('sleep', ['600'], { stdio: 'ignore' });
