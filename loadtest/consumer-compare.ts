@@ -177,33 +177,41 @@ export async function preloadTopic(options: { brokers: string[]; admin: Admin; t
   await options.admin.createTopics({ topics: [{ topic: options.topic, numPartitions: options.partitions, replicationFactor: options.replicationFactor }], waitForLeaders: true });
   const producer = createPlatformaticProducer({ brokers: options.brokers, logger: silentLogger(), clientId: 'bench-consumers', sendTimeoutMs: 30_000, lingerMs: 5, maxBatchRecords: 5000, compression: 'none' });
   await producer.start();
-  const devices = deviceIds(1000);
-  const now = Date.now();
   try {
-    for (let start = 0; start < options.records; start += 20_000) {
-      const chunk: OutgoingRecord[] = [];
-      for (let index = start; index < Math.min(options.records, start + 20_000); index += 1) {
-        const deviceId = devices[index % devices.length]!;
-        chunk.push(
-          buildRecord({
-            deviceId,
-            mqttTopic: `devices/${deviceId}/telemetry`,
-            qos: 1,
-            retain: false,
-            payload: Buffer.from(buildTelemetryPayload(2, Math.floor(index / devices.length), now + index, 3)),
-            gatewayId: 'bench-consumers',
-            receivedAtMs: now + index,
-            kafkaTopic: options.topic,
-          }),
-        );
-      }
-      await producer.sendMany(chunk);
-    }
+    for (let start = 0; start < options.records; start += 20_000) await producer.sendMany(gatewayRecords(options.topic, start, Math.min(options.records, start + 20_000)));
   } finally {
     await producer.stop();
   }
-  const ends = await options.admin.fetchTopicOffsets(options.topic);
-  return Array.from({ length: options.partitions }, (_, partition) => Number(ends.find((end) => end.partition === partition)?.high ?? 0));
+  return endOffsetsOf(options.admin, options.topic, options.partitions);
+}
+
+const devices = deviceIds(1000);
+
+/** Records [from, to) of the workload, as the gateway builds them. */
+function gatewayRecords(topic: string, from: number, to: number): OutgoingRecord[] {
+  const now = Date.now();
+  const records: OutgoingRecord[] = [];
+  for (let index = from; index < to; index += 1) {
+    const deviceId = devices[index % devices.length]!;
+    records.push(
+      buildRecord({
+        deviceId,
+        mqttTopic: `devices/${deviceId}/telemetry`,
+        qos: 1,
+        retain: false,
+        payload: Buffer.from(buildTelemetryPayload(2, Math.floor(index / devices.length), now, 3)),
+        gatewayId: 'bench-consumers',
+        receivedAtMs: now,
+        kafkaTopic: topic,
+      }),
+    );
+  }
+  return records;
+}
+
+async function endOffsetsOf(admin: Admin, topic: string, partitions: number): Promise<number[]> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  return Array.from({ length: partitions }, (_, partition) => Number(ends.find((end) => end.partition === partition)?.high ?? 0));
 }
 
 interface Member {
@@ -273,6 +281,76 @@ export async function runConsumerThroughput(options: ConsumerCompareOptions): Pr
     return runs;
   } finally {
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The live runs: the member joins an empty topic first, then the records arrive at `ratePerSec`
+ * for `durationS` seconds (produced by this process), as the enricher sees them at that rate:
+ * fetches end on the enricher's min bytes / max wait, so batches are small and commits frequent.
+ */
+export async function runConsumerLive(options: ConsumerCompareOptions & { ratePerSec: number; durationS: number }): Promise<ThroughputRun[]> {
+  const kafka = createKafkajsClient({ brokers: options.brokers, clientId: 'bench-consumers-live', logger: silentLogger() });
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = createPlatformaticProducer({ brokers: options.brokers, logger: silentLogger(), clientId: 'bench-consumers-live', sendTimeoutMs: 30_000, lingerMs: 0, maxBatchRecords: 2000, compression: 'none' });
+  await producer.start();
+  const runId = Date.now().toString(36);
+  const topics: string[] = [];
+  try {
+    const runs: ThroughputRun[] = [];
+    const records = options.ratePerSec * options.durationS;
+    for (const [index, { round, adapter }] of alternatingOrder(options.adapters, options.rounds).entries()) {
+      const topic = `iot.telemetry.consumers_live_${runId}_${index}`;
+      topics.push(topic);
+      await admin.createTopics({ topics: [{ topic, numPartitions: options.partitions, replicationFactor: 1 }], waitForLeaders: true });
+      const groupId = `bench-consumers-live-${runId}-${index}`;
+      const before = loadavg()[0]!;
+      // Room for every record in any partition: the keys' spread over partitions is not known up front.
+      const capacity = Array.from({ length: options.partitions }, () => records);
+      const member = startMember({ adapter, brokers: options.brokers, clientId: groupId, groupId, topic, endOffsets: capacity, partitionsConcurrently: options.partitionsConcurrently, fetch: options.fetch, ratePerSec: null });
+      // Joined once the group has a member with partitions.
+      await waitFor(async () => ((await admin.describeGroups([groupId])).groups[0]?.state ?? '') === 'Stable', { description: `${adapter} to join`, timeoutMs: 60_000, intervalMs: 100 });
+      const started = Date.now();
+      const sends: Array<Promise<void>> = [];
+      for (let sent = 0; sent < records; ) {
+        const due = Math.min(records, Math.floor(((Date.now() - started) / 1000) * options.ratePerSec));
+        if (due > sent) {
+          sends.push(producer.sendMany(gatewayRecords(topic, sent, due)));
+          sent = due;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await Promise.all(sends);
+      const endOffsets = await endOffsetsOf(admin, topic, options.partitions);
+      await waitFor(async () => (await committedTotal(admin, groupId, topic)) >= sum(endOffsets), {
+        description: `${adapter} to commit every record`,
+        timeoutMs: 120_000,
+        intervalMs: 250,
+        hopeless: () => (member.child.exitCode === null ? null : `the worker exited with ${member.child.exitCode}`),
+      });
+      member.child.kill('SIGTERM');
+      const report = await member.report;
+      const run: ThroughputRun = {
+        adapter,
+        round,
+        records: report.processed,
+        recordsPerSec: report.windowRecords / (report.windowMs / 1000),
+        cpuUsPerRecord: report.windowCpuUs / report.windowRecords,
+        totalCpuUsPerRecord: report.totalCpuUs / report.processed,
+        duplicates: report.duplicates,
+        missing: missingOffsets([], endOffsets, [report]),
+        crashes: report.crashes,
+        loadAverage1m: { before, after: loadavg()[0]! },
+      };
+      options.log(`${adapter} live round ${round}: ${Math.round(run.recordsPerSec)} records/s, ${run.cpuUsPerRecord.toFixed(2)} µs/record, ${run.missing} missing`);
+      runs.push(run);
+    }
+    return runs;
+  } finally {
+    await producer.stop();
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.disconnect();
   }
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { readSettings } from '../../core/settings.ts';
 import { enrichSettings } from '../../enrich/enrich-config.ts';
 import { readStackState, restartKafkaNode, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
-import { consumerAdapterNames, formatConsumerCompareTable, runConsumerFaults, runConsumerThroughput, type ConsumerAdapterName, type FaultRun } from '../../loadtest/consumer-compare.ts';
+import { consumerAdapterNames, formatConsumerCompareTable, runConsumerFaults, runConsumerLive, runConsumerThroughput, type ConsumerAdapterName, type FaultRun } from '../../loadtest/consumer-compare.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
 import { createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
@@ -25,6 +25,9 @@ and a broker is killed mid-run; every offset must be counted and committed.
   --records <n>              records preloaded for the throughput runs (default 500000)
   --partitions <n>           partitions of the topic (default 12)
   --rounds <n>               throughput runs per adapter, alternated (default 2)
+  --live-rate <n>            also run live runs: records arrive at this rate (records/s) while the
+                             member reads, as the enricher sees them (default: no live runs)
+  --live-duration <s>        seconds of arrivals per live run (default 20)
   --faults                   also run the fault runs (3 Kafka nodes)
   --fault-records <n>        records of the fault topic (default 150000)
   --fault-rate <n>           records/s per member in the fault runs (default 5000)
@@ -38,6 +41,8 @@ const options = {
   records: { type: 'string' },
   partitions: { type: 'string' },
   rounds: { type: 'string' },
+  'live-rate': { type: 'string' },
+  'live-duration': { type: 'string' },
   faults: { type: 'boolean', default: false },
   'fault-records': { type: 'string' },
   'fault-rate': { type: 'string' },
@@ -99,7 +104,12 @@ export async function benchConsumersCommand(args: readonly string[]): Promise<nu
   };
 
   const startedAt = new Date().toISOString();
-  const runs = await withStack(1, (state) => runConsumerThroughput({ ...common, brokers: state.kafka.bootstrap, records }));
+  const liveRate = values['live-rate'] === undefined ? null : ranged(values['live-rate'], 'live-rate', 10_000, 100, 1_000_000);
+  const liveDurationS = ranged(values['live-duration'], 'live-duration', 20, 1, 3600);
+  const { runs, live } = await withStack(1, async (state) => ({
+    runs: await runConsumerThroughput({ ...common, brokers: state.kafka.bootstrap, records }),
+    live: liveRate === null ? [] : await runConsumerLive({ ...common, brokers: state.kafka.bootstrap, records, ratePerSec: liveRate, durationS: liveDurationS }),
+  }));
   let faults: FaultRun[] = [];
   if (values.faults) {
     faults = await withStack(3, (state) => {
@@ -122,7 +132,9 @@ export async function benchConsumersCommand(args: readonly string[]): Promise<nu
   }
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, JSON.stringify({ startedAt, node: process.version, settings: { records, faultRecords, faultRate, ...common, log: undefined }, runs, faults }, null, 2) + '\n');
-  process.stdout.write(`${formatConsumerCompareTable(runs, faults)}\n\nresult: ${out}\n`);
-  const bad = runs.some((run) => run.missing > 0) || faults.some((run) => run.missing > 0 || !run.committedToEnd);
+  process.stdout.write(`${formatConsumerCompareTable(runs, faults)}\n`);
+  if (live.length > 0) process.stdout.write(`\nlive, ${liveRate} records/s arriving:\n${formatConsumerCompareTable(live, [])}\n`);
+  process.stdout.write(`\nresult: ${out}\n`);
+  const bad = [...runs, ...live].some((run) => run.missing > 0) || faults.some((run) => run.missing > 0 || !run.committedToEnd);
   return bad ? 1 : 0;
 }
