@@ -9,14 +9,23 @@ describe('createEncodedStrings', () => {
     expect(encode('gerät-7')).toBe(first);
   });
 
-  it('keeps encoding correctly, without caching, once full', () => {
+  it('gives up caching once more distinct strings come than it holds, and still encodes correctly', () => {
     const encode = createEncodedStrings(2);
-    encode('a');
+    const a = encode('a');
+    expect(encode('a')).toBe(a);
     encode('b');
     const c = encode('c');
     expect(c.toString()).toBe('c');
     expect(encode('c')).not.toBe(c);
+    expect(encode('a')).not.toBe(a);
     expect(encode('a').toString()).toBe('a');
+  });
+
+  it('keeps cached bytes in their own allocation, not a slice of the shared pool', () => {
+    const encode = createEncodedStrings(10);
+    const encoded = encode('devices/d1/telemetry');
+    expect(encoded.byteOffset).toBe(0);
+    expect(encoded.buffer.byteLength).toBe(encoded.length);
   });
 });
 

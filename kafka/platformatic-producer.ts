@@ -27,8 +27,8 @@ import { createSendQueue, type QueuedRecord, type Requeue } from './send-queue.t
 
 type PlatformaticProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 
-/** Keys and header values cached per producer: enough for every device of a large gateway. */
-const maxCachedStrings = 65_536;
+/** Distinct keys and values per header cached per producer: a topic per device for 16,384 devices. */
+const maxCachedStrings = 16_384;
 
 const retryDelayMs = 250;
 
