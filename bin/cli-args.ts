@@ -33,3 +33,10 @@ export function intFlag(value: unknown, name: string, fallback: number): number 
   }
   return number;
 }
+
+/** A whole-number flag within [min, max] (`fallback` when absent). */
+export function rangedIntFlag(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  const number = intFlag(value, name, fallback);
+  if (number < min || number > max) throw new UsageError(`--${name} must be in ${min}..${max}, got ${number}`);
+  return number;
+}

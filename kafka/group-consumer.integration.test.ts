@@ -53,6 +53,18 @@ async function makeTopic(groupId: string, topic: string, records: number): Promi
   return admin;
 }
 
+type KafkajsAdmin = Awaited<ReturnType<typeof makeTopic>>;
+
+/** Waits until the group's committed offset of partition 0 is `expected`, and returns it. */
+function committedOffset(admin: KafkajsAdmin, groupId: string, topic: string, expected: string, timeoutMs: number): Promise<string | undefined> {
+  return eventually(
+    async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset,
+    (offset) => offset === expected,
+    timeoutMs,
+    `the group to commit offset ${expected}`,
+  );
+}
+
 describe.each(adapters)('$name group consumer', ({ create, heartbeatsWhileHandling }) => {
   it('delivers a batch again until it is committed, continuing from the committed position', async () => {
     const topic = uniqueName('consumer.redeliver');
@@ -74,12 +86,7 @@ describe.each(adapters)('$name group consumer', ({ create, heartbeatsWhileHandli
     cleanups.add(() => consumer.stop());
     await consumer.start();
 
-    const committed = await eventually(
-      async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset,
-      (offset) => offset === '10',
-      30_000,
-      'the group to commit offset 10',
-    );
+    const committed = await committedOffset(admin, groupId, topic, '10', 30_000);
     expect(committed).toBe('10');
     expect(crashes).toEqual([]);
     expect(handled[0]?.[0]).toBe('m0');
@@ -124,12 +131,7 @@ describe.each(adapters)('$name group consumer', ({ create, heartbeatsWhileHandli
     cleanups.add(() => consumer.stop());
     await consumer.start();
 
-    const committed = await eventually(
-      async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset,
-      (offset) => offset === '10',
-      60_000,
-      'the group to commit offset 10',
-    );
+    const committed = await committedOffset(admin, groupId, topic, '10', 60_000);
     expect(committed).toBe('10');
     expect(crashes).toEqual([]);
     expect(handled[0]?.[0]).toBe('m0');

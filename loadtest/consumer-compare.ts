@@ -240,6 +240,42 @@ async function committedTotal(admin: Admin, groupId: string, topic: string): Pro
 
 const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
 
+/** Waits until the member committed every record, stops it and turns its report into the run's figures. */
+async function finishRun(run: {
+  admin: Admin;
+  member: Member;
+  adapter: ConsumerAdapterName;
+  round: number;
+  groupId: string;
+  topic: string;
+  endOffsets: number[];
+  /** The 1-minute load average when the run started. */
+  before: number;
+  timeoutMs: number;
+}): Promise<ThroughputRun> {
+  const { admin, member, adapter, groupId, topic, endOffsets } = run;
+  await waitFor(async () => (await committedTotal(admin, groupId, topic)) >= sum(endOffsets), {
+    description: `${adapter} to commit every record`,
+    timeoutMs: run.timeoutMs,
+    intervalMs: 250,
+    hopeless: () => (member.child.exitCode === null ? null : `the worker exited with ${member.child.exitCode}`),
+  });
+  member.child.kill('SIGTERM');
+  const report = await member.report;
+  return {
+    adapter,
+    round: run.round,
+    records: report.processed,
+    recordsPerSec: report.windowRecords / (report.windowMs / 1000),
+    cpuUsPerRecord: report.windowCpuUs / report.windowRecords,
+    totalCpuUsPerRecord: report.totalCpuUs / report.processed,
+    duplicates: report.duplicates,
+    missing: missingOffsets([], endOffsets, [report]),
+    crashes: report.crashes,
+    loadAverage1m: { before: run.before, after: loadavg()[0]! },
+  };
+}
+
 /** The throughput runs on a preloaded topic. */
 export async function runConsumerThroughput(options: ConsumerCompareOptions): Promise<ThroughputRun[]> {
   const kafka = createKafkajsClient({ brokers: options.brokers, clientId: 'bench-consumers', logger: silentLogger() });
@@ -255,26 +291,7 @@ export async function runConsumerThroughput(options: ConsumerCompareOptions): Pr
       const groupId = `bench-consumers-${runId}-${index}`;
       const before = loadavg()[0]!;
       const member = startMember({ adapter, brokers: options.brokers, clientId: groupId, groupId, topic, endOffsets, partitionsConcurrently: options.partitionsConcurrently, fetch: options.fetch, ratePerSec: null });
-      await waitFor(async () => (await committedTotal(admin, groupId, topic)) >= sum(endOffsets), {
-        description: `${adapter} to commit every record`,
-        timeoutMs: 300_000,
-        intervalMs: 250,
-        hopeless: () => (member.child.exitCode === null ? null : `the worker exited with ${member.child.exitCode}`),
-      });
-      member.child.kill('SIGTERM');
-      const report = await member.report;
-      const run: ThroughputRun = {
-        adapter,
-        round,
-        records: report.processed,
-        recordsPerSec: report.windowRecords / (report.windowMs / 1000),
-        cpuUsPerRecord: report.windowCpuUs / report.windowRecords,
-        totalCpuUsPerRecord: report.totalCpuUs / report.processed,
-        duplicates: report.duplicates,
-        missing: missingOffsets([], endOffsets, [report]),
-        crashes: report.crashes,
-        loadAverage1m: { before, after: loadavg()[0]! },
-      };
+      const run = await finishRun({ admin, member, adapter, round, groupId, topic, endOffsets, before, timeoutMs: 300_000 });
       options.log(`${adapter} round ${round}: ${Math.round(run.recordsPerSec)} records/s, ${run.cpuUsPerRecord.toFixed(2)} µs/record, ${run.missing} missing`);
       runs.push(run);
     }
@@ -324,26 +341,7 @@ export async function runConsumerLive(options: ConsumerCompareOptions & { ratePe
       }
       await Promise.all(sends);
       const endOffsets = await endOffsetsOf(admin, topic, options.partitions);
-      await waitFor(async () => (await committedTotal(admin, groupId, topic)) >= sum(endOffsets), {
-        description: `${adapter} to commit every record`,
-        timeoutMs: 120_000,
-        intervalMs: 250,
-        hopeless: () => (member.child.exitCode === null ? null : `the worker exited with ${member.child.exitCode}`),
-      });
-      member.child.kill('SIGTERM');
-      const report = await member.report;
-      const run: ThroughputRun = {
-        adapter,
-        round,
-        records: report.processed,
-        recordsPerSec: report.windowRecords / (report.windowMs / 1000),
-        cpuUsPerRecord: report.windowCpuUs / report.windowRecords,
-        totalCpuUsPerRecord: report.totalCpuUs / report.processed,
-        duplicates: report.duplicates,
-        missing: missingOffsets([], endOffsets, [report]),
-        crashes: report.crashes,
-        loadAverage1m: { before, after: loadavg()[0]! },
-      };
+      const run = await finishRun({ admin, member, adapter, round, groupId, topic, endOffsets, before, timeoutMs: 120_000 });
       options.log(`${adapter} live round ${round}: ${Math.round(run.recordsPerSec)} records/s, ${run.cpuUsPerRecord.toFixed(2)} µs/record, ${run.missing} missing`);
       runs.push(run);
     }

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { readSettings } from '../../core/settings.ts';
 import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { cellPlan, ensureNodeRdkafka, formatClientCompareTable, parseClientList, runClientCompare, type ClientName } from '../../loadtest/client-compare.ts';
-import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+import { intFlag, parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
@@ -73,12 +73,6 @@ function positiveList(text: string | undefined, name: string, fallback: number[]
   return list;
 }
 
-function ranged(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  const number = intFlag(value, name, fallback);
-  if (number < min || number > max) throw new UsageError(`--${name} must be in ${min}..${max}, got ${number}`);
-  return number;
-}
-
 export async function benchClientsCommand(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(args, options, help);
   if (!parsed) return 0;
@@ -99,17 +93,17 @@ export async function benchClientsCommand(args: readonly string[]): Promise<numb
 
   const cells = cellPlan(positiveList(values.concurrency, 'concurrency', [1000, 10_000]), positiveList(values.rate, 'rate', [10_000, 20_000]));
   const producerSettings = {
-    lingerMs: ranged(values.linger, 'linger', envLinger, 0, 1000),
-    maxBatchRecords: ranged(values['max-batch'], 'max-batch', envMaxBatch, 1, 1_000_000),
-    sendTimeoutMs: ranged(values['send-timeout'], 'send-timeout', envSendTimeout, 100, 120_000),
-    rdkafkaPollIntervalMs: ranged(values['rdkafka-poll'], 'rdkafka-poll', 5, 1, 1000),
+    lingerMs: rangedIntFlag(values.linger, 'linger', envLinger, 0, 1000),
+    maxBatchRecords: rangedIntFlag(values['max-batch'], 'max-batch', envMaxBatch, 1, 1_000_000),
+    sendTimeoutMs: rangedIntFlag(values['send-timeout'], 'send-timeout', envSendTimeout, 100, 120_000),
+    rdkafkaPollIntervalMs: rangedIntFlag(values['rdkafka-poll'], 'rdkafka-poll', 5, 1, 1000),
   };
   const load = {
-    devices: ranged(values.devices, 'devices', 1000, 1, 1_000_000),
-    partitions: ranged(values.partitions, 'partitions', 6, 1, 1000),
-    cellDurationMs: ranged(values.duration, 'duration', 10, 1, 3600) * 1000,
-    warmupMs: ranged(values.warmup, 'warmup', 2, 0, 600) * 1000,
-    rounds: ranged(values.rounds, 'rounds', 1, 1, 100),
+    devices: rangedIntFlag(values.devices, 'devices', 1000, 1, 1_000_000),
+    partitions: rangedIntFlag(values.partitions, 'partitions', 6, 1, 1000),
+    cellDurationMs: rangedIntFlag(values.duration, 'duration', 10, 1, 3600) * 1000,
+    warmupMs: rangedIntFlag(values.warmup, 'warmup', 2, 0, 600) * 1000,
+    rounds: rangedIntFlag(values.rounds, 'rounds', 1, 1, 100),
   };
   const out = values.out ?? join('results', `clients-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const log = (message: string): void => void process.stderr.write(`${message}\n`);
@@ -142,7 +136,7 @@ export async function benchClientsCommand(args: readonly string[]): Promise<numb
     state = await startStack({
       ...settings,
       name,
-      portBase: ranged(values['port-base'], 'port-base', settings.portBase, 1024, 65_000),
+      portBase: rangedIntFlag(values['port-base'], 'port-base', settings.portBase, 1024, 65_000),
       brokers: 1,
       questdb: false,
       fresh: true,

@@ -20,7 +20,7 @@ import type { FaultNeeds, ScheduledFault } from '../../loadtest/faults/fault.ts'
 import { findGroupMembers } from '../../loadtest/process-usage.ts';
 import { renderLineChart } from '../../loadtest/svg-plot.ts';
 import { findKnee, renderSweepPlots } from '../../loadtest/sweep-analysis.ts';
-import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+import { intFlag, parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
@@ -152,9 +152,7 @@ function envPairs(items: readonly string[] | undefined, name: string): Record<st
 }
 
 function rangedInt(values: Values, name: keyof Values, fallback: number, min: number, max: number): number {
-  const value = intFlag(values[name], name, fallback);
-  if (value < min || value > max) throw new UsageError(`--${name} must be in ${min}..${max}, got ${value}`);
-  return value;
+  return rangedIntFlag(values[name], name, fallback, min, max);
 }
 
 function restartSignal(value: string | undefined): 'SIGKILL' | 'SIGTERM' {

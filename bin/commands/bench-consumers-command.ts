@@ -9,7 +9,7 @@ import { readSettings } from '../../core/settings.ts';
 import { enrichSettings } from '../../enrich/enrich-config.ts';
 import { readStackState, restartKafkaNode, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { consumerAdapterNames, formatConsumerCompareTable, runConsumerFaults, runConsumerLive, runConsumerThroughput, type ConsumerAdapterName, type FaultRun } from '../../loadtest/consumer-compare.ts';
-import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
+import { parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
 import { createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
@@ -51,12 +51,6 @@ const options = {
   out: { type: 'string' },
 } as const;
 
-function ranged(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  const number = intFlag(value, name, fallback);
-  if (number < min || number > max) throw new UsageError(`--${name} must be in ${min}..${max}, got ${number}`);
-  return number;
-}
-
 function parseAdapters(text: string): ConsumerAdapterName[] {
   const names = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
   const unknown = names.filter((name) => !(consumerAdapterNames as readonly string[]).includes(name));
@@ -78,17 +72,17 @@ export async function benchConsumersCommand(args: readonly string[]): Promise<nu
   const adapters = parseAdapters(values.adapters ?? consumerAdapterNames.join(','));
   const common = {
     adapters,
-    partitions: ranged(values.partitions, 'partitions', 12, 1, 1000),
-    rounds: ranged(values.rounds, 'rounds', 2, 1, 100),
+    partitions: rangedIntFlag(values.partitions, 'partitions', 12, 1, 1000),
+    rounds: rangedIntFlag(values.rounds, 'rounds', 2, 1, 100),
     partitionsConcurrently: enrich.partitionsConcurrently,
     fetch: { minBytes: enrich.fetchMinBytes, maxWaitMs: enrich.fetchMaxWaitMs },
     log: (message: string): void => void process.stderr.write(`${message}\n`),
   };
-  const records = ranged(values.records, 'records', 500_000, 1000, 100_000_000);
-  const faultRecords = ranged(values['fault-records'], 'fault-records', 150_000, 1000, 10_000_000);
-  const faultRate = ranged(values['fault-rate'], 'fault-rate', 5000, 100, 1_000_000);
+  const records = rangedIntFlag(values.records, 'records', 500_000, 1000, 100_000_000);
+  const faultRecords = rangedIntFlag(values['fault-records'], 'fault-records', 150_000, 1000, 10_000_000);
+  const faultRate = rangedIntFlag(values['fault-rate'], 'fault-rate', 5000, 100, 1_000_000);
   const name = values['stack-name'] ?? 'consumers';
-  const portBase = ranged(values['port-base'], 'port-base', settings.portBase, 1024, 65_000);
+  const portBase = rangedIntFlag(values['port-base'], 'port-base', settings.portBase, 1024, 65_000);
   const dir = stackDir(settings.home, name);
   const out = values.out ?? join('results', `consumers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 
@@ -104,8 +98,8 @@ export async function benchConsumersCommand(args: readonly string[]): Promise<nu
   };
 
   const startedAt = new Date().toISOString();
-  const liveRate = values['live-rate'] === undefined ? null : ranged(values['live-rate'], 'live-rate', 10_000, 100, 1_000_000);
-  const liveDurationS = ranged(values['live-duration'], 'live-duration', 20, 1, 3600);
+  const liveRate = values['live-rate'] === undefined ? null : rangedIntFlag(values['live-rate'], 'live-rate', 10_000, 100, 1_000_000);
+  const liveDurationS = rangedIntFlag(values['live-duration'], 'live-duration', 20, 1, 3600);
   const { runs, live } = await withStack(1, async (state) => ({
     runs: await runConsumerThroughput({ ...common, brokers: state.kafka.bootstrap, records }),
     live: liveRate === null ? [] : await runConsumerLive({ ...common, brokers: state.kafka.bootstrap, records, ratePerSec: liveRate, durationS: liveDurationS }),
