@@ -10,6 +10,8 @@ export const defaultTopics = {
   devices: 'iot.devices',
   deadLetter: 'iot.telemetry.dlq',
   alerts: 'iot.alerts',
+  commands: 'iot.commands',
+  commandEvents: 'iot.command-events',
 } as const;
 
 export type TopicRole = keyof typeof defaultTopics;

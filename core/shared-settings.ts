@@ -13,6 +13,8 @@ export const topicSettings: { readonly [R in TopicRole]: Setting<string> } = {
   devices: stringSetting({ name: 'TRIBUTARY_TOPIC_DEVICES', default: defaultTopics.devices, help: 'compacted Kafka topic of the device registry' }),
   deadLetter: stringSetting({ name: 'TRIBUTARY_TOPIC_DEAD_LETTER', default: defaultTopics.deadLetter, help: "Kafka topic for the enrichers' dead letters" }),
   alerts: stringSetting({ name: 'TRIBUTARY_TOPIC_ALERTS', default: defaultTopics.alerts, help: 'Kafka topic for alert events' }),
+  commands: stringSetting({ name: 'TRIBUTARY_TOPIC_COMMANDS', default: defaultTopics.commands, help: 'Kafka topic of commands to devices (key = device id)' }),
+  commandEvents: stringSetting({ name: 'TRIBUTARY_TOPIC_COMMAND_EVENTS', default: defaultTopics.commandEvents, help: 'Kafka topic of what happened to each command (key = command id)' }),
 };
 
 /** pino's levels, most verbose first; `silent` logs nothing. */

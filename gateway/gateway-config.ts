@@ -32,6 +32,8 @@ export interface GatewayConfig {
   connectTimeoutMs: number;
   topicLayout: TopicLayout;
   shutdownDrainMs: number;
+  /** Where MQTT sessions live; null: in this process (one gateway replica). */
+  redisUrl: string | null;
   auth: AuthLimits;
 }
 
@@ -83,6 +85,10 @@ export const gatewaySettings = {
     help: 'payload bytes one device connection may send per second (0 = no limit), with the same response: 16 of the largest packets a second, 1,000 of 1 KB',
   }),
   deviceBurstS: intSetting({ name: 'TRIBUTARY_GATEWAY_DEVICE_BURST_S', default: 2, min: 1, max: 3600, help: 'seconds of those rates a device may send at once after being quiet (a reconnecting device resending its backlog)' }),
+  redisUrl: optionalStringSetting({
+    name: 'TRIBUTARY_GATEWAY_REDIS_URL',
+    help: 'redis://host:port of the Redis that holds MQTT sessions, so several gateways share them; unset: sessions in this process only (one gateway)',
+  }),
   shutdownDrainMs: intSetting({ name: 'TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS', default: 15_000, min: 0, help: 'on shutdown, time to finish in-flight publishes before disconnecting; below the shutdown deadline' }),
   authFailureBurstPerAddress: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_ADDRESS', default: 30, min: 1, help: 'failed CONNECTs one client address may make in a row; then refused (CONNACK 5) without checking the secret' }),
   authFailureBurstPerDevice: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_DEVICE', default: 10, min: 1, help: 'the same per device id, from any address (a device whose secret the gateway already verified still connects)' }),
@@ -112,6 +118,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
     connectTimeoutMs: s.connectTimeoutMs,
     topicLayout: { ...defaultTopicLayout, prefix: s.topicPrefix },
     shutdownDrainMs: s.shutdownDrainMs,
+    redisUrl: s.redisUrl ?? null,
     auth: {
       failureBurstPerAddress: s.authFailureBurstPerAddress,
       failureBurstPerDevice: s.authFailureBurstPerDevice,

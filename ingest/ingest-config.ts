@@ -55,8 +55,8 @@ export const ingestSettings = {
  * keeps publishes flowing.
  */
 export function readIngestConfig(env: EnvReader, options: { topicPrefix: string }): IngestConfig {
-  const { telemetry, events, devices, deadLetter, alerts, ...s } = readSettings(env, ingestSettings);
-  const topics: TopicNames = { telemetry, events, devices, deadLetter, alerts };
+  const { telemetry, events, devices, deadLetter, alerts, commands, commandEvents, ...s } = readSettings(env, ingestSettings);
+  const topics: TopicNames = { telemetry, events, devices, deadLetter, alerts, commands, commandEvents };
   const { topicPrefix } = options;
   const parsed = parseMappingRules(s.mappingRules ?? `${topicPrefix}/+/telemetry=${telemetry},${topicPrefix}/+/events=${events}`);
   if (!parsed.ok) env.problem(`TRIBUTARY_MAPPING_RULES: ${parsed.reason}`);

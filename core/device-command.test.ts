@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import {
+  commandDeliveryPayload,
+  decodeCommandEvent,
+  decodeCommandResult,
+  decodeDeviceCommand,
+  encodeCommandEvent,
+  encodeDeviceCommand,
+  readCommandDelivery,
+  validateDeviceCommand,
+  type DeviceCommand,
+} from './device-command.ts';
+
+const command: DeviceCommand = {
+  v: 1,
+  commandId: 'c-1',
+  deviceId: 'dev-1',
+  name: 'reboot',
+  params: { delayS: 5 },
+  qos: 1,
+  issuedAtMs: 1_000,
+  expiresAtMs: 61_000,
+};
+
+describe('device commands', () => {
+  it('round-trips a command through its record', () => {
+    expect(decodeDeviceCommand('dev-1', encodeDeviceCommand(command))).toEqual({ ok: true, value: command });
+  });
+
+  it('refuses a record keyed by another device', () => {
+    const decoded = decodeDeviceCommand('dev-2', encodeDeviceCommand(command));
+    expect(decoded).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(!decoded.ok && decoded.detail).toContain('deviceId');
+  });
+
+  it('lists every problem of a bad command', () => {
+    const checked = validateDeviceCommand({ ...command, name: 'a/b', qos: 2, params: [] });
+    expect(checked.ok).toBe(false);
+    const detail = checked.ok ? '' : (checked.detail ?? '');
+    expect(detail).toContain('name');
+    expect(detail).toContain('qos');
+    expect(detail).toContain('params');
+  });
+
+  it('refuses an expiry that is not after the issue time', () => {
+    expect(validateDeviceCommand({ ...command, expiresAtMs: command.issuedAtMs })).toMatchObject({ ok: false });
+  });
+
+  it('refuses params too large to deliver', () => {
+    expect(validateDeviceCommand({ ...command, params: { blob: 'x'.repeat(17_000) } })).toMatchObject({ ok: false });
+  });
+
+  it('tells non-JSON from invalid', () => {
+    expect(decodeDeviceCommand('dev-1', Buffer.from('{'))).toMatchObject({ ok: false, reason: 'not_json' });
+    expect(decodeDeviceCommand('dev-1', null)).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+
+  it('delivers what the device needs and reads its id and expiry back', () => {
+    const payload = commandDeliveryPayload({ ...command, correlationId: 'ticket-9' });
+    expect(JSON.parse(payload.toString())).toEqual({ commandId: 'c-1', name: 'reboot', params: { delayS: 5 }, expiresAtMs: 61_000, correlationId: 'ticket-9' });
+    expect(readCommandDelivery(payload)).toEqual({ commandId: 'c-1', expiresAtMs: 61_000 });
+    expect(readCommandDelivery(Buffer.from('{"temperature":1}'))).toBeNull();
+  });
+
+  it('decodes events and device results', () => {
+    const event = { v: 1 as const, type: 'delivered' as const, commandId: 'c-1', deviceId: 'dev-1', atMs: 2_000, gatewayId: 'gw-a' };
+    expect(decodeCommandEvent(encodeCommandEvent(event))).toEqual({ ok: true, value: event });
+    expect(decodeCommandEvent(Buffer.from(JSON.stringify({ ...event, type: 'lost' })))).toMatchObject({ ok: false });
+    expect(decodeCommandResult(Buffer.from('{"commandId":"c-1","status":"success","uptimeS":3}'))).toEqual({ ok: true, value: { commandId: 'c-1', status: 'success', uptimeS: 3 } });
+    expect(decodeCommandResult(Buffer.from('{"commandId":"c-1","status":"maybe"}'))).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+});

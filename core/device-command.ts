@@ -1,0 +1,154 @@
+/**
+ * Commands to devices and the events that follow each one. A command is a JSON record on
+ * `iot.commands` keyed by device id; the gateway delivers it to `<prefix>/<device id>/commands/<name>`
+ * and every step it takes is a JSON record on `iot.command-events` keyed by command id:
+ *
+ *   accepted (the submitter, once the command is on Kafka) → queued (a gateway handed it to the
+ *   device's MQTT session) → delivered (the device's PUBACK; QoS 0: written to the socket)
+ *   → result (the device's answer on `<prefix>/<device id>/command-results`)
+ *
+ * or `expired` (not delivered before its expiry) or `failed` (invalid, no session to hold it, ...).
+ * A device dedupes by `commandId`: delivery is at least once. Pure: no I/O.
+ */
+import { z } from 'zod';
+
+import { isValidDeviceId } from './device-record.ts';
+import type { Result } from './result.ts';
+
+/** The wire version written in `v`; a reader refuses versions it does not know. */
+export const commandWireVersion = 1;
+
+/** Command ids and names are single MQTT topic levels and Kafka keys: no `/`, `+`, `#`, `$`. */
+const levelPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+export const maxCommandParamsBytes = 16 * 1024;
+
+const commandId = z.string().regex(levelPattern, 'must be 1..64 characters of [A-Za-z0-9_.-]');
+const deviceId = z.string().refine(isValidDeviceId, 'must be a valid device id (1..64 characters of [A-Za-z0-9_.-])');
+const epochMs = z.int().nonnegative();
+const params = z
+  .record(z.string(), z.unknown())
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= maxCommandParamsBytes, `must encode to at most ${maxCommandParamsBytes} bytes of JSON`);
+
+const commandSchema = z.strictObject({
+  v: z.literal(commandWireVersion),
+  commandId,
+  deviceId,
+  name: z.string().regex(levelPattern, 'must be 1..64 characters of [A-Za-z0-9_.-]'),
+  params,
+  qos: z.union([z.literal(0), z.literal(1)]),
+  issuedAtMs: epochMs,
+  expiresAtMs: epochMs,
+  correlationId: z.string().min(1).max(128).optional(),
+});
+
+/** The value of an `iot.commands` record. Times are epoch milliseconds. */
+export type DeviceCommand = z.infer<typeof commandSchema>;
+
+export const commandEventTypes = ['accepted', 'queued', 'delivered', 'result', 'expired', 'failed'] as const;
+export type CommandEventType = (typeof commandEventTypes)[number];
+
+const eventSchema = z.strictObject({
+  v: z.literal(commandWireVersion),
+  type: z.enum(commandEventTypes),
+  commandId,
+  deviceId,
+  atMs: epochMs,
+  /** The gateway that took the step (queued, delivered, result, expired by a gateway). */
+  gatewayId: z.string().min(1).max(256).optional(),
+  /** accepted: the command as submitted. */
+  command: commandSchema.optional(),
+  /** result: what the device reported. */
+  status: z.enum(['success', 'failure']).optional(),
+  /** result: the device's whole answer, as JSON. */
+  result: z.unknown().optional(),
+  /** failed / expired: a stable code, e.g. `no_session`, `invalid_command`, `expired_before_delivery`. */
+  reason: z.string().min(1).max(256).optional(),
+  detail: z.string().max(1024).optional(),
+});
+
+/** The value of an `iot.command-events` record. */
+export type CommandEvent = z.infer<typeof eventSchema>;
+
+/** What the device sends on its results topic: `commandId`, `status`, anything else it wants to report. */
+const resultSchema = z.looseObject({ commandId, status: z.enum(['success', 'failure']) });
+export type CommandResult = z.infer<typeof resultSchema>;
+
+function parseJson<T>(bytes: Buffer, schema: z.ZodType<T>, what: string): Result<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: 'not_json', detail: `${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const checked = schema.safeParse(parsed);
+  if (!checked.success) {
+    const detail = checked.error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`).join('; ');
+    return { ok: false, reason: 'invalid', detail };
+  }
+  return { ok: true, value: checked.data };
+}
+
+/** Checks a command before it is produced or after it is consumed; every problem in `detail`. */
+export function validateDeviceCommand(value: unknown): Result<DeviceCommand> {
+  const checked = commandSchema.safeParse(value);
+  if (!checked.success) return { ok: false, reason: 'invalid', detail: checked.error.issues.map((issue) => `${issue.path.join('.') || 'command'}: ${issue.message}`).join('; ') };
+  if (checked.data.expiresAtMs <= checked.data.issuedAtMs) return { ok: false, reason: 'invalid', detail: 'expiresAtMs must be after issuedAtMs' };
+  return { ok: true, value: checked.data };
+}
+
+/** Decodes an `iot.commands` record; the key must be the command's device id. */
+export function decodeDeviceCommand(key: string | null, value: Buffer | null): Result<DeviceCommand> {
+  if (value === null) return { ok: false, reason: 'invalid', detail: 'command record has no value' };
+  const parsed = parseJson(value, z.unknown(), 'command');
+  if (!parsed.ok) return parsed;
+  const checked = validateDeviceCommand(parsed.value);
+  if (!checked.ok) return checked;
+  if (checked.value.deviceId !== key) return { ok: false, reason: 'invalid', detail: `record key ${JSON.stringify(key)} is not the command's deviceId` };
+  return checked;
+}
+
+export function encodeDeviceCommand(command: DeviceCommand): Buffer {
+  return Buffer.from(JSON.stringify(command));
+}
+
+/** Decodes an `iot.command-events` record value. */
+export function decodeCommandEvent(value: Buffer): Result<CommandEvent> {
+  return parseJson(value, eventSchema, 'command event');
+}
+
+export function encodeCommandEvent(event: CommandEvent): Buffer {
+  return Buffer.from(JSON.stringify(event));
+}
+
+/** What the device receives on `<prefix>/<id>/commands/<name>`: enough to act, dedupe and answer. */
+export interface CommandDelivery {
+  commandId: string;
+  name: string;
+  params: Record<string, unknown>;
+  expiresAtMs: number;
+  correlationId?: string;
+}
+
+export function commandDeliveryPayload(command: DeviceCommand): Buffer {
+  const delivery: CommandDelivery = {
+    commandId: command.commandId,
+    name: command.name,
+    params: command.params,
+    expiresAtMs: command.expiresAtMs,
+    ...(command.correlationId !== undefined && { correlationId: command.correlationId }),
+  };
+  return Buffer.from(JSON.stringify(delivery));
+}
+
+const deliverySchema = z.looseObject({ commandId, expiresAtMs: epochMs });
+
+/** The command id and expiry of a delivery payload, or null when it is not one of ours. */
+export function readCommandDelivery(payload: Buffer): { commandId: string; expiresAtMs: number } | null {
+  const parsed = parseJson(payload, deliverySchema, 'delivery');
+  return parsed.ok ? { commandId: parsed.value.commandId, expiresAtMs: parsed.value.expiresAtMs } : null;
+}
+
+/** Decodes a device's answer on its results topic. */
+export function decodeCommandResult(payload: Buffer): Result<CommandResult> {
+  return parseJson(payload, resultSchema, 'command result');
+}
