@@ -57,8 +57,8 @@ describe('device commands', () => {
 
   it('delivers what the device needs and reads its id and expiry back', () => {
     const payload = commandDeliveryPayload({ ...command, correlationId: 'ticket-9' });
-    expect(JSON.parse(payload.toString())).toEqual({ commandId: 'c-1', name: 'reboot', params: { delayS: 5 }, expiresAtMs: 61_000, correlationId: 'ticket-9' });
-    expect(readCommandDelivery(payload)).toEqual({ commandId: 'c-1', expiresAtMs: 61_000 });
+    expect(JSON.parse(payload.toString())).toEqual({ commandId: 'c-1', name: 'reboot', params: { delayS: 5 }, issuedAtMs: 1_000, expiresAtMs: 61_000, correlationId: 'ticket-9' });
+    expect(readCommandDelivery(payload)).toEqual({ commandId: 'c-1', issuedAtMs: 1_000, expiresAtMs: 61_000 });
     expect(readCommandDelivery(Buffer.from('{"temperature":1}'))).toBeNull();
   });
 

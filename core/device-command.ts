@@ -125,6 +125,7 @@ export interface CommandDelivery {
   commandId: string;
   name: string;
   params: Record<string, unknown>;
+  issuedAtMs: number;
   expiresAtMs: number;
   correlationId?: string;
 }
@@ -134,18 +135,19 @@ export function commandDeliveryPayload(command: DeviceCommand): Buffer {
     commandId: command.commandId,
     name: command.name,
     params: command.params,
+    issuedAtMs: command.issuedAtMs,
     expiresAtMs: command.expiresAtMs,
     ...(command.correlationId !== undefined && { correlationId: command.correlationId }),
   };
   return Buffer.from(JSON.stringify(delivery));
 }
 
-const deliverySchema = z.looseObject({ commandId, expiresAtMs: epochMs });
+const deliverySchema = z.looseObject({ commandId, issuedAtMs: epochMs, expiresAtMs: epochMs });
 
-/** The command id and expiry of a delivery payload, or null when it is not one of ours. */
-export function readCommandDelivery(payload: Buffer): { commandId: string; expiresAtMs: number } | null {
+/** The command id, issue time and expiry of a delivery payload, or null when it is not one of ours. */
+export function readCommandDelivery(payload: Buffer): { commandId: string; issuedAtMs: number; expiresAtMs: number } | null {
   const parsed = parseJson(payload, deliverySchema, 'delivery');
-  return parsed.ok ? { commandId: parsed.value.commandId, expiresAtMs: parsed.value.expiresAtMs } : null;
+  return parsed.ok ? { commandId: parsed.value.commandId, issuedAtMs: parsed.value.issuedAtMs, expiresAtMs: parsed.value.expiresAtMs } : null;
 }
 
 /** Decodes a device's answer on its results topic. */

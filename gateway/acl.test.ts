@@ -3,14 +3,18 @@ import {
   authorizePublish,
   authorizeSubscribe,
   checkClientId,
+  commandTopic,
+  commandTopicDevice,
   defaultTopicLayout,
   deviceIdFromTopic,
   identifierRejected,
+  isCommandResultTopic,
+  mayForward,
   topicLayoutProblems,
 } from './acl.ts';
 import type { TopicLayout } from './acl.ts';
 
-const custom: TopicLayout = { prefix: 'acme/things', publishSuffixes: ['metrics'], commandsLevel: 'cmd' };
+const custom: TopicLayout = { prefix: 'acme/things', publishSuffixes: ['metrics'], commandsLevel: 'cmd', resultsLevel: 'answers' };
 
 describe('authorizePublish', () => {
   it.each(['devices/d1/telemetry', 'devices/d1/events'])('allows the own data topic %s', (topic) => {
@@ -168,5 +172,34 @@ describe('topicLayoutProblems', () => {
       'at least one publish suffix is required',
       'commands level must be one non-empty level without wildcards',
     ]);
+  });
+});
+
+describe('commands and their results', () => {
+  it('forwards a device only its own commands', () => {
+    expect(mayForward('dev-1', commandTopic('dev-1', 'reboot'))).toBe(true);
+    expect(mayForward('dev-1', 'devices/dev-1/commands/reboot/now')).toBe(true);
+    expect(mayForward('dev-1', commandTopic('dev-2', 'reboot'))).toBe(false);
+    expect(mayForward('dev-1', 'devices/dev-10/commands/reboot')).toBe(false);
+    expect(mayForward('dev-1', 'devices/dev-1/telemetry')).toBe(false);
+    expect(mayForward('dev-1', 'devices/dev-1/commands')).toBe(false);
+    expect(mayForward('dev', commandTopic('dev', 'x', custom), custom)).toBe(true);
+    expect(commandTopic('dev', 'x', custom)).toBe('acme/things/dev/cmd/x');
+  });
+
+  it('finds the device a command topic belongs to', () => {
+    expect(commandTopicDevice('devices/dev-1/commands/reboot')).toBe('dev-1');
+    expect(commandTopicDevice('devices/dev-1/telemetry')).toBeNull();
+    expect(commandTopicDevice('$SYS/abc/new/clients')).toBeNull();
+  });
+
+  it('knows the results topic, which a device may not use for another id', () => {
+    expect(isCommandResultTopic('dev-1', 'devices/dev-1/command-results')).toBe(true);
+    expect(isCommandResultTopic('dev-1', 'devices/dev-2/command-results')).toBe(false);
+    expect(isCommandResultTopic('dev', 'acme/things/dev/answers', custom)).toBe(true);
+  });
+
+  it('refuses a results level that collides', () => {
+    expect(topicLayoutProblems({ ...defaultTopicLayout, resultsLevel: 'telemetry' })).toContain('results level must differ from the commands level and the publish suffixes');
   });
 });

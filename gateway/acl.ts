@@ -17,12 +17,15 @@ export interface TopicLayout {
   readonly publishSuffixes: readonly string[];
   /** The level under which a device receives commands. */
   readonly commandsLevel: string;
+  /** The single level a device answers commands on: `{prefix}/{deviceId}/{resultsLevel}`. */
+  readonly resultsLevel: string;
 }
 
 export const defaultTopicLayout: TopicLayout = {
   prefix: 'devices',
   publishSuffixes: ['telemetry', 'events'],
   commandsLevel: 'commands',
+  resultsLevel: 'command-results',
 };
 
 export type AclDecision = { ok: true } | { ok: false; reason: string };
@@ -47,6 +50,10 @@ export function topicLayoutProblems(layout: TopicLayout): string[] {
   }
   if (!isPlainLevel(layout.commandsLevel)) {
     problems.push('commands level must be one non-empty level without wildcards');
+  }
+  if (!isPlainLevel(layout.resultsLevel)) problems.push('results level must be one non-empty level without wildcards');
+  if (layout.resultsLevel === layout.commandsLevel || layout.publishSuffixes.includes(layout.resultsLevel)) {
+    problems.push('results level must differ from the commands level and the publish suffixes');
   }
   return problems;
 }
@@ -125,6 +132,30 @@ export function deviceIdFromTopic(topic: string, layout: TopicLayout = defaultTo
   if (end === -1) return null;
   const id = topic.slice(start, end);
   return isValidDeviceId(id) ? id : null;
+}
+
+/** Where the command `name` for `deviceId` is delivered. */
+export function commandTopic(deviceId: string, name: string, layout: TopicLayout = defaultTopicLayout): string {
+  return `${layout.prefix}/${deviceId}/${layout.commandsLevel}/${name}`;
+}
+
+/**
+ * May a message on `topic` be forwarded to `deviceId`? Only its own commands: whatever a session store
+ * hands the broker, a device never receives a message outside `{prefix}/{deviceId}/{commandsLevel}/`.
+ */
+export function mayForward(deviceId: string, topic: string, layout: TopicLayout = defaultTopicLayout): boolean {
+  return topic.startsWith(`${layout.prefix}/${deviceId}/${layout.commandsLevel}/`);
+}
+
+/** The device whose commands `topic` carries (`{prefix}/{id}/{commandsLevel}/...`), or null. */
+export function commandTopicDevice(topic: string, layout: TopicLayout = defaultTopicLayout): string | null {
+  const deviceId = deviceIdFromTopic(topic, layout);
+  return deviceId !== null && mayForward(deviceId, topic, layout) ? deviceId : null;
+}
+
+/** Is `topic` where `deviceId` answers its commands? */
+export function isCommandResultTopic(deviceId: string, topic: string, layout: TopicLayout = defaultTopicLayout): boolean {
+  return topic === `${layout.prefix}/${deviceId}/${layout.resultsLevel}`;
 }
 
 /** CONNACK return code 0x02, "Identifier rejected" (MQTT 3.1.1); Aedes sends it when an auth error carries it. */
