@@ -155,7 +155,7 @@ describe('topicLayoutProblems', () => {
 
   it('lists every problem at once', () => {
     expect(
-      topicLayoutProblems({ prefix: '$dev/', publishSuffixes: ['a/b', 'cmd', 'cmd'], commandsLevel: 'cmd' }),
+      topicLayoutProblems({ prefix: '$dev/', publishSuffixes: ['a/b', 'cmd', 'cmd'], commandsLevel: 'cmd', resultsLevel: 'results' }),
     ).toEqual([
       'topic prefix must not start with "$" (reserved topics)',
       'topic prefix must be non-empty levels separated by single "/", with none at either end',
@@ -167,7 +167,7 @@ describe('topicLayoutProblems', () => {
   });
 
   it('requires a wildcard-free prefix, a suffix and a plain commands level', () => {
-    expect(topicLayoutProblems({ prefix: 'dev/+', publishSuffixes: [], commandsLevel: '#' })).toEqual([
+    expect(topicLayoutProblems({ prefix: 'dev/+', publishSuffixes: [], commandsLevel: '#', resultsLevel: 'results' })).toEqual([
       'topic prefix must not contain "+", "#" or NUL',
       'at least one publish suffix is required',
       'commands level must be one non-empty level without wildcards',
