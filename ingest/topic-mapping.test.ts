@@ -3,7 +3,6 @@ import {
   createTopicMapper,
   kafkaTopicProblem,
   parseMappingRules,
-  topicFilterMatcher,
 } from './topic-mapping.ts';
 
 function reasonOf(result: { ok: true } | { ok: false; reason: string }): string {
@@ -79,52 +78,6 @@ describe('kafkaTopicProblem', () => {
     expect(kafkaTopicProblem('.')).toBe('must not be "." or ".."');
     expect(kafkaTopicProblem('iot telemetry')).toMatch(/^may only contain/);
     expect(kafkaTopicProblem('iöt')).toMatch(/^may only contain/);
-  });
-});
-
-describe('topicFilterMatcher', () => {
-  const topicMatches = (filter: string, topic: string): boolean => topicFilterMatcher(filter)?.(topic) ?? false;
-
-  it.each([
-    ['sport/tennis/player1', 'sport/tennis/player1', true],
-    ['sport/tennis/player1', 'sport/tennis/player2', false],
-    ['sport/tennis/player1', 'sport/tennis/player1/x', false],
-    ['sport/tennis/player1/#', 'sport/tennis/player1', true],
-    ['sport/tennis/player1/#', 'sport/tennis/player1/ranking', true],
-    ['sport/tennis/player1/#', 'sport/tennis/player1/score/wimbledon', true],
-    ['sport/tennis/player1/#', 'sport/tennis/player10', false],
-    ['sport/#', 'sport', true],
-    ['#', 'anything/at/all', true],
-    ['sport/tennis/+', 'sport/tennis/player1', true],
-    ['sport/tennis/+', 'sport/tennis/player1/ranking', false],
-    ['sport/+', 'sport', false],
-    ['sport/+', 'sport/', true],
-    ['+/+', '/finance', true],
-    ['/+', '/finance', true],
-    ['+', '/finance', false],
-    ['devices/+/telemetry', 'devices/d1/telemetry', true],
-    ['devices/+/telemetry', 'devices//telemetry', true],
-    ['devices/+/telemetry', 'devices/d1/events', false],
-    ['devices/+/telemetry', 'devices/d1/telemetry2', false],
-    ['devices/+/telemetry', 'devices/d1/telemetr', false],
-    ['devices/+/telemetry', 'devices/d1', false],
-    ['a/b', 'a/b/', false],
-  ])('%j vs %j -> %j', (filter, topic, expected) => {
-    expect(topicMatches(filter, topic)).toBe(expected);
-  });
-
-  it('does not match $ topics with a leading wildcard [MQTT-4.7.2-1]', () => {
-    expect(topicMatches('#', '$SYS/broker/load')).toBe(false);
-    expect(topicMatches('+/monitor/Clients', '$SYS/monitor/Clients')).toBe(false);
-    expect(topicMatches('$SYS/#', '$SYS/broker/load')).toBe(true);
-    expect(topicMatches('$SYS/monitor/+', '$SYS/monitor/Clients')).toBe(true);
-    expect(topicMatches('a/#', 'a/$x')).toBe(true);
-  });
-
-  it('matches nothing for a malformed filter or an empty topic', () => {
-    expect(topicMatches('a/#/b', 'a/x/b')).toBe(false);
-    expect(topicMatches('a+', 'a+')).toBe(false);
-    expect(topicMatches('#', '')).toBe(false);
   });
 });
 
