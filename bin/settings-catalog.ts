@@ -42,6 +42,15 @@ export const commandSettings = {
   enrich: { ...enrichSettings, ...enrichProcessSettings },
   replay: { ...enrichSettings, logLevel: toolLogLevel },
   devices: { kafkaBrokers: sharedSettings.kafkaBrokers, devices: topicSettings.devices, replicationFactor: sharedSettings.replicationFactor, logLevel: toolLogLevel },
+  commands: {
+    kafkaBrokers: sharedSettings.kafkaBrokers,
+    devices: topicSettings.devices,
+    commands: topicSettings.commands,
+    commandEvents: topicSettings.commandEvents,
+    kafkaPartitions: sharedSettings.kafkaPartitions,
+    replicationFactor: sharedSettings.replicationFactor,
+    logLevel: toolLogLevel,
+  },
   stack: stackSettings,
   start: {
     ...stackSettings,

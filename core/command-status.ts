@@ -12,7 +12,6 @@ type ProgressStep = (typeof progressSteps)[number];
 
 /** The states that end a command: nothing more is expected to happen to it. */
 const terminalStates = ['result', 'expired', 'failed'] as const;
-type TerminalState = (typeof terminalStates)[number];
 
 /** `accepted` < `queued` < `delivered` while under way; `result`, `expired` or `failed` once over. */
 export type CommandState = CommandEventType;

@@ -23,6 +23,11 @@ const levelPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 export const maxCommandParamsBytes = 16 * 1024;
 
 const commandId = z.string().regex(levelPattern, 'must be 1..64 characters of [A-Za-z0-9_.-]');
+
+/** Whether `id` can be a command id (1..64 characters of [A-Za-z0-9_.-]). */
+export function isValidCommandId(id: unknown): id is string {
+  return commandId.safeParse(id).success;
+}
 const deviceId = z.string().refine(isValidDeviceId, 'must be a valid device id (1..64 characters of [A-Za-z0-9_.-])');
 const epochMs = z.int().nonnegative();
 const params = z
