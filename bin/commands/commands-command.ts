@@ -31,8 +31,9 @@ Commands:
   send <device> <name> [--params <json>] [--ttl <duration>] [--qos 0|1] [--correlation-id <id>] [--json]
                  send a command to a registered, enabled device: it is written to the commands
                  topic (acks=all), then its accepted event; prints the command id (--json: the
-                 command). The device receives {commandId, name, params, expiresAtMs, correlationId}
-                 on <prefix>/<device>/commands/<name> and answers on <prefix>/<device>/command-results.
+                 command). The device receives {commandId, name, params, issuedAtMs, expiresAtMs,
+                 correlationId} on <prefix>/<device>/commands/<name> and answers on
+                 <prefix>/<device>/command-results.
                    --params          a JSON object [{}] (at most 16 KiB)
                    --ttl             how long the command may wait for the device: 30s, 10m, 2h, 1d
                                      (1s..30d) [1h]; never delivered after that
