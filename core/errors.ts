@@ -41,6 +41,8 @@ export type InfraErrorCode =
   | 'KAFKA_COMMIT_FAILED'
   /** The consumer group rebalanced (or the consumer stopped) while a batch was in hand: the batch is the next owner's. */
   | 'KAFKA_REBALANCED'
+  /** Redis did not answer (the gateway's session store). */
+  | 'REDIS_UNAVAILABLE'
   /** QuestDB did not answer, or answered with an error status. */
   | 'QUESTDB_UNAVAILABLE'
   /** QuestDB did not take a batch of rows. */

@@ -35,7 +35,7 @@ export interface PublishSink {
 }
 
 /** Why a publish is refused: the gateway's own checks (topic) or the sink's (record size, a full queue for QoS 0). */
-export type PublishRefusal = 'forbidden_topic' | 'unmapped_topic' | 'record_too_large' | 'queue_full';
+export type PublishRefusal = 'forbidden_topic' | 'unmapped_topic' | 'record_too_large' | 'queue_full' | 'invalid_command_result';
 
 /** A publish that can never be forwarded, whatever the retries: `reason` is the metric label and log reason. */
 export class PublishRefusedError extends Error {

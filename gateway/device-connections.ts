@@ -28,6 +28,8 @@ export interface DeviceConnection {
   /** The client id as CONNECT carried it: Aedes replaces an empty one with a generated id before authenticate. */
   connectClientId: string;
   cleanSession: boolean;
+  /** The will topic of the CONNECT, checked against the ACL before the session is accepted. */
+  willTopic: string | undefined;
   /** Authenticated and registered with Aedes, until it disconnects. */
   ready: boolean;
   /** QoS 0 messages of this connection that were dropped, for the sampled log. */
@@ -126,6 +128,7 @@ export function createDeviceConnections<C>(options: DeviceConnectionsOptions): D
       ...connection,
       connectClientId: '',
       cleanSession: true,
+      willTopic: undefined,
       ready: false,
       qos0Dropped: 0,
       rateLimit: createRateLimit(options.rateLimits, Date.now()),

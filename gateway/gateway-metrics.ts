@@ -3,7 +3,15 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export function createGatewayMetrics(
   registry: Registry,
-  state: { connections: () => number; pending: () => number; pendingBytes: () => number; rateLimited: () => number; sendQueue: () => { records: number; bytes: number } },
+  state: {
+    connections: () => number;
+    pending: () => number;
+    pendingBytes: () => number;
+    rateLimited: () => number;
+    sendQueue: () => { records: number; bytes: number };
+    commandsPending: () => Promise<number>;
+    sessionStoreAvailable: () => boolean;
+  },
 ) {
   const registers = [registry];
   return {
@@ -36,6 +44,28 @@ export function createGatewayMetrics(
     clientErrors: new Counter({ name: 'tributary_gateway_client_errors_total', help: 'client errors (protocol errors, resets)', registers }),
     throttled: new Counter({ name: 'tributary_gateway_throttle_events_total', help: 'times reading from a device was paused: client/global (pending caps), rate (its rate limit)', labelNames: ['reason'], registers }),
     revoked: new Counter({ name: 'tributary_gateway_sessions_revoked_total', help: 'live sessions closed after a registry change', registers }),
+    commandsConsumed: new Counter({ name: 'tributary_gateway_commands_consumed_total', help: 'commands taken from Kafka, by outcome: queued (in the session), expired, invalid, no_session', labelNames: ['outcome'], registers }),
+    commandsPending: new Gauge({
+      name: 'tributary_gateway_commands_pending',
+      help: 'QoS 1 commands queued in sessions and not yet acknowledged by their device (shared across replicas with Redis)',
+      registers,
+      async collect() {
+        this.set(await state.commandsPending().catch(() => Number.NaN));
+      },
+    }),
+    commandsDelivered: new Counter({ name: 'tributary_gateway_commands_delivered_total', help: 'command PUBACKs received from devices', registers }),
+    commandsExpired: new Counter({ name: 'tributary_gateway_commands_expired_total', help: 'commands reported expired: before_delivery (expired when consumed), in_session (no PUBACK before expiry)', labelNames: ['where'], registers }),
+    commandDeliveryLatency: new Histogram({
+      name: 'tributary_gateway_command_delivery_latency_seconds',
+      help: 'command issued to its PUBACK from the device',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+      registers,
+    }),
+    commandResults: new Counter({ name: 'tributary_gateway_command_results_total', help: 'command results received from devices, by status', labelNames: ['status'], registers }),
+    forwardsRefused: new Counter({ name: 'tributary_gateway_forwards_refused_total', help: 'messages not forwarded to a device: not_own_commands (never expected), expired', labelNames: ['reason'], registers }),
+    sessionStoreAvailable: new Gauge({ name: 'tributary_gateway_session_store_available', help: '1 while the session store (Redis, or memory) answers', registers, collect() { this.set(state.sessionStoreAvailable() ? 1 : 0); } }),
+    sessionStoreSkipped: new Counter({ name: 'tributary_gateway_session_store_skipped_total', help: 'session-store operations a clean-session CONNECT skipped while the store was unavailable', labelNames: ['operation'], registers }),
+    brokerErrors: new Counter({ name: 'tributary_gateway_broker_errors_total', help: 'errors Aedes reported (session store lookups, will sweeps)', registers }),
     pubackLatency: new Histogram({
       name: 'tributary_gateway_puback_latency_seconds',
       help: 'PUBLISH received to PUBACK released (Kafka acks=all included)',

@@ -10,24 +10,35 @@
  * every loss is counted. The Kafka record carries the retain flag the device sent, but Aedes keeps no
  * retained payload: no device may subscribe to a data topic, so none could ever receive it.
  *
+ * Commands: `handOver` gives a command to its device's persistent session (in memory, or in Redis
+ * shared by every replica, see session-store.ts); a device is forwarded nothing but its own commands,
+ * never after their expiry. Its PUBACK is reported `delivered`; its answer on its results topic is
+ * reported `result` (acknowledged after Kafka has the event, like telemetry). While the session
+ * store is unavailable, persistent sessions are refused (CONNACK 3) and the gateway is not ready.
+ *
  * Shutdown: readiness goes false, listeners stop accepting, reading from devices stops, the publishes
  * pending finish (bounded by shutdownDrainMs), then Aedes disconnects the remaining clients.
  */
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Registry } from 'prom-client';
 import { setTimeout as delay } from 'node:timers/promises';
+import { commandDeliveryPayload, decodeCommandResult, readCommandDelivery, type CommandEvent, type DeviceCommand } from '../core/device-command.ts';
 import type { DeviceRegistry } from '../core/device-registry.ts';
 import type { Logger } from '../core/logger.ts';
 import { PublishRefusedError, type PublishRefusal, type PublishSink } from '../core/publish-sink.ts';
 import { createSampledLogger } from '../core/sampled-logger.ts';
 import { describeError } from '../core/errors.ts';
-import { authorizePublish, authorizeSubscribe } from './acl.ts';
+import { retry } from '../core/retry.ts';
+import { authorizePublish, authorizeSubscribe, commandTopic, isCommandResultTopic, mayForward } from './acl.ts';
+import type { CommandDispatcherMetrics, CommandEventSink, HandOver } from './command-dispatcher.ts';
 import { createDeviceAuthenticator } from './device-authenticator.ts';
 import { createDeviceConnections } from './device-connections.ts';
 import type { GatewayConfig } from './gateway-config.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { guardConnection } from './guarded-connection.ts';
 import { createMqttListeners, type AcceptedConnection } from './mqtt-listeners.ts';
+import type { PendingCommands } from './pending-commands.ts';
+import { createSessionStore } from './session-store.ts';
 import { createStoredSessions } from './stored-sessions.ts';
 
 export interface MqttGateway {
@@ -36,6 +47,12 @@ export interface MqttGateway {
   /** Null when ready to serve, else why not. */
   problem(): string | null;
   ports(): Record<string, number>;
+  /** Gives a command to its device's persistent session; 'no_session' when none is subscribed to its commands. */
+  handOver(command: DeviceCommand): Promise<HandOver>;
+  /** The QoS 1 commands handed over and not yet acknowledged; valid after `start()`. */
+  pendingCommands(): PendingCommands;
+  /** Where the command dispatcher counts what it consumed, on this gateway's metrics. */
+  commandMetrics: CommandDispatcherMetrics;
 }
 
 type ConnackError = Error & { returnCode: number };
@@ -50,11 +67,21 @@ export function createMqttGateway(deps: {
   sink: PublishSink;
   logger: Logger;
   metricsRegistry: Registry;
-  /** Aedes persistence (sessions, wills, QoS 2 state), e.g. aedes-persistence; Aedes' in-memory one when absent. */
+  /** Without Redis: an Aedes persistence of the caller's (tests look into it); Aedes' in-memory one when absent. */
   brokerPersistence?: object;
+  /** Where `delivered` and `result` events go. */
+  commandEvents: CommandEventSink;
 }): MqttGateway {
-  const { config, registry, sink } = deps;
+  const { config, registry, sink, commandEvents } = deps;
   const logger = deps.logger.child({ component: 'gateway' });
+  const sessions = createSessionStore({
+    redisUrl: config.redisUrl,
+    gatewayId: config.gatewayId,
+    layout: config.topicLayout,
+    logger,
+    memoryPersistence: deps.brokerPersistence,
+    onSkipped: (operation) => metrics.sessionStoreSkipped.inc({ operation }),
+  });
   const sampled = createSampledLogger(logger, { perInterval: 5, intervalMs: 60_000 });
   const authenticator = createDeviceAuthenticator({ lookup: (id) => registry.get(id), limits: config.auth });
   const connections = createDeviceConnections<Client>({
@@ -73,6 +100,8 @@ export function createMqttGateway(deps: {
     pendingBytes: () => connections.pendingBytes(),
     rateLimited: () => connections.rateLimited(),
     sendQueue: () => sink.backlog(),
+    commandsPending: () => sessions.pending().count(),
+    sessionStoreAvailable: () => sessions.available(),
   });
   const storedSessions = createStoredSessions();
   let accepting = false;
@@ -125,15 +154,61 @@ export function createMqttGateway(deps: {
     callback(error);
   };
 
-  const onPublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
-    // A will of a session that no longer has a client (another broker's orphan): we run one broker, drop it.
-    if (!client) {
-      callback(new Error('will without a client'));
+  // Events the gateway reports on its own: a failure is retried a few times, then logged (the status shows the step missing).
+  const report = (event: CommandEvent): void => {
+    retry(() => commandEvents.emit(event), { minDelayMs: 200, maxDelayMs: 2000, maxAttempts: 5, shouldRetry: () => true }).catch((error: unknown) => {
+      sampled.warn('command-event', { type: event.type, commandId: event.commandId, err: describeError(error) }, 'command event not written to Kafka');
+    });
+  };
+
+  // The will of a device whose gateway died, published by a surviving replica: forwarded to Kafka as
+  // that device's publish. Its topic passed the ACL when the device connected.
+  const onOrphanWill = (packet: PublishPacket & { clientId?: string }, callback: (error?: Error | null) => void): void => {
+    const deviceId = packet.clientId;
+    const route = deviceId !== undefined && authorizePublish(deviceId, packet.topic, config.topicLayout).ok ? sink.route(packet.topic) : null;
+    if (deviceId === undefined || route === null) {
+      metrics.refused.inc({ reason: 'forbidden_topic' });
+      callback(null);
       return;
     }
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    route.forward({ deviceId, mqttTopic: packet.topic, payload, qos: packet.qos, retain: false, receivedAtMs: Date.now() }).then(
+      () => callback(null),
+      // not deleted: the next will sweep tries again
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  };
+
+  // A device's answer to a command, acknowledged once Kafka has the `result` event.
+  const onCommandResult = (client: Client, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const decoded = decodeCommandResult(payload);
+    if (!decoded.ok) return refusePublish(client, packet, 'invalid_command_result', callback);
+    metrics.commandResults.inc({ status: decoded.value.status });
+    const written = commandEvents.emit({
+      v: 1,
+      type: 'result',
+      commandId: decoded.value.commandId,
+      deviceId: client.id,
+      atMs: Date.now(),
+      gatewayId: config.gatewayId,
+      status: decoded.value.status,
+      result: decoded.value,
+    });
+    if (packet.qos === 0) {
+      written.catch((error: unknown) => sampled.warn('command-event', { type: 'result', err: describeError(error) }, 'QoS 0 command result not written to Kafka'));
+      callback(null);
+      return;
+    }
+    connections.submit(client, written, (error) => callback(error ?? null), payload.length);
+  };
+
+  const onPublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
+    if (!client) return onOrphanWill(packet, callback);
     const receivedAtMs = Date.now();
     const qos = packet.qos;
     metrics.received.inc({ qos });
+    if (isCommandResultTopic(client.id, packet.topic, config.topicLayout)) return onCommandResult(client, packet, callback);
     // The one place that decides where a publish goes, or why it is refused.
     const decision = authorizePublish(client.id, packet.topic, config.topicLayout);
     if (!decision.ok) return refusePublish(client, packet, 'forbidden_topic', callback);
@@ -190,23 +265,29 @@ export function createMqttGateway(deps: {
 
   const createBroker = async (): Promise<Aedes> => {
     const created = await Aedes.createBroker({
-      id: config.gatewayId,
+      ...sessions.brokerOptions(),
       connectTimeout: config.connectTimeoutMs,
       keepaliveLimit: config.keepaliveLimitS,
       // Packets pipelined behind a CONNECT wait in this queue until the CONNACK; a fuller queue drops the client.
       queueLimit: config.maxPendingPerClient,
-      persistence: deps.brokerPersistence,
       preConnect(client, packet, callback) {
         const connection = connections.get(client);
         if (connection) {
           // Aedes replaces an empty client id with a generated one before authenticate; keep the original.
           connection.connectClientId = packet.clientId;
           connection.cleanSession = packet.clean ?? true;
+          connection.willTopic = packet.will?.topic;
         }
         callback(null, accepting);
       },
       authenticate(client, username, password, callback) {
         const connection = connections.get(client);
+        if (connection && !connection.cleanSession && !sessions.available()) {
+          metrics.connects.inc({ outcome: 'refused_3' });
+          sampled.warn('auth:session_store', { clientId: client.id }, 'persistent session refused: session store unavailable');
+          callback(connackError(3, 'session store unavailable'), false);
+          return;
+        }
         authenticator
           .authenticate({
             clientId: connection?.connectClientId ?? client.id,
@@ -218,7 +299,14 @@ export function createMqttGateway(deps: {
           })
           .then(
             (decision) => {
-              if (decision.ok) {
+              // A will fires later, perhaps from another replica: its topic must be one this device may publish to.
+              const willDecision = decision.ok && connection?.willTopic !== undefined ? authorizePublish(client.id, connection.willTopic, config.topicLayout) : { ok: true as const };
+              if (!willDecision.ok) {
+                metrics.connects.inc({ outcome: 'refused_5' });
+                metrics.authRefusals.inc({ reason: 'forbidden_will_topic' });
+                sampled.warn('auth:will', { clientId: client.id, topic: connection?.willTopic, reason: willDecision.reason }, 'connection refused: will topic not allowed');
+                callback(connackError(5, `will topic not allowed: ${willDecision.reason}`), false);
+              } else if (decision.ok) {
                 metrics.connects.inc({ outcome: `accepted_${decision.method}` });
                 if (connection && storedSessions.accepted(client.id, connection.cleanSession)) connection.guard.sessionPresent();
                 callback(null, true);
@@ -246,10 +334,41 @@ export function createMqttGateway(deps: {
           callback(null, null);
         }
       },
-      // Devices receive only commands; telemetry from one device is never forwarded to another.
-      authorizeForward(_client, packet: AedesPublishPacket) {
+      // Whatever the session store hands over, a device receives only its own commands, never expired ones.
+      authorizeForward(client, packet: AedesPublishPacket) {
+        if (!mayForward(client.id, packet.topic, config.topicLayout)) {
+          metrics.forwardsRefused.inc({ reason: 'not_own_commands' });
+          return null;
+        }
+        const delivery = readCommandDelivery(typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+        if (delivery !== null && Date.now() >= delivery.expiresAtMs) {
+          metrics.forwardsRefused.inc({ reason: 'expired' });
+          return null;
+        }
+        // QoS 0 has no PUBACK: written is as delivered as it gets.
+        if (delivery !== null && packet.qos === 0) report({ v: 1, type: 'delivered', commandId: delivery.commandId, deviceId: client.id, atMs: Date.now(), gatewayId: config.gatewayId });
         return packet;
       },
+    });
+    // Aedes' types leave out these two events.
+    const events = created as unknown as NodeJS.EventEmitter;
+    events.on('ack', (packet: AedesPublishPacket | undefined, client: Client) => {
+      if (!packet || packet.cmd !== 'publish' || !mayForward(client.id, packet.topic, config.topicLayout)) return;
+      const delivery = readCommandDelivery(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+      if (delivery === null) return;
+      const nowMs = Date.now();
+      metrics.commandsDelivered.inc();
+      metrics.commandDeliveryLatency.observe(Math.max(0, nowMs - delivery.issuedAtMs) / 1000);
+      sessions
+        .pending()
+        .settle(client.id, delivery.commandId)
+        .catch((error: unknown) => sampled.warn('pending-settle', { err: describeError(error) }, 'could not clear a delivered command from the pending set'));
+      report({ v: 1, type: 'delivered', commandId: delivery.commandId, deviceId: client.id, atMs: nowMs, gatewayId: config.gatewayId });
+    });
+    // Aedes reports session-store failures (a lookup that failed, a will sweep that failed) here; without a listener they would end the process.
+    events.on('error', (error: Error) => {
+      metrics.brokerErrors.inc();
+      sampled.warn('broker-error', { err: error.message }, 'broker error');
     });
     created.on('clientReady', (client: Client) => {
       const connection = connections.get(client);
@@ -286,13 +405,17 @@ export function createMqttGateway(deps: {
 
   return {
     async start() {
+      await sessions.start();
       broker = await createBroker();
       accepting = true;
       await listeners.start();
       logger.info({ ports: listeners.addresses(), gatewayId: config.gatewayId }, 'MQTT gateway listening');
     },
     async stop() {
-      if (!broker) return;
+      if (!broker) {
+        await sessions.stop();
+        return;
+      }
       accepting = false;
       const listenersClosed = listeners.stopAccepting();
       // Read nothing more from devices: what is in flight finishes, nothing new starts.
@@ -312,11 +435,29 @@ export function createMqttGateway(deps: {
       await new Promise<void>((resolve) => closing.close(() => resolve()));
       for (const [client] of connections.all()) client.conn.destroy();
       await Promise.race([listenersClosed, delay(5000)]);
+      await sessions.stop();
     },
     problem() {
       if (!accepting) return 'not accepting connections';
-      return sink.problem();
+      return sessions.problem() ?? sink.problem();
     },
     ports: () => listeners.addresses(),
+    pendingCommands: () => sessions.pending(),
+    commandMetrics: {
+      consumed: (outcome) => metrics.commandsConsumed.inc({ outcome }),
+      expired: (where) => metrics.commandsExpired.inc({ where }),
+    },
+    async handOver(command) {
+      const running = broker;
+      if (!running) throw new Error('gateway not running');
+      const topic = commandTopic(command.deviceId, command.name, config.topicLayout);
+      const { persistence } = running as unknown as { persistence: { subscriptionsByTopic(topic: string): Promise<unknown[]> } };
+      // The device's own stored subscriptions (session-persistence.ts): clean sessions keep none.
+      if ((await persistence.subscriptionsByTopic(topic)).length === 0) return 'no_session';
+      await new Promise<void>((resolve, reject) => {
+        running.publish({ cmd: 'publish', topic, payload: commandDeliveryPayload(command), qos: command.qos, retain: false, dup: false }, (error) => (error ? reject(error) : resolve()));
+      });
+      return 'queued';
+    },
   };
 }

@@ -4,11 +4,13 @@
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { EnvReader } from '../../core/config.ts';
+import { encodeCommandEvent } from '../../core/device-command.ts';
 import { createDeviceRegistry } from '../../core/device-registry.ts';
 import { createHealthServer } from '../../core/health-server.ts';
 import { createShutdown, runUntilSignal, type StopStep } from '../../core/lifecycle.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
+import { createCommandDispatcher, type CommandEventSink } from '../../gateway/command-dispatcher.ts';
 import { readGatewayConfig, type GatewayConfig } from '../../gateway/gateway-config.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateway/mqtt-gateway.ts';
 import { readIngestConfig, type IngestConfig } from '../../ingest/ingest-config.ts';
@@ -58,6 +60,9 @@ export function readGatewaySettings(env: EnvReader): GatewaySettings {
   return settings;
 }
 
+/** The consumer group of every gateway replica on the commands topic. */
+export const commandsConsumerGroup = 'tributary-gateway-commands';
+
 export interface GatewayProcess {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -75,14 +80,24 @@ export function composeGateway(settings: GatewaySettings, logger: Logger, option
   const kafka = createKafkaClientFactory({ brokers: settings.ingest.kafkaBrokers, logger });
   const clientId = `tributary-gateway-${settings.gateway.gatewayId}`;
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: settings.ingest.topics.devices }), logger });
-  const bridge = createKafkaBridge({
-    config: settings.ingest,
+  // One producer for the process: telemetry through the bridge, command events beside it.
+  const producer = kafka.producer({ clientId, ...settings.ingest });
+  const bridge = createKafkaBridge({ config: settings.ingest, gatewayId: settings.gateway.gatewayId, producer, admin: kafka.admin({ clientId }), logger });
+  const { topics } = settings.ingest;
+  const commandEvents: CommandEventSink = {
+    emit: (event) => producer.send({ topic: topics.commandEvents, key: event.commandId, value: encodeCommandEvent(event), headers: {} }),
+  };
+  const gateway = createMqttGateway({ config: settings.gateway, registry, sink: bridge, logger, metricsRegistry, brokerPersistence: options.brokerPersistence, commandEvents });
+  const dispatcher = createCommandDispatcher({
     gatewayId: settings.gateway.gatewayId,
-    producer: kafka.producer({ clientId, ...settings.ingest }),
-    admin: kafka.admin({ clientId }),
+    // Every replica in one group: each command is handed over by its partition's owner (ADR 0014).
+    consumer: ({ onBatch }) => kafka.groupConsumer({ clientId: `${clientId}-commands`, groupId: commandsConsumerGroup, topics: [topics.commands], fromBeginning: true, onBatch }),
+    handOver: (command) => gateway.handOver(command),
+    events: commandEvents,
+    pending: () => gateway.pendingCommands(),
+    metrics: gateway.commandMetrics,
     logger,
   });
-  const gateway = createMqttGateway({ config: settings.gateway, registry, sink: bridge, logger, metricsRegistry, brokerPersistence: options.brokerPersistence });
   let registryLoaded = false;
   const health = createHealthServer({
     host: settings.httpHost,
@@ -91,6 +106,7 @@ export function composeGateway(settings: GatewaySettings, logger: Logger, option
     checks: () => [
       { name: 'device-registry', check: () => (registryLoaded ? null : 'loading') },
       { name: 'gateway', check: () => gateway.problem() },
+      { name: 'commands', check: () => dispatcher.problem() },
     ],
   });
   const stops: StopStep[] = [];
@@ -106,8 +122,10 @@ export function composeGateway(settings: GatewaySettings, logger: Logger, option
       registryLoaded = true;
       stops.unshift({ name: 'device registry', stop: () => registry.stop() });
       await gateway.start();
-      // Order on stop: gateway (drain, disconnect) → registry → bridge (flush producer) → health.
+      // Order on stop: commands (stop consuming) → gateway (drain, disconnect) → registry → bridge (flush producer) → health.
       stops.unshift({ name: 'mqtt gateway', stop: () => gateway.stop() });
+      await dispatcher.start();
+      stops.unshift({ name: 'command dispatcher', stop: () => dispatcher.stop() });
     },
     stop: createShutdown(() => stops),
   };
