@@ -62,6 +62,7 @@ export const commandSettings = {
     mqttWsPort: gatewaySettings.wsPort,
     topicPrefix: gatewaySettings.topicPrefix,
     gatewayHttpPort: gatewayProcessSettings.httpPort,
+    gatewayRedisUrl: gatewaySettings.redisUrl,
     enrichHttpPort: enrichSettings.httpPort,
   },
   bench: {

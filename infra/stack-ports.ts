@@ -10,6 +10,7 @@ export interface StackPorts {
   questdbHttpMin: number;
   questdbPg: number;
   questdbIlpTcp: number;
+  redis: number;
 }
 
 export function stackPorts(portBase: number, brokers: number): StackPorts {
@@ -25,20 +26,24 @@ export function stackPorts(portBase: number, brokers: number): StackPorts {
     questdbHttpMin: portBase + 3,
     questdbIlpTcp: portBase + 9,
     questdbPg: portBase + 12,
+    // 19079 for base 19000: clear of QuestDB's (base..base+12) and Kafka's (base+92 and up).
+    redis: portBase + 79,
   };
 }
 
-export function allPorts(ports: StackPorts, withQuestdb: boolean): Record<string, number> {
+/** The ports of the servers a stack runs, by purpose (named in the error when one is taken). */
+export function allPorts(ports: StackPorts, servers: { questdb: boolean; redis: boolean }): Record<string, number> {
   const named: Record<string, number> = {};
   for (const node of ports.kafka) {
     named[`kafka ${node.nodeId} broker`] = node.brokerPort;
     named[`kafka ${node.nodeId} controller`] = node.controllerPort;
   }
-  if (withQuestdb) {
+  if (servers.questdb) {
     named['questdb http'] = ports.questdbHttp;
     named['questdb min http'] = ports.questdbHttpMin;
     named['questdb pg'] = ports.questdbPg;
     named['questdb ilp tcp'] = ports.questdbIlpTcp;
   }
+  if (servers.redis) named.redis = ports.redis;
   return named;
 }

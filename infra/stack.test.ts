@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ describe('startStack refuses clearly', () => {
       portBase: takenPort - 92,
       brokers: 1,
       questdb: true,
+      redis: false,
       fresh: true,
       readyTimeoutMs: 1000,
       kafkaHeapMb: 128,
@@ -34,6 +36,38 @@ describe('startStack refuses clearly', () => {
     };
     try {
       await expect(startStack(options)).rejects.toThrow(`127.0.0.1:${takenPort} (kafka 1 broker)`);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('startStack without redis-server', () => {
+  it('says to install it before fetching or starting anything', async () => {
+    // A port the OS just handed out, so the stack's ports around it are very likely free.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const freePort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const home = await mkdtemp(join(tmpdir(), 'tributary-stack-test-'));
+    try {
+      await expect(
+        startStack({
+          name: 'no-redis',
+          home,
+          portBase: freePort - 79,
+          brokers: 1,
+          questdb: false,
+          redis: true,
+          fresh: true,
+          readyTimeoutMs: 1000,
+          kafkaHeapMb: 128,
+          questdbHeapMb: 128,
+          env: { PATH: '/nonexistent-bin' },
+          log: () => undefined,
+        }),
+      ).rejects.toThrow(/redis-server was not found on PATH.*apt-get install -y redis-server/s);
+      expect(existsSync(join(home, 'artifacts'))).toBe(false);
     } finally {
       await rm(home, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 /**
- * The local stack: Apache Kafka (KRaft, 1 node or a 3-node cluster) and QuestDB as child JVMs on
- * loopback, for `npm start`, the integration tests and the fault tests.
+ * The local stack: Apache Kafka (KRaft, 1 node or a 3-node cluster) and QuestDB as child JVMs, and
+ * Redis (Debian's redis-server, AOF persistence), on loopback, for `npm start`, the integration tests
+ * and the fault tests.
  *
  * State lives in <home>/stacks/<name>/ (data, logs, state.json). `startStack` refuses taken ports
  * and a stack that is already running, waits for real readiness, and on any failure stops what it
@@ -19,7 +20,8 @@ import { findJava } from './java-tools.ts';
 import { kafkaLog4j2Properties, kafkaNodeProperties, questdbLogConf, questdbServerConf, type QuestdbTuning } from './kafka-config.ts';
 import { isGroupAlive, startManagedProcess, stopProcessGroup, type ManagedProcess } from './managed-process.ts';
 import { assertPortsFree, waitForPortsFree } from './ports.ts';
-import { kafkaBrokerCount, questdbAnswers } from './readiness.ts';
+import { kafkaBrokerCount, questdbAnswers, redisAnswersPing } from './readiness.ts';
+import { findRedisServer, redisServerConf } from './redis-server.ts';
 import { allPorts, stackPorts } from './stack-ports.ts';
 import { mountTmpfs, unmountIfMounted } from './tmpfs-mount.ts';
 
@@ -33,9 +35,11 @@ export interface StackOptions {
   portBase: number;
   brokers: 1 | 3;
   questdb: boolean;
+  /** Run Redis too (the gateway's shared MQTT sessions): redis-server on PATH, AOF fsynced every second. */
+  redis: boolean;
   /** Wipe the stack's data before starting. */
   fresh: boolean;
-  /** Stop the stack's JVMs automatically when this process exits (tests, `npm start`). */
+  /** Stop the stack's servers automatically when this process exits (tests, `npm start`). */
   ownerPid?: number;
   /** Listen on a veth pair's root-side address with a network namespace at its other end (network faults; needs root). */
   faultNetwork?: boolean;
@@ -57,6 +61,8 @@ export interface StackState {
   /** Where the servers listen: stackHost, or the fault network's root-side address. */
   host?: string;
   network?: FaultNetwork;
+  /** The process whose exit stops the servers (StackOptions.ownerPid); `restartRedis` ties the new Redis to it too. */
+  ownerPid?: number;
   kafka: {
     version: string;
     java: string;
@@ -81,8 +87,19 @@ export interface StackState {
     command: string;
     args: string[];
   };
+  redis: null | {
+    version: string;
+    /** `redis://host:port`, what TRIBUTARY_GATEWAY_REDIS_URL takes. */
+    url: string;
+    port: number;
+    pgid: number;
+    logFile: string;
+    /** redis-server and its config file, so `restartRedis` starts it again the same way. */
+    command: string;
+    args: string[];
+  };
   ports: number[];
-  readyAfterMs?: { kafka: number; questdb: number | null; total: number };
+  readyAfterMs?: { kafka: number; questdb: number | null; redis: number | null; total: number };
 }
 
 export function stackDir(home: string, name: string): string {
@@ -95,8 +112,14 @@ export async function readStackState(dir: string): Promise<StackState | null> {
   return JSON.parse(await readFile(file, 'utf8')) as StackState;
 }
 
+/** Every server process group the stack recorded, with its log. */
+function stackServers(state: StackState): Array<{ pgid: number; logFile: string }> {
+  // `?? null`: a state.json written before Redis was part of the stack has no `redis`.
+  return [...state.kafka.nodes, ...[state.questdb, state.redis ?? null].filter((server) => server !== null)];
+}
+
 export function stackPgids(state: StackState): number[] {
-  return [...state.kafka.nodes.map((node) => node.pgid), ...(state.questdb ? [state.questdb.pgid] : [])];
+  return stackServers(state).map((server) => server.pgid);
 }
 
 export function isStackRunning(state: StackState): boolean {
@@ -127,10 +150,12 @@ export async function startStack(options: StackOptions): Promise<StackState> {
   // A crashed run of this stack may have left its fault network behind.
   if (previous?.network) await removeFaultNetwork(previous.network);
   const ports = stackPorts(options.portBase, options.brokers);
-  const portMap = allPorts(ports, options.questdb);
+  const portMap = allPorts(ports, { questdb: options.questdb, redis: options.redis });
   const relayed = options.faultNetwork && options.brokers === 1 ? { port: options.portBase + 94, relayPort: options.portBase + 95 } : undefined;
   if (relayed) Object.assign(portMap, { 'kafka relayed listener': relayed.port, 'kafka relay': relayed.relayPort });
   await assertPortsFree(stackHost, portMap);
+  // Before any download: a missing redis-server is said at once.
+  const redisServer = options.redis ? await findRedisServer(options.env) : null;
 
   const artifacts = await ensureArtifacts(join(options.home, 'artifacts'), options.log);
   const kafkaJava = await findJava(options.env, 17, `Apache Kafka ${artifacts.kafkaVersion}`);
@@ -159,8 +184,10 @@ export async function startStack(options: StackOptions): Promise<StackState> {
     startedAt: new Date().toISOString(),
     host,
     ...(network && { network }),
+    ...(options.ownerPid !== undefined && { ownerPid: options.ownerPid }),
     kafka: { version: artifacts.kafkaVersion, java: kafkaJava.versionLine, bootstrap: [], nodes: [], ...(relayed && { relayed }) },
     questdb: null,
+    redis: null,
     ports: Object.values(portMap),
   };
   const processes: ManagedProcess[] = [];
@@ -262,26 +289,37 @@ export async function startStack(options: StackOptions): Promise<StackState> {
         args,
       };
     }
+    if (redisServer) {
+      const redisDir = join(dir, 'redis');
+      await mkdir(redisDir, { recursive: true });
+      const confFile = join(redisDir, 'redis.conf');
+      const logFile = join(dir, 'redis.log');
+      await writeFile(confFile, redisServerConf({ host, port: ports.redis, dataDir: redisDir, logFile }));
+      const launch = { command: redisServer.path, args: [confFile] };
+      const child = startManagedProcess({ ...launch, logFile, ownerPid: options.ownerPid, env: options.env });
+      processes.push(child);
+      state.redis = { version: redisServer.version, url: `redis://${host}:${ports.redis}`, port: ports.redis, pgid: child.pgid, logFile, ...launch };
+    }
     await saveState();
 
     const deadProcess = (): string | null => {
-      const dead = [...state.kafka.nodes.map((n) => ({ pgid: n.pgid, log: n.logFile })), ...(state.questdb ? [{ pgid: state.questdb.pgid, log: state.questdb.logFile }] : [])].find(
-        (p) => !isGroupAlive(p.pgid),
-      );
-      return dead ? `process exited; see ${dead.log}` : null;
+      const dead = stackServers(state).find((server) => !isGroupAlive(server.pgid));
+      return dead ? `process exited; see ${dead.logFile}` : null;
     };
     const ready = (what: string, probe: () => Promise<boolean>): Promise<number> =>
       waitFor(probe, { description: `${what} to be ready`, timeoutMs: options.readyTimeoutMs, intervalMs: 250, hopeless: deadProcess });
     const questdbUrl = state.questdb?.httpUrl;
-    const [kafkaMs, questdbMs] = await Promise.all([
+    const redisPort = state.redis?.port;
+    const [kafkaMs, questdbMs, redisMs] = await Promise.all([
       ready(`Kafka (${options.brokers} broker${options.brokers > 1 ? 's' : ''})`, async () => (await kafkaBrokerCount(state.kafka.bootstrap)) === options.brokers),
       questdbUrl ? ready('QuestDB', () => questdbAnswers(questdbUrl)) : Promise.resolve(null),
+      redisPort === undefined ? Promise.resolve(null) : ready('Redis', () => redisAnswersPing(host, redisPort)),
     ]);
-    state.readyAfterMs = { kafka: kafkaMs, questdb: questdbMs, total: Date.now() - started };
+    state.readyAfterMs = { kafka: kafkaMs, questdb: questdbMs, redis: redisMs, total: Date.now() - started };
     await saveState();
     return state;
   } catch (error) {
-    const logs = await Promise.all([...state.kafka.nodes.map((n) => n.logFile), ...(state.questdb ? [state.questdb.logFile] : [])].map(async (f) => `--- ${f}\n${await tail(f)}`));
+    const logs = await Promise.all(stackServers(state).map(async ({ logFile }) => `--- ${logFile}\n${await tail(logFile)}`));
     await stopStack(dir, () => undefined).catch(() => undefined);
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs.join('\n')}`, { cause: error });
   }
@@ -336,6 +374,47 @@ export async function restartQuestdb(dir: string, options: { ownerPid?: number; 
   return state;
 }
 
+async function recordedRedis(dir: string): Promise<{ state: StackState; redis: NonNullable<StackState['redis']>; host: string }> {
+  const state = await readStackState(dir);
+  const redis = state?.redis;
+  if (!state || !redis) throw new Error(`no Redis recorded in ${join(dir, 'state.json')}`);
+  return { state, redis, host: state.host ?? stackHost };
+}
+
+/**
+ * Stops the Redis of a running stack (a test inflicting a Redis outage): SIGTERM, on which Redis
+ * fsyncs its AOF, so every write it acknowledged is there when `restartRedis` brings it back.
+ * Resolves once its port is closed; rejects if Redis had to be killed or the port stays open.
+ */
+export async function stopRedis(dir: string): Promise<void> {
+  const { state, redis, host } = await recordedRedis(dir);
+  const outcome = await stopProcessGroup(redis.pgid, stopSigtermMs);
+  if (outcome === 'killed') throw new Error(`Redis of stack "${state.name}" did not stop on SIGTERM within ${stopSigtermMs / 1000} s and was killed; see ${redis.logFile}`);
+  const busy = await waitForPortsFree(host, [redis.port], stopPortsMs);
+  if (busy.length > 0) throw new Error(`Redis of stack "${state.name}" stopped, but ${host}:${redis.port} is still in use`);
+}
+
+/**
+ * Starts the Redis of a stack again on the same data and config, the way `startStack` started it,
+ * tied to the stack's owner process (not the caller, which may be a short-lived test worker); waits
+ * until it answers PING, that is until it has loaded its AOF. Refuses while the old one still runs.
+ * The new process group is recorded in state.json.
+ */
+export async function restartRedis(dir: string, options: { readyTimeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<StackState> {
+  const { state, redis, host } = await recordedRedis(dir);
+  if (isGroupAlive(redis.pgid)) throw new Error(`Redis of stack "${state.name}" (process group ${redis.pgid}) is still running; stop it with stopRedis first`);
+  const child = startManagedProcess({ command: redis.command, args: redis.args, logFile: redis.logFile, ownerPid: state.ownerPid, env: options.env ?? process.env });
+  redis.pgid = child.pgid;
+  await writeFile(join(dir, 'state.json'), JSON.stringify(state, null, 2));
+  await waitFor(() => redisAnswersPing(host, redis.port), {
+    description: 'Redis to answer PING again',
+    timeoutMs: options.readyTimeoutMs,
+    intervalMs: 100,
+    hopeless: () => (isGroupAlive(child.pgid) ? null : `process exited; see ${redis.logFile}`),
+  });
+  return state;
+}
+
 /** Stops every process the stack recorded and unmounts QuestDB's tmpfs; returns what it did. Safe to call when nothing runs. */
 export async function stopStack(dir: string, log: (message: string) => void): Promise<{ stopped: number; portsStillBusy: number[] }> {
   const state = await readStackState(dir);
@@ -344,7 +423,7 @@ export async function stopStack(dir: string, log: (message: string) => void): Pr
     await unmountIfMounted(join(dir, 'questdb'));
     return { stopped: 0, portsStillBusy: [] };
   }
-  // QuestDB first: it flushes quickly; the Kafka nodes then stop together so the quorum can finish.
+  // All at once: QuestDB flushes quickly, Redis fsyncs its AOF, and the Kafka nodes stop together so the quorum can finish.
   const outcomes = await Promise.all(stackPgids(state).map((pgid) => stopProcessGroup(pgid, stopSigtermMs)));
   const stopped = outcomes.filter((outcome) => outcome !== 'absent').length;
   for (const [index, outcome] of outcomes.entries()) {

@@ -1,12 +1,19 @@
 /**
  * Proves the local stack is the real thing: Kafka admin, keyed produce + consumer-group consume,
- * QuestDB ILP/HTTP writes read back over the PostgreSQL wire protocol and over /exec.
+ * QuestDB ILP/HTTP writes read back over the PostgreSQL wire protocol and over /exec, and a Redis
+ * that keeps what it acknowledged across a restart.
  */
 import { Sender } from '@questdb/nodejs-client';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel, type EachMessagePayload } from 'kafkajs';
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { isGroupAlive } from '../infra/managed-process.ts';
+import { redisAnswersPing } from '../infra/readiness.ts';
+import { readStackState, restartRedis, stackDir, stopRedis } from '../infra/stack.ts';
+import { createCleanups } from './cleanups.ts';
 import { eventually, questdbQuery, uniqueName } from './helpers.ts';
+import { processesMentioning, testStackName } from './test-stacks.ts';
 
 const kafka = new Kafka({ clientId: 'stack-test', brokers: inject('kafkaBrokers'), logLevel: logLevel.ERROR });
 
@@ -86,5 +93,52 @@ describe('local stack: QuestDB', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('local stack: Redis', () => {
+  const cleanups = createCleanups();
+  afterEach(() => cleanups.runAll());
+  const redisUrl = new URL(inject('redisUrl'));
+  const dir = stackDir(inject('stackHome'), testStackName);
+  const connect = async (): Promise<Redis> => {
+    // No retries: a Redis that is down must fail the command, not queue it.
+    const client = new Redis(inject('redisUrl'), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    cleanups.add(async () => client.disconnect());
+    await client.connect();
+    return client;
+  };
+
+  it('answers PING and persists every write to its append-only file, evicting nothing', async () => {
+    const client = await connect();
+    expect(await client.ping()).toBe('PONG');
+    expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    expect(await client.config('GET', 'appendfsync')).toEqual(['appendfsync', 'everysec']);
+    expect(await client.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+  });
+
+  it('keeps an acknowledged key across stopRedis and restartRedis, a new process on the same data', async () => {
+    const key = uniqueName('stack-test');
+    cleanups.add(async () => {
+      const client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 0, retryStrategy: () => null });
+      await client.del(key).finally(() => client.disconnect());
+    });
+    // Runs before the key's cleanup (newest first): a test failing while Redis is down leaves it running.
+    cleanups.add(async () => {
+      const redis = (await readStackState(dir))?.redis;
+      if (redis && !isGroupAlive(redis.pgid)) await restartRedis(dir, { readyTimeoutMs: 60_000 });
+    });
+    const before = await connect();
+    expect(await before.set(key, 'kept')).toBe('OK');
+    const oldPgid = (await readStackState(dir))?.redis?.pgid;
+    before.disconnect();
+
+    await stopRedis(dir);
+    expect(await redisAnswersPing(redisUrl.hostname, Number(redisUrl.port))).toBe(false);
+    expect(await processesMentioning(`${dir}/redis/`)).toEqual([]);
+
+    const restarted = await restartRedis(dir, { readyTimeoutMs: 60_000 });
+    expect(restarted.redis?.pgid).not.toBe(oldPgid);
+    expect(await (await connect()).get(key)).toBe('kept');
   });
 });

@@ -4,6 +4,7 @@
  * can share a machine. Every port stays below Linux's ephemeral range (32768 and up), where a client
  * socket of an earlier test could hold it by chance (test-stacks.test.ts checks the defaults).
  */
+import { readdir, readFile } from 'node:fs/promises';
 import type { StackOptions } from '../infra/stack.ts';
 
 export const testStackName = process.env.TRIBUTARY_TEST_STACK_NAME ?? 'test';
@@ -31,6 +32,7 @@ export function faultStackOptions(options: { suffix: FaultStackSuffix; brokers: 
     portBase: testPortBase + testStackOffsets[options.suffix],
     brokers: options.brokers,
     questdb: false,
+    redis: false,
     fresh: true,
     ownerPid: process.pid,
     readyTimeoutMs: 180_000,
@@ -39,4 +41,15 @@ export function faultStackOptions(options: { suffix: FaultStackSuffix; brokers: 
     env: process.env,
     log: () => undefined,
   };
+}
+
+/** Other processes whose command line contains `text` (a stack's directory), each as `pid command line`; reads Linux's /proc. */
+export async function processesMentioning(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const commandLine = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim();
+    if (commandLine.includes(text)) found.push(`${entry} ${commandLine}`);
+  }
+  return found;
 }

@@ -12,8 +12,8 @@ describe('test stack ports', () => {
     const owners = new Map<number, string>();
     for (const [stack, offset] of Object.entries(testStackOffsets)) {
       const base = defaultBase + offset;
-      // The largest stack (3 brokers, QuestDB, the fault relay at base+94/95) or a supervised pipeline (base..base+3).
-      const ports = [...Object.values(allPorts(stackPorts(base, 3), true)), ...Object.values(allPorts(stackPorts(base, 1), true)), base + 94, base + 95, base + 1, base + 2];
+      // The largest stack (3 brokers, QuestDB, Redis, the fault relay at base+94/95) or a supervised pipeline (base..base+3).
+      const ports = [...Object.values(allPorts(stackPorts(base, 3), { questdb: true, redis: true })), ...Object.values(allPorts(stackPorts(base, 1), { questdb: true, redis: true })), base + 94, base + 95, base + 1, base + 2];
       for (const port of ports) {
         expect(port, `${stack} port ${port}`).toBeLessThan(ephemeralStart);
         const owner = owners.get(port);

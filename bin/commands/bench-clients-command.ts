@@ -139,6 +139,7 @@ export async function benchClientsCommand(args: readonly string[]): Promise<numb
       portBase: rangedIntFlag(values['port-base'], 'port-base', settings.portBase, 1024, 65_000),
       brokers: 1,
       questdb: false,
+      redis: false,
       fresh: true,
       ownerPid: process.pid,
       env: process.env,

@@ -290,6 +290,7 @@ async function withStack<T>(
       portBase: intFlag(values['port-base'], 'port-base', settings.portBase),
       brokers: shape.brokers,
       questdb,
+      redis: false,
       ...(questdb && shape.questdbDiskMb !== undefined && { questdbDiskMb: shape.questdbDiskMb }),
       fresh: true,
       ownerPid: process.pid,

@@ -90,7 +90,7 @@ export async function benchConsumersCommand(args: readonly string[]): Promise<nu
     common.log(`starting local stack "${name}" (${brokers} Kafka node${brokers === 1 ? '' : 's'}, no QuestDB)...`);
     let state: StackState | null = null;
     try {
-      state = await startStack({ ...settings, kafkaHeapMb: brokers === 1 ? settings.kafkaHeapMb : 256, name, portBase, brokers, questdb: false, fresh: true, ownerPid: process.pid, env: process.env, log: common.log });
+      state = await startStack({ ...settings, kafkaHeapMb: brokers === 1 ? settings.kafkaHeapMb : 256, name, portBase, brokers, questdb: false, redis: false, fresh: true, ownerPid: process.pid, env: process.env, log: common.log });
       return await run(state);
     } finally {
       if (state ?? (await readStackState(dir))) await stopStack(dir, common.log);

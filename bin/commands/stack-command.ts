@@ -1,4 +1,4 @@
-/** `tributary stack up|down|status`: the local Kafka + QuestDB stack. */
+/** `tributary stack up|down|status`: the local Kafka + QuestDB + Redis stack. */
 import { join } from 'node:path';
 import { settingsHelp } from '../../core/settings.ts';
 import { ensureArtifacts } from '../../infra/artifacts.ts';
@@ -9,8 +9,9 @@ import { readStackSettings } from '../stack-settings.ts';
 
 const help = `Usage: tributary stack <up|down|status> [options]
 
-Runs Apache Kafka (KRaft) and QuestDB locally as child JVMs on 127.0.0.1.
-Artifacts come from Maven Central on first use and are cached in $TRIBUTARY_HOME/artifacts.
+Runs Apache Kafka (KRaft) and QuestDB locally as child JVMs on 127.0.0.1, and Redis (Debian's
+redis-server, persisted to an append-only file) for the gateway's shared MQTT sessions.
+Kafka and QuestDB come from Maven Central on first use and are cached in $TRIBUTARY_HOME/artifacts.
 
 Commands:
   fetch     download the pinned Kafka and QuestDB artifacts into the cache (no servers started)
@@ -21,10 +22,11 @@ Commands:
 Options:
   --name <name>       stack name (default: dev; data in $TRIBUTARY_HOME/stacks/<name>)
   --brokers <1|3>     single KRaft node, or a 3-broker cluster (RF 3, min.insync.replicas 2) (up; default 1)
-  --no-questdb        start Kafka only (up)
+  --no-questdb        start without QuestDB (up)
+  --no-redis          start without Redis (up)
   --fresh             delete the stack's data first (up)
   --port-base <port>  base of the port layout (default $TRIBUTARY_STACK_PORT_BASE or 19000;
-                      Kafka base+92, QuestDB HTTP base, PG base+12, ILP/TCP base+9)
+                      Kafka base+92, QuestDB HTTP base, PG base+12, ILP/TCP base+9, Redis base+79)
   --json              machine-readable output (status)
   -h, --help          this help
 
@@ -42,6 +44,7 @@ export function describeStack(state: StackState): string {
       `  QuestDB ILP/HTTP         ${state.questdb.httpUrl}/write`,
     );
   }
+  if (state.redis) lines.push(`  Redis ${state.redis.version}           ${state.redis.url}   [append-only file in ${join(state.dir, 'redis')}]`);
   if (state.readyAfterMs) lines.push(`  ready after ${(state.readyAfterMs.total / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }
@@ -53,6 +56,7 @@ export async function stackCommand(args: readonly string[]): Promise<number> {
       name: { type: 'string', default: 'dev' },
       brokers: { type: 'string' },
       'no-questdb': { type: 'boolean', default: false },
+      'no-redis': { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
       'port-base': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -84,6 +88,7 @@ export async function stackCommand(args: readonly string[]): Promise<number> {
         portBase: intFlag(parsed.values['port-base'], 'port-base', settings.portBase),
         brokers,
         questdb: !parsed.values['no-questdb'],
+        redis: !parsed.values['no-redis'],
         fresh: parsed.values.fresh,
         env: process.env,
         log,

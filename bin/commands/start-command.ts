@@ -1,6 +1,7 @@
 /**
  * `tributary start` (what `npm start` runs): the whole pipeline on one machine. Starts the local
- * stack unless TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL point at existing servers, then
+ * stack unless TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL point at existing servers (with
+ * Redis for the gateway's sessions unless TRIBUTARY_GATEWAY_REDIS_URL names one), then
  * the gateway and one enricher as child processes, prints the endpoints and runs until Ctrl-C,
  * stopping everything it started. If a service dies, everything is stopped and the exit code is 1.
  * It also stops when its launcher exits (npm SIGKILLed), and its children and the stack's JVMs stop
@@ -22,8 +23,11 @@ import { describeStack } from './stack-command.ts';
 
 const help = `Usage: tributary start [options]
 
-Runs the pipeline locally: the Kafka + QuestDB stack (unless TRIBUTARY_KAFKA_BROKERS and
-TRIBUTARY_QUESTDB_URL are both set), the MQTT gateway and one enricher. Ctrl-C stops everything;
+Runs the pipeline locally: the Kafka + QuestDB + Redis stack (unless TRIBUTARY_KAFKA_BROKERS and
+TRIBUTARY_QUESTDB_URL are both set), the MQTT gateway and one enricher. The gateway keeps its MQTT
+sessions in the stack's Redis; a TRIBUTARY_GATEWAY_REDIS_URL of your own is used instead (and no
+Redis started), and with your own Kafka and QuestDB but no Redis URL, the gateway runs without
+Redis (sessions in its memory). Ctrl-C stops everything;
 so does the exit of whatever launched it (npm, a script), and if this command dies, even by
 SIGKILL, the gateway, the enricher and the stack stop by themselves. A second \`tributary start\`
 while one runs is refused with that one's pid and ports.
@@ -54,7 +58,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   if (!parsed) return 0;
   const env = createProcessEnvReader();
   const settings = readStackSettings(env);
-  const { kafkaBrokers, questdbUrl, logLevel, shutdownDeadlineMs: childDeadlineMs, mqttTcpPort: mqttPort, mqttWsPort: wsPort, topicPrefix, gatewayHttpPort, enrichHttpPort } = readSettings(
+  const { kafkaBrokers, questdbUrl, logLevel, shutdownDeadlineMs: childDeadlineMs, mqttTcpPort: mqttPort, mqttWsPort: wsPort, topicPrefix, gatewayHttpPort, gatewayRedisUrl, enrichHttpPort } = readSettings(
     env,
     commandSettings.start,
   );
@@ -87,6 +91,8 @@ export async function startCommand(args: readonly string[]): Promise<number> {
       stopWhenParentExits(lifecycle, 'launcher');
       let brokers = kafkaBrokers;
       let questdb = questdbUrl;
+      // Set by the user: passed through as given (the whole environment goes to the children).
+      let redisUrl = gatewayRedisUrl;
       if (useLocalStack) {
         const dir = stackDir(settings.home, 'dev');
         stops.unshift({ name: 'local stack', stop: async () => void (await stopStack(dir, (m) => logger.warn(m))) });
@@ -95,6 +101,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
           name: 'dev',
           brokers: 1,
           questdb: true,
+          redis: gatewayRedisUrl === undefined,
           fresh: parsed.values.fresh,
           ownerPid: process.pid,
           env: process.env,
@@ -102,12 +109,14 @@ export async function startCommand(args: readonly string[]): Promise<number> {
         });
         brokers = state.kafka.bootstrap;
         questdb = state.questdb?.httpUrl ?? '';
+        redisUrl ??= state.redis?.url;
         endpoints.push(describeStack(state));
       } else {
         endpoints.push(`Kafka bootstrap  ${kafkaBrokers.join(',')}`, `QuestDB          ${questdbUrl}`);
       }
+      if (gatewayRedisUrl !== undefined || !useLocalStack) endpoints.push(`Redis            ${redisUrl ?? 'none: the gateway keeps MQTT sessions in its own memory'}`);
       const childEnv = { ...process.env, TRIBUTARY_KAFKA_BROKERS: brokers.join(','), TRIBUTARY_QUESTDB_URL: questdb };
-      startChild(lifecycle, 'gateway', ['gateway'], childEnv);
+      startChild(lifecycle, 'gateway', ['gateway'], { ...childEnv, ...(redisUrl !== undefined && { TRIBUTARY_GATEWAY_REDIS_URL: redisUrl }) });
       endpoints.push(
         `MQTT (TCP)       mqtt://127.0.0.1:${mqttPort}   topics ${topicPrefix}/<id>/telemetry, ${topicPrefix}/<id>/events`,
         `MQTT (WebSocket) ws://127.0.0.1:${wsPort}/mqtt`,
