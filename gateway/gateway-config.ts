@@ -32,6 +32,7 @@ export interface GatewayConfig {
   connectTimeoutMs: number;
   topicLayout: TopicLayout;
   shutdownDrainMs: number;
+  commandsGroup: string;
   /** Where MQTT sessions live; null: in this process (one gateway replica). */
   redisUrl: string | null;
   auth: AuthLimits;
@@ -89,6 +90,7 @@ export const gatewaySettings = {
     name: 'TRIBUTARY_GATEWAY_REDIS_URL',
     help: 'redis://host:port of the Redis that holds MQTT sessions, so several gateways share them; unset: sessions in this process only (one gateway)',
   }),
+  commandsGroup: stringSetting({ name: 'TRIBUTARY_GATEWAY_COMMANDS_GROUP', default: 'tributary-gateway-commands', help: 'consumer group every gateway replica joins on the commands topic (each command is handed over by one)' }),
   shutdownDrainMs: intSetting({ name: 'TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS', default: 15_000, min: 0, help: 'on shutdown, time to finish in-flight publishes before disconnecting; below the shutdown deadline' }),
   authFailureBurstPerAddress: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_ADDRESS', default: 30, min: 1, help: 'failed CONNECTs one client address may make in a row; then refused (CONNACK 5) without checking the secret' }),
   authFailureBurstPerDevice: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_DEVICE', default: 10, min: 1, help: 'the same per device id, from any address (a device whose secret the gateway already verified still connects)' }),
@@ -119,6 +121,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
     topicLayout: { ...defaultTopicLayout, prefix: s.topicPrefix },
     shutdownDrainMs: s.shutdownDrainMs,
     redisUrl: s.redisUrl ?? null,
+    commandsGroup: s.commandsGroup,
     auth: {
       failureBurstPerAddress: s.authFailureBurstPerAddress,
       failureBurstPerDevice: s.authFailureBurstPerDevice,

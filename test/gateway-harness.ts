@@ -16,7 +16,7 @@ import { deleteGroups, deleteTopics } from './kafka-cleanup.ts';
 export interface GatewayHarness {
   gateway: GatewayProcess;
   kafka: Kafka;
-  topics: { telemetry: string; events: string; devices: string };
+  topics: { telemetry: string; events: string; devices: string; commands: string; commandEvents: string };
   mqttUrl: string;
   wsUrl: string;
   httpUrl: string;
@@ -56,6 +56,9 @@ export async function startGatewayHarness(options: {
     TRIBUTARY_TOPIC_DEVICES: `iot.devices.${suffix}`,
     TRIBUTARY_TOPIC_DEAD_LETTER: `iot.dlq.${suffix}`,
     TRIBUTARY_TOPIC_ALERTS: `iot.alerts.${suffix}`,
+    TRIBUTARY_TOPIC_COMMANDS: `iot.commands.${suffix}`,
+    TRIBUTARY_TOPIC_COMMAND_EVENTS: `iot.command-events.${suffix}`,
+    TRIBUTARY_GATEWAY_COMMANDS_GROUP: `commands-${suffix}`,
     TRIBUTARY_MQTT_HOST: '127.0.0.1',
     TRIBUTARY_MQTT_TCP_PORT: '0',
     TRIBUTARY_MQTT_WS_PORT: '0',
@@ -67,7 +70,13 @@ export async function startGatewayHarness(options: {
     TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_DEVICE: '1000000',
     ...options.env,
   };
-  const topics = { telemetry: values.TRIBUTARY_TOPIC_TELEMETRY, events: values.TRIBUTARY_TOPIC_EVENTS, devices: values.TRIBUTARY_TOPIC_DEVICES };
+  const topics = {
+    telemetry: values.TRIBUTARY_TOPIC_TELEMETRY,
+    events: values.TRIBUTARY_TOPIC_EVENTS,
+    devices: values.TRIBUTARY_TOPIC_DEVICES,
+    commands: values.TRIBUTARY_TOPIC_COMMANDS,
+    commandEvents: values.TRIBUTARY_TOPIC_COMMAND_EVENTS,
+  };
   const env = createEnvReader(values);
   const settings = readGatewaySettings(env);
   env.finish();
@@ -76,7 +85,8 @@ export async function startGatewayHarness(options: {
   const kafka = new Kafka({ clientId: 'gateway-test', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   let producer: Producer | null = null;
-  const readerGroups: string[] = [];
+  // The gateway's command group goes too, unless another harness (a second replica) shares it.
+  const readerGroups: string[] = options.env?.TRIBUTARY_GATEWAY_COMMANDS_GROUP ? [] : [values.TRIBUTARY_GATEWAY_COMMANDS_GROUP];
   // The gateway creates every topic of its settings that is missing; those it created are deleted
   // after the test, topics that existed before (another harness's) are left to their owner.
   let createdTopics: string[] = [];

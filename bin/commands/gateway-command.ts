@@ -60,9 +60,6 @@ export function readGatewaySettings(env: EnvReader): GatewaySettings {
   return settings;
 }
 
-/** The consumer group of every gateway replica on the commands topic. */
-export const commandsConsumerGroup = 'tributary-gateway-commands';
-
 export interface GatewayProcess {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -91,7 +88,7 @@ export function composeGateway(settings: GatewaySettings, logger: Logger, option
   const dispatcher = createCommandDispatcher({
     gatewayId: settings.gateway.gatewayId,
     // Every replica in one group: each command is handed over by its partition's owner (ADR 0014).
-    consumer: ({ onBatch }) => kafka.groupConsumer({ clientId: `${clientId}-commands`, groupId: commandsConsumerGroup, topics: [topics.commands], fromBeginning: true, onBatch }),
+    consumer: ({ onBatch }) => kafka.groupConsumer({ clientId: `${clientId}-commands`, groupId: settings.gateway.commandsGroup, topics: [topics.commands], fromBeginning: true, onBatch }),
     handOver: (command) => gateway.handOver(command),
     events: commandEvents,
     pending: () => gateway.pendingCommands(),
