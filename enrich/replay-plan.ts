@@ -2,12 +2,11 @@
  * Replay planning: the operator's `--from`/`--to` bounds (offsets, times, earliest/latest) and the
  * topic's current offsets → the exact offset range to read per partition. Pure; no I/O.
  */
+import { durationUnitsMs } from '../core/duration.ts';
 import type { PartitionRange } from '../core/kafka-port.ts';
 import type { Result } from '../core/result.ts';
 
 export type OffsetBound = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: bigint } | { kind: 'time'; timestampMs: number };
-
-const relativeUnits: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
  * Parses a bound: `earliest`, `latest`, an offset (`1200`), an RFC 3339 time with its zone
@@ -19,7 +18,7 @@ export function parseOffsetBound(text: string, nowMs: number): Result<OffsetBoun
   if (value === 'earliest' || value === 'latest') return { ok: true, value: { kind: value } };
   if (/^\d{1,19}$/.test(value)) return { ok: true, value: { kind: 'offset', offset: BigInt(value) } };
   const relative = /^(?:now)?-(\d{1,9})([smhd])$/.exec(value);
-  if (relative) return { ok: true, value: { kind: 'time', timestampMs: nowMs - Number(relative[1]) * relativeUnits[relative[2]!]! } };
+  if (relative) return { ok: true, value: { kind: 'time', timestampMs: nowMs - Number(relative[1]) * durationUnitsMs[relative[2]!]! } };
   // A zone is required: a time without one would silently mean the operator's local time.
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
     const timestampMs = Date.parse(value);

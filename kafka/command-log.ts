@@ -5,15 +5,16 @@
  * to, computed with the producer's own partitioner (kafka/key-partitioner.ts), through range
  * readers outside any consumer group's offsets (nothing is committed).
  */
-import { foldCommandEvents, type CommandStatus } from '../core/command-status.ts';
+import { commandReached, foldCommandEvents, type CommandStatus, type CommandWaitTarget } from '../core/command-status.ts';
 import { commandWireVersion, decodeCommandEvent, decodeDeviceCommand, encodeCommandEvent, encodeDeviceCommand, type CommandEvent, type DeviceCommand } from '../core/device-command.ts';
 import type { ConsumedRecord, KafkaAdminPort, KafkaClientFactory, KafkaProducerPort, PartitionRange } from '../core/kafka-port.ts';
+import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { partitionForKey } from './key-partitioner.ts';
 
 /** A submitter's or gateway's clock may be behind the one that wrote a command: events are looked for this long before it. */
 const clockSkewMarginMs = 5 * 60_000;
 /** Records of `iot.commands` read per step while looking backwards for a device's commands; doubles each step. */
-const firstWindowRecords = 4096;
+const defaultFirstWindowRecords = 4096;
 
 export interface CommandTopics {
   commands: string;
@@ -40,7 +41,10 @@ export interface CommandLog {
    */
   submit(command: DeviceCommand): Promise<void>;
   follow(commandId: string): CommandFollower;
-  /** The device's newest commands, at most `limit`, newest (by issuedAtMs) first, each with its status. */
+  /**
+   * The last `limit` distinct commands written for the device (a command written twice counts at
+   * its later copy), newest (by issuedAtMs) first, each with its status.
+   */
   deviceCommands(deviceId: string, limit: number): Promise<DeviceCommandEntry[]>;
   /** Releases the admin connection; the producer stays the caller's. */
   close(): Promise<void>;
@@ -60,7 +64,7 @@ export class CommandSubmitError extends Error {
  * Builds the log over the product's Kafka clients; no I/O until a method is called. `producer`
  * (started by the caller) is needed only by `submit`.
  */
-export function createCommandLog(options: { kafka: KafkaClientFactory; clientId: string; topics: CommandTopics; producer?: KafkaProducerPort }): CommandLog {
+export function createCommandLog(options: { kafka: KafkaClientFactory; clientId: string; topics: CommandTopics; producer?: KafkaProducerPort; firstWindowRecords?: number }): CommandLog {
   const { kafka, clientId, topics } = options;
   const admin: KafkaAdminPort = kafka.admin({ clientId });
 
@@ -149,7 +153,7 @@ export function createCommandLog(options: { kafka: KafkaClientFactory; clientId:
       const commands = new Map<string, DeviceCommand>();
       // Backwards from the log end in growing windows, until `limit` distinct commands or the log start.
       let to = bounds.high;
-      let window = BigInt(firstWindowRecords);
+      let window = BigInt(options.firstWindowRecords ?? defaultFirstWindowRecords);
       while (commands.size < limit && to > bounds.low) {
         const from = to - window > bounds.low ? to - window : bounds.low;
         const found: DeviceCommand[] = [];
@@ -182,4 +186,29 @@ export function createCommandLog(options: { kafka: KafkaClientFactory; clientId:
 
     close: () => admin.close(),
   };
+}
+
+/**
+ * Refreshes `follower` every `intervalMs` (default 1 s) until the command reached `target`
+ * (commandReached), ended another way (`unreachable`: it expired while a result was awaited), or
+ * `timeoutMs` passed (`timeout`); the status is the last one read. A refresh that fails counts as
+ * nothing new. `signal` ends the wait early (rejects with its reason).
+ */
+export async function waitForCommand(
+  follower: CommandFollower,
+  target: CommandWaitTarget,
+  options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
+): Promise<{ outcome: 'reached' | 'unreachable' | 'timeout'; status: CommandStatus | null }> {
+  let status: CommandStatus | null = null;
+  let outcome: 'reached' | 'unreachable' | 'timeout' = 'timeout';
+  await waitFor(
+    async () => {
+      status = (await follower.refresh()) ?? status;
+      const reached = commandReached(status, target);
+      if (reached !== 'pending') outcome = reached;
+      return reached !== 'pending';
+    },
+    { description: `a command to reach ${target}`, timeoutMs: options.timeoutMs, intervalMs: options.intervalMs ?? 1000, ...(options.signal && { signal: options.signal }) },
+  ).catch(falseOnTimeout);
+  return { outcome, status };
 }

@@ -1,5 +1,5 @@
 /**
- * RangeReaderPort on kafkajs: reads fixed offset ranges once, for replay.
+ * RangeReaderPort on kafkajs: reads fixed offset ranges once, for replay and for the command log's reads.
  *
  * kafkajs has no group-less assignment, so the reader joins a throwaway group of its own (nothing
  * is ever committed, and the group is deleted at the end): it is alone in it, gets every partition,
@@ -23,7 +23,7 @@ export function createKafkajsRangeReader(options: {
 }): RangeReaderPort {
   const { kafka, topic } = options;
   const logger = options.logger.child({ component: 'range-reader', topic });
-  const groupId = `${options.clientId}-replay-${process.pid}-${Date.now()}`;
+  const groupId = `${options.clientId}-range-${process.pid}-${Date.now()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 } });
   // partition → next offset to hand on, and the range end (exclusive); removed once read.
   const cursors = new Map<number, { next: bigint; to: bigint }>();

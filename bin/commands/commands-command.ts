@@ -13,8 +13,7 @@ import { describeError } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { readSettings, settingsHelp, type SettingValues } from '../../core/settings.ts';
 import { topicSpecs } from '../../core/topic-specs.ts';
-import { falseOnTimeout, waitFor } from '../../core/wait-for.ts';
-import { CommandSubmitError, createCommandLog, type DeviceCommandEntry } from '../../kafka/command-log.ts';
+import { CommandSubmitError, createCommandLog, waitForCommand, type DeviceCommandEntry } from '../../kafka/command-log.ts';
 import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
@@ -216,18 +215,13 @@ async function status(commandId: string, options: { json: boolean; wait: Command
       process.stderr.write(`tributary commands: no command ${commandId}: ${settings.commandEvents} holds no event of it\n`);
       return 1;
     }
-    let outcome: ReturnType<typeof commandReached> | 'timeout' | null = null;
+    let outcome: Awaited<ReturnType<typeof waitForCommand>>['outcome'] | null = null;
     const { wait } = options;
     if (wait !== null) {
       if (commandReached(current, wait) === 'pending') process.stderr.write(`waiting up to ${formatDuration(options.timeoutMs)} for command ${commandId} to reach ${wait} (now ${current.state})\n`);
-      const met = await waitFor(
-        async () => {
-          current = (await follower.refresh()) ?? current;
-          return commandReached(current, wait) !== 'pending';
-        },
-        { description: `command ${commandId} to reach ${wait}`, timeoutMs: options.timeoutMs, intervalMs: waitPollIntervalMs, lastSeen: () => `state ${current?.state ?? 'unknown'}` },
-      ).then(() => true, falseOnTimeout);
-      outcome = met ? commandReached(current, wait) : 'timeout';
+      const waited = await waitForCommand(follower, wait, { timeoutMs: options.timeoutMs, intervalMs: waitPollIntervalMs });
+      outcome = waited.outcome;
+      current = waited.status ?? current;
     }
     process.stdout.write(options.json ? `${JSON.stringify(current, null, 2)}\n` : describeStatus(current));
     if (outcome === 'timeout') process.stderr.write(`tributary commands: command ${commandId} did not reach ${wait} within ${formatDuration(options.timeoutMs)} (state ${current.state})\n`);
