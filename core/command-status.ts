@@ -27,6 +27,7 @@ export interface CommandStep {
   count: number;
 }
 
+/** One command's status as folded from its events (foldCommandEvents); times are epoch milliseconds. */
 export interface CommandStatus {
   commandId: string;
   /** From the events; null only if none carries it (every event does, by its schema). */
