@@ -83,6 +83,9 @@ ${faultKindsHelp('                               ')}
                              addresses, the running local stack whose Kafka/QuestDB JVMs to measure
   --port-base <port>         its port base (default $TRIBUTARY_STACK_PORT_BASE or 19000)
   --kafka-pid, --questdb-pid measure these server processes too (with given addresses)
+  --redis                    the gateway keeps its MQTT sessions in Redis (TRIBUTARY_GATEWAY_REDIS_URL):
+                             the local stack's, which it then starts and measures (also connections);
+                             with addresses, the Redis of the --stack-name stack
   --gateway-env NAME=value   extra environment for the gateway child (repeatable; also connections),
                              e.g. TRIBUTARY_KAFKA_LINGER_MS=2 or NODE_OPTIONS=--cpu-prof
   --enrich-env NAME=value    extra environment for the enricher child (repeatable)
@@ -136,6 +139,7 @@ const options = {
   'fault-at': { type: 'string' },
   'fault-for': { type: 'string' },
   'questdb-disk-mb': { type: 'string' },
+  redis: { type: 'boolean', default: false },
   'enrich-env': { type: 'string', multiple: true },
 } as const;
 
@@ -149,6 +153,11 @@ function envPairs(items: readonly string[] | undefined, name: string): Record<st
       return [item.slice(0, index), item.slice(index + 1)];
     }),
   );
+}
+
+/** The gateway child's extra environment: the Redis of --redis, then --gateway-env, which may override it. */
+function gatewayEnv(values: Values, redisUrl: string | null): Record<string, string> {
+  return { ...(redisUrl !== null && { TRIBUTARY_GATEWAY_REDIS_URL: redisUrl }), ...envPairs(values['gateway-env'], 'gateway-env') };
 }
 
 function rangedInt(values: Values, name: keyof Values, fallback: number, min: number, max: number): number {
@@ -237,7 +246,7 @@ async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFile(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** The JVMs of a local stack (the recorded process groups lead with a watchdog shell when owned). */
+/** The servers of a local stack (the recorded process groups lead with a watchdog shell when owned). */
 async function stackServerPids(state: StackState): Promise<Record<string, number>> {
   const serverPids: Record<string, number> = {};
   for (const node of state.kafka.nodes) {
@@ -247,6 +256,10 @@ async function stackServerPids(state: StackState): Promise<Record<string, number
   if (state.questdb) {
     const [pid] = await findGroupMembers(state.questdb.pgid, 'java');
     if (pid !== undefined) serverPids.questdb = pid;
+  }
+  if (state.redis) {
+    const [pid] = await findGroupMembers(state.redis.pgid, 'redis-server');
+    if (pid !== undefined) serverPids.redis = pid;
   }
   return serverPids;
 }
@@ -261,6 +274,8 @@ async function withStack<T>(
     questdbHttpUrl: string;
     serverPids: Record<string, number>;
     dir: string | null;
+    /** With --redis: the Redis the gateway is to use. */
+    redisUrl: string | null;
     network?: FaultNetwork;
     kafkaRelayed?: { port: number; relayPort: number };
   }) => Promise<T>,
@@ -274,14 +289,18 @@ async function withStack<T>(
     if (shape.faultNetwork === true) throw new UsageError('a network fault needs the local stack the benchmark starts (its servers listen on the fault network): unset the Kafka and QuestDB addresses');
     // A running local stack named with --stack-name: measure its JVMs too.
     const existing = values['stack-name'] === undefined ? null : await readStackState(stackDir(settings.home, values['stack-name']));
+    const redisUrl = values.redis === true ? (existing?.redis?.url ?? null) : null;
+    if (values.redis === true && redisUrl === null) {
+      throw new UsageError('--redis with given addresses needs --stack-name of a running local stack with Redis (or pass --gateway-env TRIBUTARY_GATEWAY_REDIS_URL=redis://host:port instead)');
+    }
     const serverPids = existing ? await stackServerPids(existing) : {};
     if (values['kafka-pid'] !== undefined) serverPids.kafka = intFlag(values['kafka-pid'], 'kafka-pid', 0);
     if (values['questdb-pid'] !== undefined) serverPids.questdb = intFlag(values['questdb-pid'], 'questdb-pid', 0);
-    return run({ kafkaBrokers, questdbHttpUrl: given(commandSettings.bench.questdbUrl) ? questdbUrl : '', serverPids, dir: existing?.dir ?? null });
+    return run({ kafkaBrokers, questdbHttpUrl: given(commandSettings.bench.questdbUrl) ? questdbUrl : '', serverPids, dir: existing?.dir ?? null, redisUrl });
   }
   const name = values['stack-name'] ?? 'bench';
   const dir = stackDir(settings.home, name);
-  process.stderr.write(`starting local stack "${name}" (Kafka${questdb ? ' + QuestDB' : ''})...\n`);
+  process.stderr.write(`starting local stack "${name}" (Kafka${questdb ? ' + QuestDB' : ''}${values.redis === true ? ' + Redis' : ''})...\n`);
   let state: StackState | null = null;
   try {
     state = await startStack({
@@ -290,7 +309,7 @@ async function withStack<T>(
       portBase: intFlag(values['port-base'], 'port-base', settings.portBase),
       brokers: shape.brokers,
       questdb,
-      redis: false,
+      redis: values.redis === true,
       ...(questdb && shape.questdbDiskMb !== undefined && { questdbDiskMb: shape.questdbDiskMb }),
       fresh: true,
       ownerPid: process.pid,
@@ -298,7 +317,7 @@ async function withStack<T>(
       env: process.env,
       log: (message) => process.stderr.write(`${message}\n`),
     });
-    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state), dir: state.dir, ...(state.network && { network: state.network }), ...(state.kafka.relayed && { kafkaRelayed: state.kafka.relayed }) });
+    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state), dir: state.dir, redisUrl: state.redis?.url ?? null, ...(state.network && { network: state.network }), ...(state.kafka.relayed && { kafkaRelayed: state.kafka.relayed }) });
   } finally {
     if (state ?? (await readStackState(dir))) await stopStack(dir, (message) => process.stderr.write(`${message}\n`));
   }
@@ -387,7 +406,7 @@ async function e2eAction(values: Values): Promise<number> {
           maxProbeRatePerSec: 300,
           logDir: join(dirname(out), 'logs'),
           serverPids: stack.serverPids,
-          gatewayEnv: envPairs(values['gateway-env'], 'gateway-env'),
+          gatewayEnv: gatewayEnv(values, stack.redisUrl),
           enrichEnv: envPairs(values['enrich-env'], 'enrich-env'),
           ...(values['restart-gateway-at'] !== undefined && { restartGateway: { afterMs: rangedInt(values, 'restart-gateway-at', 0, 1, 86_400) * 1000, signal: restartSignal(values['restart-signal']) } }),
           ...(fault && { fault }),
@@ -439,7 +458,7 @@ async function connectionsAction(values: Values): Promise<number> {
       connectConcurrency: rangedInt(values, 'connect-concurrency', 200, 1, 10_000),
       settleMs: rangedInt(values, 'settle', 5, 0, 600) * 1000,
       logDir: join(dirname(out), 'logs'),
-      gatewayEnv: envPairs(values['gateway-env'], 'gateway-env'),
+      gatewayEnv: gatewayEnv(values, stack.redisUrl),
       onProgress: (line) => process.stderr.write(`${line}\n`),
     });
     const stem = out.replace(/\.json$/, '');
