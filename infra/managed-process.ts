@@ -1,8 +1,8 @@
 /**
- * Starts server processes (JVMs) in their own process group, logging to a file, and stops them.
+ * Starts server processes (the JVMs, redis-server) in their own process group, logging to a file, and stops them.
  *
  * With an owner pid, the process runs under a small shell watchdog that terminates it when the owner
- * exits for any reason (including SIGKILL), so an interrupted test run leaves no JVM behind.
+ * exits for any reason (including SIGKILL), so an interrupted test run leaves no server behind.
  */
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';

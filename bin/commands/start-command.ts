@@ -4,7 +4,7 @@
  * Redis for the gateway's sessions unless TRIBUTARY_GATEWAY_REDIS_URL names one), then
  * the gateway and one enricher as child processes, prints the endpoints and runs until Ctrl-C,
  * stopping everything it started. If a service dies, everything is stopped and the exit code is 1.
- * It also stops when its launcher exits (npm SIGKILLed), and its children and the stack's JVMs stop
+ * It also stops when its launcher exits (npm SIGKILLed), and its children and the stack's servers stop
  * when it dies, even by SIGKILL. A second one with the same TRIBUTARY_HOME, or on taken ports, is
  * refused with the pid that holds them.
  */
