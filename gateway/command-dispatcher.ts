@@ -65,6 +65,7 @@ export function createCommandDispatcher(deps: {
   let lastFailure: { atMs: number; message: string } | null = null;
   let consumer: GroupConsumerPort | null = null;
   let sweeper: Promise<void> | null = null;
+  let joined: Promise<void> | null = null;
 
   const persistently = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
     retry(operation, {
@@ -165,15 +166,23 @@ export function createCommandDispatcher(deps: {
   };
 
   return {
-    async start() {
+    start() {
       consumer = deps.consumer({ onBatch });
-      await consumer.start();
       sweeper = sweep();
-      logger.info('taking commands from Kafka');
+      // Joining the group can wait for a dead member's session to time out: telemetry does not wait for it.
+      joined = consumer.start().then(
+        () => logger.info('taking commands from Kafka'),
+        (error: unknown) => {
+          lastFailure = { atMs: Date.now(), message: `joining the commands group: ${error instanceof Error ? error.message : String(error)}` };
+          logger.error({ err: error }, 'could not start taking commands from Kafka');
+        },
+      );
+      return Promise.resolve();
     },
     async stop() {
       stopping.abort(new Error('command dispatcher stopping'));
       await sweeper;
+      await joined;
       await consumer?.stop();
     },
     problem() {

@@ -33,6 +33,7 @@ export interface GatewayConfig {
   topicLayout: TopicLayout;
   shutdownDrainMs: number;
   commandsGroup: string;
+  heartbeatIntervalMs: number;
   /** Where MQTT sessions live; null: in this process (one gateway replica). */
   redisUrl: string | null;
   auth: AuthLimits;
@@ -90,6 +91,12 @@ export const gatewaySettings = {
     name: 'TRIBUTARY_GATEWAY_REDIS_URL',
     help: 'redis://host:port of the Redis that holds MQTT sessions, so several gateways share them; unset: sessions in this process only (one gateway)',
   }),
+  heartbeatIntervalMs: intSetting({
+    name: 'TRIBUTARY_GATEWAY_HEARTBEAT_INTERVAL_MS',
+    default: 60_000,
+    min: 500,
+    help: "with Redis: how often a replica announces it is alive; a replica silent for 3 of these is dead and its devices' wills are published by another",
+  }),
   commandsGroup: stringSetting({ name: 'TRIBUTARY_GATEWAY_COMMANDS_GROUP', default: 'tributary-gateway-commands', help: 'consumer group every gateway replica joins on the commands topic (each command is handed over by one)' }),
   shutdownDrainMs: intSetting({ name: 'TRIBUTARY_GATEWAY_SHUTDOWN_DRAIN_MS', default: 15_000, min: 0, help: 'on shutdown, time to finish in-flight publishes before disconnecting; below the shutdown deadline' }),
   authFailureBurstPerAddress: intSetting({ name: 'TRIBUTARY_GATEWAY_AUTH_FAILURES_PER_ADDRESS', default: 30, min: 1, help: 'failed CONNECTs one client address may make in a row; then refused (CONNACK 5) without checking the secret' }),
@@ -122,6 +129,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
     shutdownDrainMs: s.shutdownDrainMs,
     redisUrl: s.redisUrl ?? null,
     commandsGroup: s.commandsGroup,
+    heartbeatIntervalMs: s.heartbeatIntervalMs,
     auth: {
       failureBurstPerAddress: s.authFailureBurstPerAddress,
       failureBurstPerDevice: s.authFailureBurstPerDevice,

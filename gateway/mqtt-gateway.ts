@@ -266,6 +266,7 @@ export function createMqttGateway(deps: {
   const createBroker = async (): Promise<Aedes> => {
     const created = await Aedes.createBroker({
       ...sessions.brokerOptions(),
+      heartbeatInterval: config.heartbeatIntervalMs,
       connectTimeout: config.connectTimeoutMs,
       keepaliveLimit: config.keepaliveLimitS,
       // Packets pipelined behind a CONNECT wait in this queue until the CONNACK; a fuller queue drops the client.
