@@ -50,6 +50,13 @@ describe('foldCommandEvents', () => {
     expect(expected.events.map((event) => event.type)).toEqual(['accepted', 'queued', 'delivered', 'delivered', 'result']);
   });
 
+  it("does not believe another device's answer to the command", () => {
+    const forged: CommandEvent = { ...succeeded, deviceId: 'dev-2', status: 'failure' };
+    const status = fold([accepted, queued, delivered, forged]);
+    expect(status).toMatchObject({ state: 'delivered', deviceId: 'dev-1', result: null });
+    expect(status.anomalies).toEqual(["events name more than one device (only the command's own count): dev-1, dev-2"]);
+  });
+
   it('counts distinct deliveries, and the same event written twice once', () => {
     const redelivered = { ...delivered, atMs: 5000 };
     const status = fold([accepted, delivered, delivered, redelivered, { ...redelivered }]);

@@ -78,7 +78,11 @@ export function foldCommandEvents(commandId: string, events: readonly CommandEve
   const distinct = new Map<string, CommandEvent>();
   for (const event of events) if (event.commandId === commandId) distinct.set(eventIdentity(event), distinct.get(eventIdentity(event)) ?? event);
   if (distinct.size === 0) return null;
-  const ordered = [...distinct.values()].sort(byTime);
+  const all = [...distinct.values()].sort(byTime);
+  // Only events about the command's own device count: a device answering another device's command id
+  // (gateways write `result` with the answering device's id) is listed as an anomaly, never believed.
+  const owner = all.find((event) => event.type === 'accepted' && event.command !== undefined)?.command?.deviceId ?? all[0]!.deviceId;
+  const ordered = all.filter((event) => event.deviceId === owner);
 
   const steps: Partial<Record<CommandEventType, CommandStep>> = {};
   const gatewayIds = new Set<string>();
@@ -102,7 +106,7 @@ export function foldCommandEvents(commandId: string, events: readonly CommandEve
 
   return {
     commandId,
-    deviceId: ordered[0]?.deviceId ?? null,
+    deviceId: owner,
     command: accepted?.command ?? null,
     state,
     terminal: outcome !== undefined,
@@ -113,7 +117,7 @@ export function foldCommandEvents(commandId: string, events: readonly CommandEve
     detail: outcome && outcome.type !== 'result' ? (outcome.detail ?? null) : null,
     gatewayIds: [...gatewayIds].sort(),
     events: ordered,
-    anomalies: anomaliesOf(ordered, steps, resultEvent),
+    anomalies: anomaliesOf(all, steps, resultEvent),
   };
 }
 
@@ -129,7 +133,7 @@ function anomaliesOf(ordered: readonly CommandEvent[], steps: Partial<Record<Com
   if (statuses.size > 1) anomalies.push('the device answered both success and failure');
   if (resultEvent && resultEvent.status === undefined) anomalies.push('a result event without a status (counted as failure)');
   const deviceIds = new Set(ordered.map((event) => event.deviceId));
-  if (deviceIds.size > 1) anomalies.push(`events name more than one device: ${[...deviceIds].sort().join(', ')}`);
+  if (deviceIds.size > 1) anomalies.push(`events name more than one device (only the command's own count): ${[...deviceIds].sort().join(', ')}`);
   return anomalies;
 }
 
