@@ -8,6 +8,7 @@ import type { Producer } from 'kafkajs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { CommandStatus } from '../core/command-status.ts';
 import { decodeCommandEvent, decodeDeviceCommand, encodeCommandEvent, type CommandEvent, type DeviceCommand } from '../core/device-command.ts';
+import { topicResource } from '../kafka/kafkajs-admin.ts';
 import { partitionForKey } from '../kafka/key-partitioner.ts';
 import { explain, startEnrichHarness, type EnrichChild, type EnrichHarness } from './enrich-harness.ts';
 import { eventually, uniqueName } from './helpers.ts';
@@ -33,6 +34,8 @@ interface CommandsFixture {
   cli: (args: readonly string[], expectedCode?: number) => Promise<{ stdout: string; output: string }>;
   /** Log end offsets of one of the commands topics, by partition. */
   endOffsets: (topic: string) => Promise<number[]>;
+  /** Makes Kafka refuse every record of the topic (max.message.bytes 100: MESSAGE_TOO_LARGE), or take them again. */
+  refuseWrites: (topic: string, refuse: boolean) => Promise<void>;
   /** Writes an event the way a gateway does (key = command id). */
   event: (event: Omit<CommandEvent, 'v' | 'deviceId'> & { deviceId?: string }) => Promise<void>;
 }
@@ -69,6 +72,9 @@ async function commandsFixture(): Promise<CommandsFixture> {
     finished,
     cli: (args, expectedCode) => finished(spawn(args), expectedCode),
     endOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map(({ high }) => Number(high)),
+    refuseWrites: async (topic, refuse) => {
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: topicResource, name: topic, configEntries: [{ name: 'max.message.bytes', value: refuse ? '100' : '1048588' }] }] });
+    },
     event: async (event) => {
       const value = encodeCommandEvent({ v: 1, deviceId: 'cmd-dev-1', ...event });
       await producer.send({ topic: topics.commandEvents, acks: -1, messages: [{ key: event.commandId, value }] });
@@ -154,5 +160,26 @@ describe('tributary commands', () => {
     const noSuch = await cli(['status', 'no-such-command'], 1);
     expect(noSuch.output).toContain(`no command no-such-command: ${topics.commandEvents} holds no event of it`);
     expect((await cli(['list', 'cmd-dev-1'])).stdout).toBe('0 command(s) for cmd-dev-1\n');
+  }, 600_000);
+
+  it('exits 1 and says which record Kafka did not acknowledge', async () => {
+    const { h, topics, cli, refuseWrites } = await commandsFixture();
+    await h.registerDevice({ deviceId: 'cmd-dev-1' });
+    // the first send creates the topics, so that their settings can then be changed
+    const first = (await cli(['send', 'cmd-dev-1', 'reboot'])).stdout.trim();
+
+    await refuseWrites(topics.commands, true);
+    const refused = await cli(['send', 'cmd-dev-1', 'reboot'], 1);
+    expect(refused.stdout).toBe('');
+    expect(refused.output).toMatch(new RegExp(`Kafka did not acknowledge command [0-9a-f-]{36} on ${topics.commands.replaceAll('.', '\\.')} \\(it may or may not have been written\\): Kafka refused a record of \\d+ bytes`));
+
+    await refuseWrites(topics.commands, false);
+    await refuseWrites(topics.commandEvents, true);
+    const halfway = await cli(['send', 'cmd-dev-1', 'reboot'], 1);
+    const id = halfway.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(halfway.output).toContain(`command ${id} is on ${topics.commands} and will be delivered, but Kafka did not acknowledge its accepted event on ${topics.commandEvents}`);
+    const written = await h.readTopic(topics.commands, 2);
+    expect(written.map((record) => decodeDeviceCommand(record.key, record.value)).map((decoded) => decoded.ok && decoded.value.commandId)).toEqual([first, id]);
   }, 600_000);
 });
