@@ -119,10 +119,17 @@ export function composeGateway(settings: GatewaySettings, logger: Logger, option
       registryLoaded = true;
       stops.unshift({ name: 'device registry', stop: () => registry.stop() });
       await gateway.start();
-      // Order on stop: commands (stop consuming) → gateway (drain, disconnect) → registry → bridge (flush producer) → health.
-      stops.unshift({ name: 'mqtt gateway', stop: () => gateway.stop() });
       await dispatcher.start();
-      stops.unshift({ name: 'command dispatcher', stop: () => dispatcher.stop() });
+      // Order on stop: the gateway (refuse connections at once, drain, disconnect) while the dispatcher stops
+      // consuming (a hand-over cut short is not committed: the next owner hands it over) → registry →
+      // bridge (flush producer) → health.
+      stops.unshift({
+        name: 'mqtt gateway and command dispatcher',
+        stop: async () => {
+          const [gatewayStopped, dispatcherStopped] = await Promise.allSettled([gateway.stop(), dispatcher.stop()]);
+          for (const outcome of [gatewayStopped, dispatcherStopped]) if (outcome.status === 'rejected') throw outcome.reason;
+        },
+      });
     },
     stop: createShutdown(() => stops),
   };
