@@ -19,6 +19,11 @@ describe('Prometheus text', () => {
     expect(metricTotal(text, 'absent_total')).toBe(0);
   });
 
+  it('sums only the label sets that match', () => {
+    expect(metricTotal(text, 'x_total', { reason: 'b' })).toBe(4);
+    expect(metricTotal(text, 'x_total', { reason: 'c' })).toBe(0);
+  });
+
   it('reads a histogram and the bucket bound of a quantile', () => {
     const histogram = readHistogram(text, 'lat_seconds');
     expect(histogram).toEqual({ count: 100, sum: 2.5, buckets: [[0.01, 50], [0.1, 98], [1, 100], [Number.POSITIVE_INFINITY, 100]] });

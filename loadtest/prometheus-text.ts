@@ -15,9 +15,12 @@ function samples(text: string, name: string): Array<{ labels: string; value: num
   return found;
 }
 
-/** Sum of a counter (or gauge) over all its label sets; 0 when absent. */
-export function metricTotal(text: string, name: string): number {
-  return samples(text, name).reduce((sum, sample) => sum + (Number.isFinite(sample.value) ? sample.value : 0), 0);
+/** Sum of a counter (or gauge) over all its label sets, or those that have every label of `where`; 0 when absent. */
+export function metricTotal(text: string, name: string, where: Record<string, string> = {}): number {
+  const wanted = Object.entries(where).map(([label, value]) => `${label}=${JSON.stringify(value)}`);
+  return samples(text, name)
+    .filter((sample) => wanted.every((pair) => sample.labels.includes(pair)))
+    .reduce((sum, sample) => sum + (Number.isFinite(sample.value) ? sample.value : 0), 0);
 }
 
 export interface HistogramReading {

@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { encodeConnect, encodePublish, encodeTopic, scanPackets } from './raw-mqtt-connection.ts';
+import { encodeConnect, encodePublish, encodeSubscribe, encodeTopic, scanPackets } from './raw-mqtt-connection.ts';
 
 // mqtt-packet (the codec mqtt.js and Aedes use) is the oracle for what a packet must look like.
 const generate = (packet: object): Buffer => mqttPacket.generate(packet as mqttPacket.Packet);
@@ -29,6 +29,21 @@ describe('encodeConnect', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 120, clientId: 'dev-1', username: 'dev-1' });
     expect(String((seen[0] as mqttPacket.IConnectPacket).password)).toBe('s3cret');
+  });
+
+  it('asks for a persistent session when cleanSession is false', () => {
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const seen: mqttPacket.Packet[] = [];
+    parser.on('packet', (packet) => seen.push(packet));
+    parser.parse(encodeConnect({ clientId: 'dev-1', username: 'dev-1', password: 's3cret', keepaliveS: 60, cleanSession: false }));
+    expect(seen[0]).toMatchObject({ cmd: 'connect', clean: false, clientId: 'dev-1' });
+  });
+});
+
+describe('encodeSubscribe', () => {
+  it('builds the same one-filter SUBSCRIBE as mqtt-packet', () => {
+    const filter = 'devices/dev-000001/commands/#';
+    expect(encodeSubscribe(filter, 1, 42)).toEqual(generate({ cmd: 'subscribe', messageId: 42, subscriptions: [{ topic: filter, qos: 1 }] }));
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * A bare MQTT 3.1.1 client connection for the load generator: CONNECT with credentials, PUBLISH
- * at QoS 0 or 1 with PUBACK matching, PINGREQ keepalive, nothing else (no subscriptions, no
- * session store, no reconnect: the fleet does that itself). It exists because mqtt.js cost the
+ * A bare MQTT 3.1.1 client connection for the load generator: CONNECT with credentials (clean or
+ * persistent session), PUBLISH at QoS 0 or 1 with PUBACK matching, SUBSCRIBE, incoming PUBLISH
+ * (acknowledged at once), PINGREQ keepalive, nothing else (no session store, no reconnect: the
+ * fleet and the commands bench do that themselves). It exists because mqtt.js cost the
  * generator about as much CPU per message as the gateway it measures (BENCHMARKS.md): here a
  * PUBLISH is one buffer built straight from the pre-encoded topic and payload bytes and written at
  * once, and incoming packets are read into a fixed buffer (`onread`, no stream, no allocation per
@@ -19,9 +20,13 @@ export interface RawConnectionOptions {
   password: string;
   keepaliveS: number;
   connectTimeoutMs: number;
+  /** Clean session (default true); false keeps the session, its subscriptions and queued messages, across connections. */
+  cleanSession?: boolean;
   tls?: { ca?: Buffer; rejectUnauthorized: boolean };
-  /** CONNACK with return code 0. */
-  onConnect: () => void;
+  /** CONNACK with return code 0; `sessionPresent` is its session-present flag. */
+  onConnect: (sessionPresent: boolean) => void;
+  /** An incoming PUBLISH, before its PUBACK (QoS 1) is written; `topic` and `payload` are only valid during the call. */
+  onPublish?: (topic: Buffer, payload: Buffer, flags: { qos: number; dup: boolean }) => void;
   /** The connection is gone (refused, timed out, dropped or ended); called once. */
   onClose: () => void;
 }
@@ -32,6 +37,8 @@ export interface RawConnection {
    * `payload` is copied before this returns, so a caller may reuse its buffer.
    */
   publish(topic: Buffer, payload: Buffer, qos: 0 | 1, done: () => void): void;
+  /** Sends SUBSCRIBE for one filter; `done` runs on its SUBACK with the granted QoS (0x80: refused). */
+  subscribe(filter: string, qos: 0 | 1, done: (grantedQos: number) => void): void;
   /** Sends DISCONNECT and closes; resolves once the socket is closed. */
   end(): Promise<void>;
 }
@@ -86,14 +93,29 @@ export function encodePublish(topic: Buffer, payload: Buffer | string, qos: 0 | 
   return packet;
 }
 
-/** CONNECT: protocol level 4, clean session, username and password. */
-export function encodeConnect(options: { clientId: string; username: string; password: string; keepaliveS: number }): Buffer {
+/** CONNECT: protocol level 4, username and password, clean session unless `cleanSession` is false. */
+export function encodeConnect(options: { clientId: string; username: string; password: string; keepaliveS: number; cleanSession?: boolean }): Buffer {
   const field = (text: string): Buffer => encodeTopic(text);
-  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0xc2, (options.keepaliveS >> 8) & 0xff, options.keepaliveS & 0xff]);
+  const flags = options.cleanSession === false ? 0xc0 : 0xc2;
+  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, (options.keepaliveS >> 8) & 0xff, options.keepaliveS & 0xff]);
   const body = Buffer.concat([variable, field(options.clientId), field(options.username), field(options.password)]);
   const packet = Buffer.allocUnsafe(1 + remainingLengthBytes(body.length) + body.length);
   packet[0] = 0x10;
   body.copy(packet, writeRemainingLength(packet, 1, body.length));
+  return packet;
+}
+
+/** SUBSCRIBE for one topic filter. */
+export function encodeSubscribe(filter: string, qos: 0 | 1, packetId: number): Buffer {
+  const topic = encodeTopic(filter);
+  const remaining = 2 + topic.length + 1;
+  const packet = Buffer.allocUnsafe(1 + remainingLengthBytes(remaining) + remaining);
+  // [MQTT-3.8.1-1] SUBSCRIBE's fixed-header flags are 0010.
+  packet[0] = 0x82;
+  let offset = writeRemainingLength(packet, 1, remaining);
+  offset = packet.writeUInt16BE(packetId, offset);
+  packet.set(topic, offset);
+  packet[offset + topic.length] = qos;
   return packet;
 }
 
@@ -132,7 +154,9 @@ export function scanPackets(buffer: Buffer, end: number, visit: PacketVisitor): 
 const pingreq = Buffer.from([0xc0, 0x00]);
 const disconnect = Buffer.from([0xe0, 0x00]);
 const connack = 2;
+const publishType = 3;
 const puback = 4;
+const suback = 9;
 
 /** Incoming bytes per read: PUBACKs are 4 bytes, so one read takes hundreds of them. */
 const readBufferBytes = 4096;
@@ -141,7 +165,8 @@ const readBufferBytes = 4096;
 export function openRawConnection(options: RawConnectionOptions): RawConnection {
   const port = Number(options.url.port) || (options.url.protocol === 'mqtts:' ? 8883 : 1883);
   const host = options.url.hostname;
-  const awaitingAck = new Map<number, () => void>();
+  // PUBACKs and SUBACKs share the packet id space [MQTT-2.3.1-4].
+  const awaitingAck = new Map<number, (code: number) => void>();
   let nextPacketId = 1;
   // The bytes of an unfinished packet, copied out of the read buffer that the next read overwrites.
   let carry: Buffer | null = null;
@@ -150,19 +175,34 @@ export function openRawConnection(options: RawConnectionOptions): RawConnection 
   let wroteSinceTick = false;
   let keepaliveTimer: NodeJS.Timeout | undefined;
 
+  /** Packet ids 1..65535, skipping ones still awaiting their acknowledgement. */
+  const takePacketId = (): number => {
+    while (awaitingAck.has(nextPacketId)) nextPacketId = nextPacketId === 65_535 ? 1 : nextPacketId + 1;
+    const id = nextPacketId;
+    nextPacketId = nextPacketId === 65_535 ? 1 : nextPacketId + 1;
+    return id;
+  };
+
   const write = (packet: Buffer, written?: () => void): void => {
     wroteSinceTick = true;
     socket.write(packet, written && (() => void (closed || written())));
   };
 
   const handle: PacketVisitor = (type, buffer, bodyStart, bodyEnd) => {
-    if (type === puback && bodyEnd - bodyStart >= 2) {
+    if ((type === puback || type === suback) && bodyEnd - bodyStart >= 2) {
       const id = buffer.readUInt16BE(bodyStart);
       const done = awaitingAck.get(id);
       if (done) {
         awaitingAck.delete(id);
-        done();
+        done(type === suback ? (buffer[bodyStart + 2] ?? 0x80) : 0);
       }
+    } else if (type === publishType && bodyEnd - bodyStart >= 2) {
+      const flags = buffer[bodyStart - 1 - remainingLengthBytes(bodyEnd - bodyStart)]!;
+      const qos = (flags >> 1) & 3;
+      const topicEnd = bodyStart + 2 + buffer.readUInt16BE(bodyStart);
+      const payloadStart = qos > 0 ? topicEnd + 2 : topicEnd;
+      options.onPublish?.(buffer.subarray(bodyStart + 2, topicEnd), buffer.subarray(payloadStart, bodyEnd), { qos, dup: (flags & 8) !== 0 });
+      if (qos === 1) write(Buffer.from([0x40, 2, buffer[topicEnd]!, buffer[topicEnd + 1]!]));
     } else if (type === connack && !connected) {
       clearTimeout(connectTimer);
       if (buffer[bodyStart + 1] !== 0) {
@@ -178,7 +218,7 @@ export function openRawConnection(options: RawConnectionOptions): RawConnection 
         }, options.keepaliveS * 500);
         keepaliveTimer.unref();
       }
-      options.onConnect();
+      options.onConnect((buffer[bodyStart]! & 1) === 1);
     }
   };
 
@@ -233,12 +273,15 @@ export function openRawConnection(options: RawConnectionOptions): RawConnection 
         write(encodePublish(topic, payload, 0, 0), done);
         return;
       }
-      // Packet ids 1..65535, skipping ones still awaiting their PUBACK.
-      while (awaitingAck.has(nextPacketId)) nextPacketId = nextPacketId === 65_535 ? 1 : nextPacketId + 1;
-      const id = nextPacketId;
-      nextPacketId = nextPacketId === 65_535 ? 1 : nextPacketId + 1;
+      const id = takePacketId();
       awaitingAck.set(id, done);
       write(encodePublish(topic, payload, 1, id));
+    },
+    subscribe(filter, qos, done) {
+      if (closed) return;
+      const id = takePacketId();
+      awaitingAck.set(id, done);
+      write(encodeSubscribe(filter, qos, id));
     },
     end: () =>
       new Promise((resolve) => {

@@ -1,14 +1,18 @@
 /**
- * `tributary bench devices|e2e|connections`: the device-fleet simulator and the end-to-end
+ * `tributary bench devices|e2e|connections|commands`: the device-fleet simulator and the end-to-end
  * benchmark (loadtest/README.md). The only part of the benchmark that reads the environment.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { runJob } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { createBenchCredentials, readCredentialsFile, registerBenchDevices, writeCredentialsFile } from '../../loadtest/bench-devices.ts';
+import { runCommandsBench } from '../../loadtest/commands-bench.ts';
+import { formatCommandsReport } from '../../loadtest/commands-report.ts';
 import { runConnectionSweep } from '../../loadtest/connection-sweep.ts';
 import { createDeviceFleet, type FleetClient } from '../../loadtest/device-fleet.ts';
 import { runE2eBench, type E2eOptions, type E2eResult } from '../../loadtest/e2e-bench.ts';
@@ -24,11 +28,12 @@ import { intFlag, parseCommandArgs, rangedIntFlag, UsageError } from '../cli-arg
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
-const help = `Usage: tributary bench <devices|e2e|connections|clients|consumers> [options]
+const help = `Usage: tributary bench <devices|e2e|connections|commands|clients|consumers> [options]
 
   devices       simulate a device fleet against any gateway; report PUBACK latency and counts
   e2e           run devices → gateway → Kafka → enricher → QuestDB and count every message
   connections   idle connections vs gateway memory
+  commands      commands to N devices with persistent sessions: connected fan-out, then offline and reconnect
   clients       compare Kafka producer clients on one workload (see: tributary bench clients --help)
   consumers     compare the enricher's consumer adapters (see: tributary bench consumers --help)
 
@@ -98,6 +103,17 @@ connections:
   --out <file>               result JSON (default results/connections-<timestamp>.json; plot beside it)
   Kafka as for e2e (addresses or a local stack without QuestDB).
 
+commands:
+  --devices <n>              devices with persistent sessions, each subscribed to its commands (default 10000)
+  --connect-concurrency <n>  connections opened at once (default 200)
+  --reconnect-rate <n/s>     offline phase: reconnects started per second at most (default 1000)
+  --produce-batch <n>        commands per producer request (default 1000)
+  --timeout <s>              each phase's time before what is missing counts as lost (default 120)
+  --redis                    the gateway keeps its sessions in Redis (the local stack's, measured too)
+  --gateway-env NAME=value   extra environment for the gateway child (repeatable)
+  --out <file>               result JSON (default results/commands-<timestamp>.json)
+  Kafka (and --stack-name, --port-base) as for e2e, without QuestDB.
+
 ${settingsHelp(commandSettings.bench)}`;
 
 const options = {
@@ -140,6 +156,9 @@ const options = {
   'fault-for': { type: 'string' },
   'questdb-disk-mb': { type: 'string' },
   redis: { type: 'boolean', default: false },
+  'reconnect-rate': { type: 'string' },
+  'produce-batch': { type: 'string' },
+  timeout: { type: 'string' },
   'enrich-env': { type: 'string', multiple: true },
 } as const;
 
@@ -477,6 +496,42 @@ async function connectionsAction(values: Values): Promise<number> {
   });
 }
 
+/** The checkout's commit (with -dirty when it has changes), or null outside a git checkout. */
+async function checkoutCommit(): Promise<string | null> {
+  try {
+    return (await promisify(execFile)('git', ['describe', '--always', '--dirty', '--abbrev=10'], { cwd: new URL('../..', import.meta.url) })).stdout.trim();
+  } catch {
+    return null;
+  }
+}
+
+async function commandsAction(values: Values, args: readonly string[]): Promise<number> {
+  const out = values.out ?? join('results', `commands-${timestamp()}.json`);
+  const devices = rangedInt(values, 'devices', 10_000, 1, 200_000);
+  return runBench((signal) =>
+    withStack(values, false, { brokers: 1 }, async (stack) => {
+      const result = await runCommandsBench({
+        kafkaBrokers: stack.kafkaBrokers,
+        devices,
+        connectConcurrency: rangedInt(values, 'connect-concurrency', 200, 1, 10_000),
+        reconnectRatePerSec: rangedInt(values, 'reconnect-rate', 1000, 1, 1_000_000),
+        produceBatch: rangedInt(values, 'produce-batch', 1000, 1, 100_000),
+        phaseTimeoutMs: rangedInt(values, 'timeout', 120, 1, 3600) * 1000,
+        logDir: join(dirname(out), 'logs'),
+        gatewayEnv: gatewayEnv(values, stack.redisUrl),
+        serverPids: stack.serverPids,
+        commandLine: ['tributary', 'bench', ...args].join(' '),
+        commit: (await checkoutCommit()) ?? 'unknown',
+        onProgress: (line) => process.stderr.write(`${line}\n`),
+        signal,
+      });
+      await writeJson(out, result);
+      process.stdout.write(`${formatCommandsReport(result)}\nresult: ${out}\n`);
+      return result.problems.length === 0 && !signal.aborted ? 0 : 1;
+    }),
+  );
+}
+
 export async function benchCommand(args: readonly string[]): Promise<number> {
   // The client comparison has options of its own.
   if (args[0] === 'clients') return (await import('./bench-clients-command.ts')).benchClientsCommand(args.slice(1));
@@ -493,6 +548,8 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
       return e2eAction(values);
     case 'connections':
       return connectionsAction(values);
+    case 'commands':
+      return commandsAction(values, args);
     default:
       throw new UsageError(`unknown bench command ${JSON.stringify(action ?? '')}\n\n${help}`);
   }
