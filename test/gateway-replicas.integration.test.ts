@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -104,6 +105,11 @@ async function offlineSession(name: string, deviceId: string): Promise<void> {
   const client = await connect(name, deviceId, { clean: false });
   await client.subscribeAsync(`devices/${deviceId}/commands/#`, { qos: 1 });
   await client.endAsync();
+}
+
+/** `operation`, or a failure naming the step that did not finish within `ms`. */
+function within<T>(ms: number, what: string, operation: Promise<T>): Promise<T> {
+  return Promise.race([operation, delay(ms).then(() => Promise.reject(new Error(`${what}: not done within ${ms} ms`)))]);
 }
 
 async function ready(name: string): Promise<boolean> {
@@ -234,22 +240,22 @@ describe('gateway replicas sharing sessions in Redis', () => {
   it('refuses persistent sessions while Redis is down, keeps clean sessions and telemetry flowing, and recovers', async () => {
     const deviceId = await device();
     const stack = stackDir(inject('stackHome'), testStackName);
-    await stopRedis(stack);
+    await within(30_000, 'stopping Redis', stopRedis(stack));
     try {
       await eventually(() => ready('gw-b'), (isReady) => !isReady, 20_000, 'gw-b not ready without Redis');
       expect(await connackCode('gw-b', deviceId, { clean: false })).toBe(3);
-      const client = await connect('gw-b', deviceId, { clean: true });
-      await client.publishAsync(`devices/${deviceId}/telemetry`, JSON.stringify({ v: 1, ts: Date.now(), metrics: { t: 1 } }), { qos: 1 });
+      const client = await within(15_000, 'a clean session without Redis', connect('gw-b', deviceId, { clean: true }));
+      await within(15_000, 'a telemetry PUBACK without Redis', client.publishAsync(`devices/${deviceId}/telemetry`, JSON.stringify({ v: 1, ts: Date.now(), metrics: { t: 1 } }), { qos: 1 }));
       await client.endAsync();
     } finally {
       await restartRedis(stack, { readyTimeoutMs: 60_000 });
     }
     await eventually(() => ready('gw-b'), (isReady) => isReady, 30_000, 'gw-b ready again');
-    await offlineSession('gw-b', deviceId);
+    await within(15_000, 'a persistent session after Redis returned', offlineSession('gw-b', deviceId));
     const command = await probe.send(deviceId, 'after-outage');
     await probe.waitFor(command.commandId, 'queued');
-    const client = await connect('gw-a', deviceId, { clean: false });
+    const client = await within(15_000, 'a reconnect to gw-a', connect('gw-a', deviceId, { clean: false }));
     await probe.waitFor(command.commandId, 'delivered');
     await client.endAsync();
-  });
+  }, 180_000);
 });
