@@ -58,6 +58,7 @@ export interface CommandsBenchOptions {
 }
 
 export interface CommandsPhaseResult {
+  /** One per device that connected at the start (a device that never did has no session to hold one). */
   commands: number;
   /** From the first produce call until Kafka acknowledged the last command. */
   produceMs: number;
@@ -135,6 +136,9 @@ interface BenchDevice {
   commandsPrefix: string;
   connection: RawConnection | null;
 }
+
+/** A device the gateway refuses (its verification queue for one address is full) is tried again this often at most. */
+const connectAttempts = 30;
 
 /** Command ids carry the run, the phase and the device's index: `<run>-<phase>-<index>`. */
 const commandIdOf = (runId: string, phase: Phase, index: number): string => `${runId}-${phase}-${index}`;
@@ -240,43 +244,44 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
     });
 
   /**
-   * Connects every device, `connectConcurrency` at a time and at most `ratePerSec` started per
-   * second; a refused device is tried again up to 4 times. `onStart` runs once per device before its
-   * first attempt. Returns the devices that never connected.
+   * Connects `list`, `connectConcurrency` at a time and at most `ratePerSec` started per second; a
+   * refused device (the gateway refuses CONNECTs while too many from one address await
+   * verification) is tried again, backing off. `onStart` runs once per device before its first
+   * attempt. Returns the devices that connected.
    */
-  const connectAll = async (url: URL, subscribe: boolean, ratePerSec: number, onStart: (device: BenchDevice) => void): Promise<number> => {
+  const connectAll = async (list: readonly BenchDevice[], url: URL, subscribe: boolean, ratePerSec: number, onStart: (device: BenchDevice) => void): Promise<BenchDevice[]> => {
     const began = performance.now();
     let next = 0;
-    let failures = 0;
+    const connected: BenchDevice[] = [];
     const worker = async (): Promise<void> => {
-      while (next < devices.length && !options.signal?.aborted) {
-        const device = devices[next]!;
+      while (next < list.length && !options.signal?.aborted) {
+        const device = list[next]!;
         const dueAt = began + (next / ratePerSec) * 1000;
         next += 1;
         const wait = dueAt - performance.now();
         if (wait > 0) await delay(wait);
         onStart(device);
-        for (let attempt = 0; ; attempt += 1) {
-          if (await connectDevice(device, url, subscribe)) break;
-          await device.connection?.end();
-          device.connection = null;
-          if (attempt === 4 || closing) {
-            failures += 1;
+        for (let attempt = 1; ; attempt += 1) {
+          if (await connectDevice(device, url, subscribe)) {
+            connected.push(device);
             break;
           }
-          await delay(500 * (attempt + 1));
+          await device.connection?.end();
+          device.connection = null;
+          if (attempt === connectAttempts || closing) break;
+          await delay(Math.min(2000, 200 * attempt) * (1 + Math.random()));
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.connectConcurrency, devices.length)) }, worker));
-    return failures;
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.connectConcurrency, list.length)) }, worker));
+    return connected;
   };
 
-  /** Produces one command per device in batches (acks=all); latency of the connected phase counts from each batch's send. */
-  const produceAll = async (phase: Phase): Promise<number> => {
+  /** Produces one command per device of `list` in batches (acks=all); latency of the connected phase counts from each batch's send. */
+  const produceAll = async (phase: Phase, list: readonly BenchDevice[]): Promise<number> => {
     const began = performance.now();
-    for (let start = 0; start < devices.length; start += options.produceBatch) {
-      const batch = devices.slice(start, start + options.produceBatch);
+    for (let start = 0; start < list.length; start += options.produceBatch) {
+      const batch = list.slice(start, start + options.produceBatch);
       const issuedAtMs = Date.now();
       const messages = batch.map((device) => {
         const command: DeviceCommand = {
@@ -291,7 +296,8 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
         };
         return { key: device.credential.deviceId, value: encodeDeviceCommand(command) };
       });
-      if (phase === 'c') tallies.c.startedAt.fill(performance.now(), start, start + batch.length);
+      const sentAt = performance.now();
+      if (phase === 'c') for (const device of batch) tallies.c.startedAt[device.index] = sentAt;
       await producer.send({ topic: commandsTopic, acks: -1, messages });
     }
     return Math.round(performance.now() - began);
@@ -299,9 +305,9 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
 
   const metric = async (name: string, where?: Record<string, string>): Promise<number> => metricTotal(await gatewayMetrics(gateway!), name, where);
 
-  const waitPhase = async (tally: PhaseTally, deliveredBefore: number, description: string): Promise<void> => {
+  const waitPhase = async (tally: PhaseTally, expected: number, deliveredBefore: number, description: string): Promise<void> => {
     const timeoutMs = options.phaseTimeoutMs;
-    await waitFor(() => tally.received >= devices.length, { description, timeoutMs, intervalMs: 20, ...(options.signal && { signal: options.signal }) }).catch(falseOnTimeout);
+    await waitFor(() => tally.received >= expected, { description, timeoutMs, intervalMs: 20, ...(options.signal && { signal: options.signal }) }).catch(falseOnTimeout);
     // Every PUBACK counted by the gateway; then a moment for late duplicates to arrive.
     await waitFor(async () => (await metric('tributary_gateway_commands_delivered_total')) - deliveredBefore >= tally.received, {
       description: 'the gateway to count every PUBACK',
@@ -311,16 +317,16 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
     await delay(1000);
   };
 
-  const phaseResult = async (phase: Phase, produceMs: number, deliveredBefore: number, eventsBefore: number, processes: ProcessUsageReport[]): Promise<CommandsPhaseResult> => {
+  const phaseResult = async (phase: Phase, commands: number, produceMs: number, deliveredBefore: number, eventsBefore: number, processes: ProcessUsageReport[]): Promise<CommandsPhaseResult> => {
     const tally = tallies[phase];
-    const allReceived = tally.received === devices.length ? tally.lastReceivedAt - tally.firstAt : null;
+    const allReceived = tally.received === commands ? tally.lastReceivedAt - tally.firstAt : null;
     return {
-      commands: devices.length,
+      commands,
       produceMs,
       received: tally.received,
       duplicates: tally.duplicates,
       duplicatesFlaggedDup: tally.duplicatesFlaggedDup,
-      lost: devices.length - tally.received,
+      lost: commands - tally.received,
       crossed: tally.crossed,
       deliveredByGateway: (await metric('tributary_gateway_commands_delivered_total')) - deliveredBefore,
       commandEvents: (await auditor.recordCount(commandEventsTopic)) - eventsBefore,
@@ -357,24 +363,24 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
 
     progress(`connecting ${devices.length} devices (persistent sessions, subscribed to their commands)`);
     const connectBegan = performance.now();
-    const connectFailures = await connectAll(url, true, Number.POSITIVE_INFINITY, () => undefined);
+    const active = await connectAll(devices, url, true, Number.POSITIVE_INFINITY, () => undefined);
     const connectMs = Math.round(performance.now() - connectBegan);
-    const connectedCount = devices.length - connectFailures;
-    if (connectFailures > 0) problems.push(`${connectFailures} devices never connected`);
+    const connectFailures = devices.length - active.length;
+    if (connectFailures > 0) problems.push(`${connectFailures} devices never connected (they get no commands)`);
     counters.sessionsPresent = 0;
     const gatewayRss = (await readProcessUsage(gateway.pid))?.rssBytes ?? 0;
     const redisPid = options.serverPids?.redis;
     const redisRss = redisPid === undefined ? null : ((await readProcessUsage(redisPid))?.rssBytes ?? 0);
     const mib = (bytes: number): number => round(bytes / 2 ** 20);
 
-    progress(`connected fan-out: ${devices.length} commands`);
+    progress(`connected fan-out: ${active.length} commands`);
     let deliveredBefore = await metric('tributary_gateway_commands_delivered_total');
     let eventsBefore = await auditor.recordCount(commandEventsTopic);
     await sampler.markStart();
     tallies.c.firstAt = performance.now();
-    const connectedProduceMs = await produceAll('c');
-    await waitPhase(tallies.c, deliveredBefore, 'every connected device to receive its command');
-    const connected = await phaseResult('c', connectedProduceMs, deliveredBefore, eventsBefore, await sampler.markEnd());
+    const connectedProduceMs = await produceAll('c', active);
+    await waitPhase(tallies.c, active.length, deliveredBefore, 'every connected device to receive its command');
+    const connected = await phaseResult('c', active.length, connectedProduceMs, deliveredBefore, eventsBefore, await sampler.markEnd());
     const histogram = readHistogram(await gatewayMetrics(gateway), 'tributary_gateway_command_delivery_latency_seconds');
     const bound = (q: number): number | null => {
       const value = histogram ? histogramQuantileBound(histogram, q) : null;
@@ -392,8 +398,8 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
     const consumedBefore = await metric('tributary_gateway_commands_consumed_total');
     await sampler.markStart();
     const offlineBegan = performance.now();
-    const offlineProduceMs = await produceAll('o');
-    const queuedWait = await waitFor(async () => (await metric('tributary_gateway_commands_consumed_total')) - consumedBefore >= devices.length, {
+    const offlineProduceMs = await produceAll('o', active);
+    const queuedWait = await waitFor(async () => (await metric('tributary_gateway_commands_consumed_total')) - consumedBefore >= active.length, {
       description: 'the gateway to take every command',
       timeoutMs: options.phaseTimeoutMs,
       intervalMs: 100,
@@ -402,11 +408,11 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
     const queued = (await metric('tributary_gateway_commands_consumed_total', { outcome: 'queued' })) - queuedBefore;
     progress(`offline: ${queued} commands queued; reconnecting at ${options.reconnectRatePerSec}/s`);
     tallies.o.firstAt = performance.now();
-    const reconnectFailures = await connectAll(url, false, options.reconnectRatePerSec, (device) => {
+    const reconnectFailures = active.length - (await connectAll(active, url, false, options.reconnectRatePerSec, (device) => {
       tallies.o.startedAt[device.index] = performance.now();
-    });
-    await waitPhase(tallies.o, deliveredBefore, 'every reconnected device to receive its queued command');
-    const offline = await phaseResult('o', offlineProduceMs, deliveredBefore, eventsBefore, await sampler.markEnd());
+    })).length;
+    await waitPhase(tallies.o, active.length, deliveredBefore, 'every reconnected device to receive its queued command');
+    const offline = await phaseResult('o', active.length, offlineProduceMs, deliveredBefore, eventsBefore, await sampler.markEnd());
     if (counters.drops > 0) problems.push(`${counters.drops} connections dropped by the gateway`);
     for (const [name, phase] of [['connected', connected], ['offline', offline]] as const) {
       if (phase.lost > 0) problems.push(`${name}: ${phase.lost} commands never received`);
@@ -431,12 +437,12 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
       },
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30), node: process.version },
       loadAverage: { before: loadBefore, after: loadavg().map((value) => round(value, 2)) },
-      connect: { connected: connectedCount, failures: connectFailures, ms: connectMs, gatewayRssMiB: mib(gatewayRss), redisRssMiB: redisRss === null ? null : mib(redisRss) },
+      connect: { connected: active.length, failures: connectFailures, ms: connectMs, gatewayRssMiB: mib(gatewayRss), redisRssMiB: redisRss === null ? null : mib(redisRss) },
       connected,
       offline: {
         ...offline,
         queuedMs,
-        notQueued: devices.length - queued,
+        notQueued: active.length - queued,
         sessionsPresent: counters.sessionsPresent,
         reconnectFailures,
       },
