@@ -79,7 +79,7 @@ function createMemorySessionStore(options: SessionStoreOptions): SessionStore {
 function createRedisSessionStore(options: SessionStoreOptions & { redisUrl: string }): SessionStore {
   const logger = options.logger.child({ component: 'session-store' });
   const brokerId = `${options.gatewayId}-${randomUUID()}`;
-  let connections: { db: Redis; publisher: Redis; subscriber: Redis } | null = null;
+  let connections: { db: Redis; publisher: Redis; subscriber: Redis; systemPublisher: Redis; systemSubscriber: Redis } | null = null;
   let built: { persistence: object; mq: MessageEmitter; pending: PendingCommands } | null = null;
 
   const connect = (role: string): Redis => {
@@ -101,7 +101,7 @@ function createRedisSessionStore(options: SessionStoreOptions & { redisUrl: stri
     if (delivery === null) return 0;
     return Math.max(1, Math.ceil((delivery.expiresAtMs - Date.now()) / 1000) + packetTtlGraceS);
   };
-  const available = (): boolean => connections !== null && connections.db.status === 'ready' && connections.subscriber.status === 'ready';
+  const available = (): boolean => connections !== null && Object.values(connections).every((redis) => redis.status === 'ready');
 
   return {
     shared: true,
@@ -119,15 +119,21 @@ function createRedisSessionStore(options: SessionStoreOptions & { redisUrl: stri
       const db = connect('sessions');
       const publisher = connect('commands-publish');
       const subscriber = connect('commands-subscribe');
-      connections = { db, publisher, subscriber };
-      for (const redis of [db, publisher, subscriber]) redis.connect().catch(() => undefined);
+      const systemPublisher = connect('sys-publish');
+      const systemSubscriber = connect('sys-subscribe');
+      connections = { db, publisher, subscriber, systemPublisher, systemSubscriber };
+      for (const redis of Object.values(connections)) redis.connect().catch(() => undefined);
       const timeoutMs = options.startTimeoutMs ?? 60_000;
       try {
-        await waitFor(() => available() && publisher.status === 'ready', { timeoutMs, intervalMs: 100, description: `Redis at ${options.redisUrl}` });
+        await waitFor(available, { timeoutMs, intervalMs: 100, description: `Redis at ${options.redisUrl}` });
       } catch (error) {
         throw new InfraError('REDIS_UNAVAILABLE', `Redis at ${options.redisUrl} not reachable within ${timeoutMs} ms`, { retriable: true, cause: error });
       }
-      const system = mqemitterRedis({ connectionString: options.redisUrl }) as unknown as MessageEmitter & { state: NodeJS.EventEmitter };
+      // mqemitter-redis gets connections that are ready already: its own connect at once and queue its first
+      // PSUBSCRIBEs ahead of ioredis' ready check, which then fails ("Connection in subscriber mode") and leaves
+      // `$SYS/sub/+` unsubscribed. Aedes waits for its own `$SYS/sub/add` to come back before a SUBACK, so
+      // every SUBSCRIBE of a persistent session would then hang (seen in 3 of 9 gateway starts).
+      const system = mqemitterRedis({ subConn: systemSubscriber, pubConn: systemPublisher }) as unknown as MessageEmitter & { state: NodeJS.EventEmitter };
       system.state.on('error', (error: Error) => logger.warn({ err: error.message }, 'Redis $SYS emitter error'));
       built = {
         persistence: adaptPersistence(persistenceRedis({ conn: db, packetTTL }), { layout: options.layout, available, onSkipped: options.onSkipped }),
