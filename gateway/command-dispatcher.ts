@@ -13,7 +13,9 @@
  * A sweeper reports commands whose expiry passed without a PUBACK as `expired`, once across replicas.
  */
 import type { CommandEvent, DeviceCommand } from '../core/device-command.ts';
-import { decodeDeviceCommand } from '../core/device-command.ts';
+import { decodeDeviceCommand, isValidCommandId } from '../core/device-command.ts';
+import { isValidDeviceId } from '../core/device-record.ts';
+import { describeError } from '../core/errors.ts';
 import type { ConsumedBatch, ConsumedRecord, GroupConsumerOptions, GroupConsumerPort } from '../core/kafka-port.ts';
 import type { Logger } from '../core/logger.ts';
 import { retry, sleep } from '../core/retry.ts';
@@ -74,7 +76,7 @@ export function createCommandDispatcher(deps: {
       signal: stopping.signal,
       shouldRetry: () => true,
       onRetry: (error, attempt) => {
-        lastFailure = { atMs: Date.now(), message: `${what}: ${error instanceof Error ? error.message : String(error)}` };
+        lastFailure = { atMs: Date.now(), message: `${what}: ${describeError(error)}` };
         sampled.warn(`retry:${what}`, { attempt, err: lastFailure.message }, 'command step failed; retrying');
       },
     });
@@ -159,7 +161,7 @@ export function createCommandDispatcher(deps: {
         if (due.length === 100) continue;
       } catch (error) {
         if (stopping.signal.aborted) return;
-        sampled.warn('sweep', { err: error instanceof Error ? error.message : String(error) }, 'expiry sweep failed; next sweep retries');
+        sampled.warn('sweep', { err: describeError(error) }, 'expiry sweep failed; next sweep retries');
       }
       await sleep(sweepIntervalMs, stopping.signal).catch(() => undefined);
     }
@@ -173,7 +175,7 @@ export function createCommandDispatcher(deps: {
       joined = consumer.start().then(
         () => logger.info('taking commands from Kafka'),
         (error: unknown) => {
-          lastFailure = { atMs: Date.now(), message: `joining the commands group: ${error instanceof Error ? error.message : String(error)}` };
+          lastFailure = { atMs: Date.now(), message: `joining the commands group: ${describeError(error)}` };
           logger.error({ err: error }, 'could not start taking commands from Kafka');
         },
       );
@@ -197,8 +199,7 @@ function idsOf(record: ConsumedRecord): { commandId: string; deviceId: string } 
     const value = JSON.parse(record.value?.toString('utf8') ?? '') as { commandId?: unknown; deviceId?: unknown };
     const commandId = value.commandId;
     const deviceId = value.deviceId ?? record.key?.toString('utf8');
-    const level = /^[A-Za-z0-9_.-]{1,64}$/;
-    return typeof commandId === 'string' && level.test(commandId) && typeof deviceId === 'string' && level.test(deviceId) ? { commandId, deviceId } : null;
+    return isValidCommandId(commandId) && isValidDeviceId(deviceId) ? { commandId, deviceId } : null;
   } catch {
     return null;
   }

@@ -57,6 +57,11 @@ export interface MqttGateway {
 
 type ConnackError = Error & { returnCode: number };
 
+/** A packet's payload as bytes (Aedes types it as a string or a Buffer). */
+function payloadBytes(packet: { payload: string | Buffer }): Buffer {
+  return typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+}
+
 function connackError(returnCode: number, message: string): ConnackError {
   return Object.assign(new Error(message), { returnCode });
 }
@@ -171,7 +176,7 @@ export function createMqttGateway(deps: {
       callback(null);
       return;
     }
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const payload = payloadBytes(packet);
     route.forward({ deviceId, mqttTopic: packet.topic, payload, qos: packet.qos, retain: false, receivedAtMs: Date.now() }).then(
       () => callback(null),
       // not deleted: the next will sweep tries again
@@ -181,7 +186,7 @@ export function createMqttGateway(deps: {
 
   // A device's answer to a command, acknowledged once Kafka has the `result` event.
   const onCommandResult = (client: Client, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const payload = payloadBytes(packet);
     const decoded = decodeCommandResult(payload);
     if (!decoded.ok) return refusePublish(client, packet, 'invalid_command_result', callback);
     metrics.commandResults.inc({ status: decoded.value.status });
@@ -217,7 +222,7 @@ export function createMqttGateway(deps: {
     const publish = {
       deviceId: client.id,
       mqttTopic: packet.topic,
-      payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+      payload: payloadBytes(packet),
       qos,
       retain: packet.retain,
       receivedAtMs,
@@ -341,7 +346,7 @@ export function createMqttGateway(deps: {
           metrics.forwardsRefused.inc({ reason: 'not_own_commands' });
           return null;
         }
-        const delivery = readCommandDelivery(typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+        const delivery = readCommandDelivery(payloadBytes(packet));
         if (delivery !== null && Date.now() >= delivery.expiresAtMs) {
           metrics.forwardsRefused.inc({ reason: 'expired' });
           return null;
@@ -355,7 +360,7 @@ export function createMqttGateway(deps: {
     const events = created as unknown as NodeJS.EventEmitter;
     events.on('ack', (packet: AedesPublishPacket | undefined, client: Client) => {
       if (!packet || packet.cmd !== 'publish' || !mayForward(client.id, packet.topic, config.topicLayout)) return;
-      const delivery = readCommandDelivery(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+      const delivery = readCommandDelivery(payloadBytes(packet));
       if (delivery === null) return;
       const nowMs = Date.now();
       metrics.commandsDelivered.inc();

@@ -40,6 +40,19 @@ export interface ReadRecord {
   headers: Record<string, string>;
 }
 
+/** A gateway's Kafka topics, named after `suffix` so that tests never see each other's records. */
+export function gatewayTopicEnv(suffix: string) {
+  return {
+    TRIBUTARY_TOPIC_TELEMETRY: `iot.telemetry.${suffix}`,
+    TRIBUTARY_TOPIC_EVENTS: `iot.events.${suffix}`,
+    TRIBUTARY_TOPIC_DEVICES: `iot.devices.${suffix}`,
+    TRIBUTARY_TOPIC_DEAD_LETTER: `iot.dlq.${suffix}`,
+    TRIBUTARY_TOPIC_ALERTS: `iot.alerts.${suffix}`,
+    TRIBUTARY_TOPIC_COMMANDS: `iot.commands.${suffix}`,
+    TRIBUTARY_TOPIC_COMMAND_EVENTS: `iot.command-events.${suffix}`,
+  };
+}
+
 export async function startGatewayHarness(options: {
   brokers: string[];
   env?: Record<string, string>;
@@ -51,13 +64,7 @@ export async function startGatewayHarness(options: {
   const suffix = uniqueName('t');
   const values = {
     TRIBUTARY_KAFKA_BROKERS: options.brokers.join(','),
-    TRIBUTARY_TOPIC_TELEMETRY: `iot.telemetry.${suffix}`,
-    TRIBUTARY_TOPIC_EVENTS: `iot.events.${suffix}`,
-    TRIBUTARY_TOPIC_DEVICES: `iot.devices.${suffix}`,
-    TRIBUTARY_TOPIC_DEAD_LETTER: `iot.dlq.${suffix}`,
-    TRIBUTARY_TOPIC_ALERTS: `iot.alerts.${suffix}`,
-    TRIBUTARY_TOPIC_COMMANDS: `iot.commands.${suffix}`,
-    TRIBUTARY_TOPIC_COMMAND_EVENTS: `iot.command-events.${suffix}`,
+    ...gatewayTopicEnv(suffix),
     TRIBUTARY_GATEWAY_COMMANDS_GROUP: `commands-${suffix}`,
     TRIBUTARY_MQTT_HOST: '127.0.0.1',
     TRIBUTARY_MQTT_TCP_PORT: '0',

@@ -15,21 +15,14 @@ import { encodeDeviceRecord, hashSecret } from '../core/device-record.ts';
 import { restartRedis, stackDir, stopRedis } from '../infra/stack.ts';
 import { freePort, startPipelineProcess, type PipelineProcess } from '../loadtest/pipeline-process.ts';
 import { collectDeliveries, startCommandProbe, type CommandProbe } from './command-probe.ts';
+import { gatewayTopicEnv } from './gateway-harness.ts';
 import { eventually, uniqueName } from './helpers.ts';
 import { deleteGroups, deleteTopics } from './kafka-cleanup.ts';
 import { testStackName } from './test-stacks.ts';
 
 const secret = 'replica-secret';
 const suffix = uniqueName('rep');
-const topics = {
-  TRIBUTARY_TOPIC_TELEMETRY: `iot.telemetry.${suffix}`,
-  TRIBUTARY_TOPIC_EVENTS: `iot.events.${suffix}`,
-  TRIBUTARY_TOPIC_DEVICES: `iot.devices.${suffix}`,
-  TRIBUTARY_TOPIC_DEAD_LETTER: `iot.dlq.${suffix}`,
-  TRIBUTARY_TOPIC_ALERTS: `iot.alerts.${suffix}`,
-  TRIBUTARY_TOPIC_COMMANDS: `iot.commands.${suffix}`,
-  TRIBUTARY_TOPIC_COMMAND_EVENTS: `iot.command-events.${suffix}`,
-};
+const topics = gatewayTopicEnv(suffix);
 const commandsGroup = `commands-${suffix}`;
 // A database of its own in the shared Redis, emptied afterwards.
 const redisDb = 7;
