@@ -5,7 +5,7 @@
  */
 import { createEnvReader, type EnvReader } from '../core/config.ts';
 import { boolSetting, intSetting, optionalStringSetting, settingsOf, stringSetting, unknownSettingProblems, type SettingsTable } from '../core/settings.ts';
-import { logLevelSetting, sharedSettings, topicSettings } from '../core/shared-settings.ts';
+import { logLevelSetting, sharedSettings, topicSettings, topicSettingsOf } from '../core/shared-settings.ts';
 import { enrichSettings } from '../enrich/enrich-config.ts';
 import { gatewaySettings } from '../gateway/gateway-config.ts';
 import { ingestSettings } from '../ingest/ingest-config.ts';
@@ -50,6 +50,16 @@ export const commandSettings = {
     kafkaPartitions: sharedSettings.kafkaPartitions,
     replicationFactor: sharedSettings.replicationFactor,
     logLevel: toolLogLevel,
+  },
+  // The API process (api/); its own settings join these.
+  api: {
+    kafkaBrokers: sharedSettings.kafkaBrokers,
+    ...topicSettingsOf('telemetry', 'devices', 'deadLetter', 'alerts', 'commands', 'commandEvents', 'jobs', 'jobState', 'jobEvents', 'apiTokens'),
+    kafkaPartitions: sharedSettings.kafkaPartitions,
+    replicationFactor: sharedSettings.replicationFactor,
+    httpHost,
+    shutdownDeadlineMs,
+    logLevel,
   },
   stack: stackSettings,
   start: {

@@ -12,6 +12,14 @@ export const defaultTopics = {
   alerts: 'iot.alerts',
   commands: 'iot.commands',
   commandEvents: 'iot.command-events',
+  /** Job requests (replays, dead-letter re-drives), key = job id; the API's job runners consume it as one group. */
+  jobs: 'iot.jobs',
+  /** Compacted: each job's facts (its request, its runner's latest state, a cancellation), see core/job.ts. */
+  jobState: 'iot.jobs.state',
+  /** Job lifecycle events (accepted, started, progress, succeeded, failed, cancelled), key = job id. */
+  jobEvents: 'iot.jobs.events',
+  /** Compacted: the API's bearer tokens, stored hashed, key = token id. */
+  apiTokens: 'iot.api-tokens',
 } as const;
 
 export type TopicRole = keyof typeof defaultTopics;

@@ -15,7 +15,16 @@ export const topicSettings: { readonly [R in TopicRole]: Setting<string> } = {
   alerts: stringSetting({ name: 'TRIBUTARY_TOPIC_ALERTS', default: defaultTopics.alerts, help: 'Kafka topic for alert events' }),
   commands: stringSetting({ name: 'TRIBUTARY_TOPIC_COMMANDS', default: defaultTopics.commands, help: 'Kafka topic of commands to devices (key = device id)' }),
   commandEvents: stringSetting({ name: 'TRIBUTARY_TOPIC_COMMAND_EVENTS', default: defaultTopics.commandEvents, help: 'Kafka topic of what happened to each command (key = command id)' }),
+  jobs: stringSetting({ name: 'TRIBUTARY_TOPIC_JOBS', default: defaultTopics.jobs, help: "Kafka topic of job requests (replays, dead-letter re-drives) the API's runners consume" }),
+  jobState: stringSetting({ name: 'TRIBUTARY_TOPIC_JOB_STATE', default: defaultTopics.jobState, help: 'compacted Kafka topic holding every job\'s request and state' }),
+  jobEvents: stringSetting({ name: 'TRIBUTARY_TOPIC_JOB_EVENTS', default: defaultTopics.jobEvents, help: 'Kafka topic of job lifecycle events (key = job id)' }),
+  apiTokens: stringSetting({ name: 'TRIBUTARY_TOPIC_API_TOKENS', default: defaultTopics.apiTokens, help: "compacted Kafka topic of the API's bearer tokens (stored hashed)" }),
 };
+
+/** The settings of some topic roles, for a process that uses only those. */
+export function topicSettingsOf<R extends TopicRole>(...roles: R[]): { [K in R]: Setting<string> } {
+  return Object.fromEntries(roles.map((role) => [role, topicSettings[role]])) as { [K in R]: Setting<string> };
+}
 
 /** pino's levels, most verbose first; `silent` logs nothing. */
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

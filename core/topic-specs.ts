@@ -7,6 +7,8 @@ import type { TopicSpec } from './kafka-port.ts';
 
 export function topicSpec(role: TopicRole, topic: string, layout: { partitions: number; replicationFactor: number }): TopicSpec {
   // The registry is compacted (latest record per device) and small: one partition keeps it ordered.
+  // Tokens and job state are compacted too: the latest record per key is the truth, and both are small.
+  if (role === 'apiTokens' || role === 'jobState') return { topic, partitions: 1, replicationFactor: layout.replicationFactor, config: { 'cleanup.policy': 'compact' } };
   if (role === 'devices') return { topic, partitions: 1, replicationFactor: layout.replicationFactor, config: { 'cleanup.policy': 'compact' } };
   return { topic, partitions: layout.partitions, replicationFactor: layout.replicationFactor };
 }

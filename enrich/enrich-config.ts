@@ -1,10 +1,9 @@
 /** Enricher settings: their table, and the EnrichConfig read from it through the entry point's EnvReader. */
 import { hostname } from 'node:os';
 import type { EnvReader } from '../core/config.ts';
-import type { TopicRole } from '../core/envelope.ts';
 import { consumerHeartbeatIntervalMs, consumerSessionTimeoutMs } from '../core/kafka-port.ts';
-import { intSetting, oneOfSetting, optionalStringSetting, readSettings, stringSetting, type Setting } from '../core/settings.ts';
-import { sharedSettings, topicSettings } from '../core/shared-settings.ts';
+import { intSetting, oneOfSetting, optionalStringSetting, readSettings, stringSetting } from '../core/settings.ts';
+import { sharedSettings, topicSettingsOf } from '../core/shared-settings.ts';
 import type { BackoffOptions } from '../core/retry.ts';
 import { parseAlertRules, type AlertRule } from './alert-rules.ts';
 import type { UnknownDevicePolicy } from './enrichment.ts';
@@ -133,9 +132,6 @@ export function readEnrichConfig(env: EnvReader): EnrichConfig {
   return config;
 }
 
-function topicSettingsOf<R extends TopicRole>(...roles: R[]): { [K in R]: Setting<string> } {
-  return Object.fromEntries(roles.map((role) => [role, topicSettings[role]])) as { [K in R]: Setting<string> };
-}
 
 /** `http://host:port` (path, query and credentials refused), normalised without a trailing slash; null if invalid. */
 function parseHttpUrl(text: string): string | null {

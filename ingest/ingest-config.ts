@@ -2,13 +2,16 @@
 import type { EnvReader } from '../core/config.ts';
 import { defaultSendQueueBounds } from '../core/kafka-port.ts';
 import type { TopicNames } from '../core/envelope.ts';
+
+/** The topics the gateway and its bridge use. */
+export type GatewayTopics = Pick<TopicNames, 'telemetry' | 'events' | 'devices' | 'deadLetter' | 'alerts' | 'commands' | 'commandEvents'>;
 import { intSetting, oneOfSetting, optionalStringSetting, readSettings } from '../core/settings.ts';
-import { sharedSettings, topicSettings } from '../core/shared-settings.ts';
+import { sharedSettings, topicSettingsOf } from '../core/shared-settings.ts';
 import { parseMappingRules, type MappingRule } from './topic-mapping.ts';
 
 export interface IngestConfig {
   kafkaBrokers: string[];
-  topics: TopicNames;
+  topics: GatewayTopics;
   mappingRules: MappingRule[];
   dataTopicPartitions: number;
   replicationFactor: number;
@@ -23,7 +26,7 @@ export interface IngestConfig {
 /** Every setting the bridge reads. */
 export const ingestSettings = {
   kafkaBrokers: sharedSettings.kafkaBrokers,
-  ...topicSettings,
+  ...topicSettingsOf('telemetry', 'events', 'devices', 'deadLetter', 'alerts', 'commands', 'commandEvents'),
   mappingRules: optionalStringSetting({
     name: 'TRIBUTARY_MAPPING_RULES',
     defaultText: '<prefix>/+/telemetry=<telemetry topic>,<prefix>/+/events=<events topic>',
@@ -56,7 +59,7 @@ export const ingestSettings = {
  */
 export function readIngestConfig(env: EnvReader, options: { topicPrefix: string }): IngestConfig {
   const { telemetry, events, devices, deadLetter, alerts, commands, commandEvents, ...s } = readSettings(env, ingestSettings);
-  const topics: TopicNames = { telemetry, events, devices, deadLetter, alerts, commands, commandEvents };
+  const topics: GatewayTopics = { telemetry, events, devices, deadLetter, alerts, commands, commandEvents };
   const { topicPrefix } = options;
   const parsed = parseMappingRules(s.mappingRules ?? `${topicPrefix}/+/telemetry=${telemetry},${topicPrefix}/+/events=${events}`);
   if (!parsed.ok) env.problem(`TRIBUTARY_MAPPING_RULES: ${parsed.reason}`);
