@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseOffsetBound, parsePartitions, planReplay, type OffsetBound, type PartitionOffsets } from './replay-plan.ts';
+import { parseOffsetBound, type OffsetBound } from '../core/offset-bound.ts';
+import { parsePartitions, planReplay, type PartitionOffsets } from './replay-plan.ts';
 
 const nowMs = Date.UTC(2026, 10, 22, 12, 0, 0);
 
