@@ -3,6 +3,7 @@
  *   GET /livez   200 while the process runs its event loop
  *   GET /readyz  200 when every readiness check passes, 503 otherwise; JSON body names each check
  *   GET /metrics Prometheus text format from the given registry
+ * The answers come from createHealthEndpoints, which the API serves through its own HTTP server.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,24 +15,31 @@ export interface ReadinessCheck {
   check: () => string | null;
 }
 
-export interface HealthServer {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Bound port (useful when configured with port 0). */
-  port(): number;
-  /** Runs the checks now; the same answer /readyz gives. */
-  readiness(): { ready: boolean; checks: Record<string, string> };
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, string>;
 }
 
-export function createHealthServer(options: {
-  host: string;
-  port: number;
-  registry: Registry;
-  checks: () => readonly ReadinessCheck[];
-}): HealthServer {
-  let server: Server | undefined;
+export interface HealthResponse {
+  status: number;
+  type: string;
+  body: string;
+}
 
-  const readiness = (): { ready: boolean; checks: Record<string, string> } => {
+/** The health paths every process answers, in the order a reader expects them. */
+export const healthPaths = ['/livez', '/readyz', '/metrics'] as const;
+export type HealthPath = (typeof healthPaths)[number];
+
+export interface HealthEndpoints {
+  /** Runs the checks now; the same answer /readyz gives. */
+  readiness(): Readiness;
+  /** The answer to one health path. */
+  respond(path: HealthPath): Promise<HealthResponse>;
+}
+
+/** The answers of /livez, /readyz and /metrics, for any HTTP server to serve. A check that throws counts as not ready. */
+export function createHealthEndpoints(options: { registry: Registry; checks: () => readonly ReadinessCheck[] }): HealthEndpoints {
+  const readiness = (): Readiness => {
     const checks: Record<string, string> = {};
     let ready = true;
     for (const { name, check } of options.checks()) {
@@ -46,21 +54,39 @@ export function createHealthServer(options: {
     }
     return { ready, checks };
   };
-
-  const handle = async (path: string): Promise<{ status: number; type: string; body: string }> => {
-    if (path === '/livez') return { status: 200, type: 'text/plain', body: 'ok\n' };
-    if (path === '/readyz') {
-      const state = readiness();
-      return { status: state.ready ? 200 : 503, type: 'application/json', body: JSON.stringify(state) + '\n' };
-    }
-    if (path === '/metrics') {
+  return {
+    readiness,
+    async respond(path) {
+      if (path === '/livez') return { status: 200, type: 'text/plain', body: 'ok\n' };
+      if (path === '/readyz') {
+        const state = readiness();
+        return { status: state.ready ? 200 : 503, type: 'application/json', body: JSON.stringify(state) + '\n' };
+      }
       return { status: 200, type: options.registry.contentType, body: await options.registry.metrics() };
-    }
-    return { status: 404, type: 'text/plain', body: 'not found\n' };
+    },
+  };
+}
+
+export interface HealthServer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Bound port (useful when configured with port 0). */
+  port(): number;
+  /** Runs the checks now; the same answer /readyz gives. */
+  readiness(): Readiness;
+}
+
+export function createHealthServer(options: { host: string; port: number; registry: Registry; checks: () => readonly ReadinessCheck[] }): HealthServer {
+  let server: Server | undefined;
+  const endpoints = createHealthEndpoints(options);
+
+  const handle = async (path: string): Promise<HealthResponse> => {
+    const known = healthPaths.find((candidate) => candidate === path);
+    return known === undefined ? { status: 404, type: 'text/plain', body: 'not found\n' } : endpoints.respond(known);
   };
 
   return {
-    readiness,
+    readiness: () => endpoints.readiness(),
     port() {
       return (server?.address() as AddressInfo | null)?.port ?? options.port;
     },
