@@ -3,6 +3,7 @@
  * and the reader every command uses: it refuses TRIBUTARY_* variables that no table knows, since
  * `tributary start` passes its whole environment on and deployments share one environment.
  */
+import { apiSettings } from '../api/api-config.ts';
 import { createEnvReader, type EnvReader } from '../core/config.ts';
 import { boolSetting, intSetting, optionalStringSetting, settingsOf, stringSetting, unknownSettingProblems, type SettingsTable } from '../core/settings.ts';
 import { logLevelSetting, sharedSettings, topicSettings, topicSettingsOf } from '../core/shared-settings.ts';
@@ -51,8 +52,8 @@ export const commandSettings = {
     replicationFactor: sharedSettings.replicationFactor,
     logLevel: toolLogLevel,
   },
-  // The API process (api/); its own settings join these.
   api: {
+    ...apiSettings,
     kafkaBrokers: sharedSettings.kafkaBrokers,
     ...topicSettingsOf('telemetry', 'devices', 'deadLetter', 'alerts', 'commands', 'commandEvents', 'jobs', 'jobState', 'jobEvents', 'apiTokens'),
     kafkaPartitions: sharedSettings.kafkaPartitions,
@@ -61,6 +62,7 @@ export const commandSettings = {
     shutdownDeadlineMs,
     logLevel,
   },
+  tokens: { kafkaBrokers: sharedSettings.kafkaBrokers, apiTokens: topicSettings.apiTokens, replicationFactor: sharedSettings.replicationFactor, logLevel: toolLogLevel },
   stack: stackSettings,
   start: {
     ...stackSettings,
@@ -90,6 +92,7 @@ export const commandSettings = {
 export const readmeSettingsSections: Readonly<Record<string, readonly SettingsTable[]>> = {
   gateway: [commandSettings.gateway],
   enrich: [commandSettings.enrich],
+  api: [commandSettings.api],
   stack: [stackSettings],
   tooling: [toolingSettings],
 };
