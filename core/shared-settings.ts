@@ -43,4 +43,6 @@ export const sharedSettings = {
   // Below Kubernetes' default 30 s grace period, so a stop finishes before the pod is killed.
   shutdownDeadlineMs: intSetting({ name: 'TRIBUTARY_SHUTDOWN_DEADLINE_MS', default: 25_000, min: 1000, help: 'hard deadline for a graceful stop' }),
   logLevel: logLevelSetting('info'),
+  // The enricher writes the prefixed tables, the API reads them.
+  questdbTablePrefix: stringSetting({ name: 'TRIBUTARY_QUESTDB_TABLE_PREFIX', default: '', allowed: 'letters, digits, _; not starting with a digit; ≤ 64', help: 'prefix for the table names' }),
 } as const;

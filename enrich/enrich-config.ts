@@ -2,12 +2,12 @@
 import { hostname } from 'node:os';
 import type { EnvReader } from '../core/config.ts';
 import { consumerHeartbeatIntervalMs, consumerSessionTimeoutMs } from '../core/kafka-port.ts';
+import { validateTablePrefix } from '../core/questdb-tables.ts';
 import { intSetting, oneOfSetting, optionalStringSetting, readSettings, stringSetting } from '../core/settings.ts';
 import { sharedSettings, topicSettingsOf } from '../core/shared-settings.ts';
 import type { BackoffOptions } from '../core/retry.ts';
 import { parseAlertRules, type AlertRule } from './alert-rules.ts';
 import type { UnknownDevicePolicy } from './enrichment.ts';
-import { validateTablePrefix } from './questdb-schema.ts';
 
 export interface QuestdbConfig {
   /** `http://host:port` of QuestDB's HTTP server (ILP/HTTP writes and /exec). */
@@ -60,7 +60,7 @@ export interface EnrichConfig {
 export const enrichSettings = {
   kafkaBrokers: sharedSettings.kafkaBrokers,
   questdbUrl: stringSetting({ name: 'TRIBUTARY_QUESTDB_URL', default: 'http://127.0.0.1:19000', help: 'QuestDB HTTP (ILP/HTTP writes and DDL), http://host:port' }),
-  tablePrefix: stringSetting({ name: 'TRIBUTARY_QUESTDB_TABLE_PREFIX', default: '', allowed: 'letters, digits, _; not starting with a digit; ≤ 64', help: 'prefix for the table names' }),
+  tablePrefix: sharedSettings.questdbTablePrefix,
   maxRowsPerWrite: intSetting({ name: 'TRIBUTARY_QUESTDB_MAX_ROWS_PER_WRITE', default: 20_000, min: 1, max: 1_000_000, help: 'rows per ILP/HTTP request (one QuestDB transaction)' }),
   requestTimeoutMs: intSetting({ name: 'TRIBUTARY_QUESTDB_REQUEST_TIMEOUT_MS', default: 5000, min: 100, max: stepBudgetMs - 1, help: `one write request; plus TRIBUTARY_ENRICH_RETRY_MAX_MS at most ${stepBudgetMs} (the consumer session less a heartbeat interval)` }),
   groupId: stringSetting({ name: 'TRIBUTARY_ENRICH_GROUP', default: 'tributary-enrich', help: 'consumer group; enrichers with the same group share the partitions' }),

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  completenessColumns,
-  completenessTableDdl,
-  completenessTableName,
-  readingsColumns,
-  readingsTableDdl,
-  readingsTableName,
-  schemaDdl,
-  validateTablePrefix,
-} from './questdb-schema.ts';
+import { completenessColumns, readingsColumns } from '../core/questdb-tables.ts';
+import { completenessTableDdl, readingsTableDdl, schemaDdl } from './questdb-schema.ts';
 
 function columnsOf(ddl: string): Array<[string, string]> {
   const body = ddl.slice(ddl.indexOf('(') + 1, ddl.indexOf('\n)'));
@@ -60,19 +52,12 @@ describe('completenessTableDdl', () => {
   });
 });
 
-describe('table names and prefixes', () => {
-  it('names tables from the prefix, which may be empty', () => {
-    expect(readingsTableName('')).toBe('readings');
-    expect(completenessTableName('t1_')).toBe('t1_device_completeness');
+describe('schemaDdl', () => {
+  it('creates both tables of a prefix', () => {
     expect(schemaDdl('x_')).toEqual([readingsTableDdl('x_'), completenessTableDdl('x_')]);
   });
 
-  it('accepts identifier prefixes and refuses anything that could break out of the SQL', () => {
-    for (const prefix of ['', 'a', '_x', 'Tributary_2_']) expect(validateTablePrefix(prefix), prefix).toEqual({ ok: true, value: prefix });
-    for (const prefix of ['1a', 'a-b', 'a b', 'x;DROP TABLE y;--', '"q"', 'a.b', 'é', 'x'.repeat(65)]) {
-      expect(validateTablePrefix(prefix), prefix).toMatchObject({ ok: false, reason: 'invalid_table_prefix' });
-      expect(() => readingsTableDdl(prefix), prefix).toThrow(RangeError);
-      expect(() => completenessTableName(prefix), prefix).toThrow(RangeError);
-    }
+  it('refuses a prefix that could break out of the SQL', () => {
+    for (const prefix of ['1a', 'x;DROP TABLE y;--']) expect(() => readingsTableDdl(prefix), prefix).toThrow(RangeError);
   });
 });

@@ -7,12 +7,13 @@ import { Agent } from 'node:http';
 import { Sender } from '@questdb/nodejs-client';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { completenessColumns, completenessTableName, readingsColumns, readingsTableName } from '../core/questdb-tables.ts';
 import { retry, type BackoffOptions } from '../core/retry.ts';
 import type { DeviceCompleteness } from './completeness.ts';
 import type { QuestdbConfig } from './enrich-config.ts';
 import type { CanonicalRow } from './enrichment.ts';
 import { installFastIlpEscaping } from './ilp-fast-escape.ts';
-import { completenessColumns, completenessTableName, readingsColumns, readingsTableName, schemaDdl } from './questdb-schema.ts';
+import { schemaDdl } from './questdb-schema.ts';
 
 /** A canonical row and the Kafka record it came from. */
 export interface PositionedRow {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readingsTableName, validateTablePrefix } from '../enrich/questdb-schema.ts';
+import { readingsTableName, validateTablePrefix } from '../core/questdb-tables.ts';
 import { pipelineEnv, runNames } from './run-names.ts';
 
 describe('run names and pipeline environment', () => {
