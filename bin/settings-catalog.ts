@@ -7,6 +7,7 @@ import { apiSettings } from '../api/api-config.ts';
 import { createEnvReader, type EnvReader } from '../core/config.ts';
 import { boolSetting, intSetting, optionalStringSetting, settingsOf, stringSetting, unknownSettingProblems, type SettingsTable } from '../core/settings.ts';
 import { logLevelSetting, sharedSettings, topicSettings, topicSettingsOf } from '../core/shared-settings.ts';
+import { apiReadSettings } from '../api/read-config.ts';
 import { enrichSettings } from '../enrich/enrich-config.ts';
 import { gatewaySettings } from '../gateway/gateway-config.ts';
 import { ingestSettings } from '../ingest/ingest-config.ts';
@@ -61,6 +62,7 @@ export const commandSettings = {
     httpHost,
     shutdownDeadlineMs,
     logLevel,
+    ...apiReadSettings,
   },
   tokens: { kafkaBrokers: sharedSettings.kafkaBrokers, apiTokens: topicSettings.apiTokens, replicationFactor: sharedSettings.replicationFactor, logLevel: toolLogLevel },
   stack: stackSettings,
