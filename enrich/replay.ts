@@ -33,6 +33,8 @@ export interface ReplayReport {
   rows: number;
   /** Offsets in the ranges that held no record (see ReplayPartitionReport.missing). */
   missing: number;
+  /** Records read but not selected (`select` returned null). */
+  skipped: number;
   refused: Record<string, number>;
   /** The first refused records, to look up in the dead-letter topic. */
   refusedSamples: Array<{ partition: number; offset: string; reason: string; detail?: string }>;
@@ -61,7 +63,7 @@ export function unreadPartition(range: PartitionRange): ReplayPartitionReport {
 /** The report over the partitions' counts; complete when every range was read to its end without error. */
 export function replayReport(
   partitions: readonly ReplayPartitionReport[],
-  outcome: Pick<ReplayReport, 'refused' | 'refusedSamples' | 'durationMs' | 'error'>,
+  outcome: Pick<ReplayReport, 'refused' | 'refusedSamples' | 'durationMs' | 'error'> & { skipped?: number },
 ): ReplayReport {
   const list = partitions.map((partition) => ({ ...partition }));
   const sum = (field: 'records' | 'rows' | 'missing'): number => list.reduce((total, partition) => total + partition[field], 0);
@@ -72,6 +74,7 @@ export function replayReport(
     records,
     rows: sum('rows'),
     missing: sum('missing'),
+    skipped: outcome.skipped ?? 0,
     refused: { ...outcome.refused },
     refusedSamples: [...outcome.refusedSamples],
     durationMs: outcome.durationMs,
@@ -90,6 +93,11 @@ export function createReplay(deps: {
   retry: BackoffOptions;
   /** Caps the read rate so a large replay leaves QuestDB room for live traffic; 0 = no cap. */
   maxRecordsPerSec: number;
+  /**
+   * Which records to write, and as what: the record itself, another (a dead letter's original),
+   * or null to skip it. Every record by default.
+   */
+  select?: (record: ConsumedRecord) => ConsumedRecord | null;
   logger: Logger;
   now?: () => number;
 }): Replay {
@@ -99,22 +107,28 @@ export function createReplay(deps: {
   const partitions = new Map<number, ReplayPartitionReport>(deps.ranges.map((range) => [range.partition, unreadPartition(range)]));
   const refused: Record<string, number> = {};
   const refusedSamples: ReplayReport['refusedSamples'] = [];
+  let skipped = 0;
   const context = { deviceOf: deps.deviceOf, unknownDevicePolicy: deps.unknownDevicePolicy };
   let startedMs = now();
   let endedMs: number | null = null;
   let error: string | null = null;
   const recordsRead = (): number => [...partitions.values()].reduce((sum, partition) => sum + partition.records, 0);
 
-  const report = (): ReplayReport => replayReport([...partitions.values()], { refused, refusedSamples, durationMs: (endedMs ?? now()) - startedMs, error });
+  const report = (): ReplayReport => replayReport([...partitions.values()], { refused, refusedSamples, durationMs: (endedMs ?? now()) - startedMs, error, skipped });
 
   const rowsOfSlice = (slice: readonly ConsumedRecord[], partition: ReplayPartitionReport): PositionedRow[] => {
     const rows: PositionedRow[] = [];
-    for (const record of slice) {
+    for (const read of slice) {
+      const record = deps.select === undefined ? read : deps.select(read);
+      if (record === null) {
+        skipped += 1;
+        continue;
+      }
       const result = rowsOfRecord(record, context);
       if (!result.ok) {
         partition.refused += 1;
         refused[result.reason] = (refused[result.reason] ?? 0) + 1;
-        if (refusedSamples.length < maxRefusedSamples) refusedSamples.push({ partition: record.partition, offset: record.offset, reason: result.reason, ...(result.detail !== undefined && { detail: result.detail }) });
+        if (refusedSamples.length < maxRefusedSamples) refusedSamples.push({ partition: read.partition, offset: read.offset, reason: result.reason, ...(result.detail !== undefined && { detail: result.detail }) });
         continue;
       }
       for (const row of result.value.rows) rows.push({ row, partition: record.partition, offset: Number(record.offset) });

@@ -134,12 +134,17 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
   };
 }
 
+let followersMade = 0;
+
 /** Reads a topic from the beginning and follows it; no commits (a throwaway group id). */
 export function createKafkajsFollower(options: { kafka: Kafka; logger: Logger; topic: string; clientId: string }): TopicFollowerPort {
   const { kafka, topic } = options;
   // A fetch returns as soon as one new record arrives (min bytes 1), so the wait only sets how
   // often an idle follower asks: once a second per broker, and a stop waits at most that long.
-  const consumer = kafka.consumer({ groupId: `${options.clientId}-follower-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 1000 });
+  // Unique per follower: two followers of one client built in the same millisecond (a registry and
+  // a job store) must not share a group, or the group splits their topics between them.
+  followersMade += 1;
+  const consumer = kafka.consumer({ groupId: `${options.clientId}-follower-${process.pid}-${Date.now()}-${followersMade}`, maxWaitTimeInMs: 1000 });
   let resolveCaughtUp: () => void = () => {};
   const caughtUp = new Promise<void>((resolve) => (resolveCaughtUp = resolve));
   // Partitions still behind the end offsets seen at start: partition -> offset to reach.

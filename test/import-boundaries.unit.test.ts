@@ -1,6 +1,6 @@
 /**
  * The dependency direction of STYLE.md, checked: gateway/, ingest/ and enrich/ import only core/
- * and packages, never each other; core/ imports no MQTT, Kafka or QuestDB client; the Kafka adapters in kafka/
+ * and packages, never each other; jobs/ only core/, api/ core/ and jobs/; core/ imports no MQTT, Kafka or QuestDB client; the Kafka adapters in kafka/
  * import only core/ and packages; no service code imports loadtest/ (only bin/ composes the bench).
  * Tests beside the adapters may use the test stack and the benchmark's fixtures, so the last two
  * rules read source files only.
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const rooms = ['gateway', 'ingest', 'enrich'] as const;
-const services = ['gateway', 'ingest', 'enrich', 'core', 'kafka', 'infra'] as const;
+const services = ['gateway', 'ingest', 'enrich', 'api', 'jobs', 'core', 'kafka', 'infra'] as const;
 const clientPackages = ['aedes', 'mqtt', 'kafkajs', 'node-rdkafka', '@questdb/nodejs-client', '@platformatic/kafka'];
 
 function sourceFiles(dir: string): string[] {
@@ -68,6 +68,16 @@ describe('import boundaries', () => {
         }
       }
     }
+    expect(violations).toEqual([]);
+  });
+
+  it('lets jobs/ import only core/, and api/ only core/ and jobs/ (the API serves the jobs its process runs)', () => {
+    const allowed: Record<string, readonly string[]> = { jobs: ['jobs', 'core'], api: ['api', 'jobs', 'core'] };
+    const violations = Object.entries(allowed).flatMap(([dir, rooms]) =>
+      sourceFiles(dir)
+        .filter((file) => !isTest(file))
+        .flatMap((file) => localImportsOf(file).filter((target) => !rooms.includes(roomOf(target))).map((target) => `${file} imports ${target}`)),
+    );
     expect(violations).toEqual([]);
   });
 

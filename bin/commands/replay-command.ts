@@ -11,7 +11,8 @@ import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readEnrichConfig } from '../../enrich/enrich-config.ts';
 import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
 import { parseOffsetBound, type OffsetBound } from '../../core/offset-bound.ts';
-import { parsePartitions, planReplay, type ReplayPlan } from '../../enrich/replay-plan.ts';
+import type { ReplayPlan } from '../../enrich/replay-plan.ts';
+import { resolveReplayRanges } from '../../enrich/replay-ranges.ts';
 import { createReplay, replayReport, unreadPartition, type ReplayReport } from '../../enrich/replay.ts';
 import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
@@ -153,20 +154,7 @@ function usable(result: ReturnType<typeof parseOffsetBound>, flag: string): Offs
 }
 
 async function resolvePlan(admin: KafkaAdminPort, topic: string, partitionArgs: readonly string[], from: OffsetBound, to: OffsetBound): Promise<ReplayPlan> {
-  if (!(await admin.topicExists(topic))) throw new UsageError(`topic ${topic} does not exist (TRIBUTARY_TOPIC_TELEMETRY names the telemetry topic)`);
-  const [lows, highs] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic)]);
-  const highByPartition = new Map(highs.map(({ partition, offset }) => [partition, BigInt(offset)]));
-  const offsets = lows.map(({ partition, offset }) => ({ partition, low: BigInt(offset), high: highByPartition.get(partition) ?? BigInt(offset) }));
-  const partitions = parsePartitions(partitionArgs, offsets.length);
-  if (!partitions.ok) throw new UsageError(partitions.detail ?? partitions.reason);
-  // Time bounds are answered by the brokers before planning, which itself is pure.
-  const atTime = new Map<number, ReadonlyMap<number, bigint>>();
-  for (const bound of [from, to]) {
-    if (bound.kind !== 'time' || atTime.has(bound.timestampMs)) continue;
-    const answer = await admin.offsetsForTime(topic, bound.timestampMs);
-    atTime.set(bound.timestampMs, new Map(answer.map(({ partition, offset }) => [partition, BigInt(offset)])));
-  }
-  const plan = planReplay({ partitions: partitions.value, from, to, offsets, offsetsAtTime: (timestampMs) => atTime.get(timestampMs) ?? new Map() });
+  const plan = await resolveReplayRanges(admin, topic, partitionArgs, from, to);
   if (!plan.ok) throw new UsageError(plan.detail ?? plan.reason);
   return plan.value;
 }
