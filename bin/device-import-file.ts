@@ -3,10 +3,7 @@
  * line against the device record schema, and plans what to write against the registry. No I/O: every problem of
  * the whole file is found before anything is hashed or written.
  */
-import { isValidDeviceId, validateDeviceRecord, type Calibration, type DeviceRecord } from '../core/device-record.ts';
-
-/** The shortest secret an operator may give (`devices add --secret` and the import's secret column). */
-export const minSecretChars = 8;
+import { isValidDeviceId, minSecretChars, validateDeviceRecord, type Calibration, type DeviceRecord } from '../core/device-record.ts';
 
 /** One good line of the file: the device it describes. Absent `secret`/`enabled` keep the registry's on --update. */
 export interface DeviceImportRow {

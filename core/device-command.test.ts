@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildDeviceCommand,
   commandDeliveryPayload,
   decodeCommandEvent,
   decodeCommandResult,
@@ -68,5 +69,28 @@ describe('device commands', () => {
     expect(decodeCommandEvent(Buffer.from(JSON.stringify({ ...event, type: 'lost' })))).toMatchObject({ ok: false });
     expect(decodeCommandResult(Buffer.from('{"commandId":"c-1","status":"success","uptimeS":3}'))).toEqual({ ok: true, value: { commandId: 'c-1', status: 'success', uptimeS: 3 } });
     expect(decodeCommandResult(Buffer.from('{"commandId":"c-1","status":"maybe"}'))).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+});
+
+describe('buildDeviceCommand', () => {
+  const request = { deviceId: 'dev-1', name: 'reboot', params: {}, qos: 1, ttl: '10m' };
+
+  it('builds the command a submitter writes: the given id, issued now, expiring after the ttl', () => {
+    expect(buildDeviceCommand({ ...request, correlationId: 'op-1' }, { commandId: 'c-1', nowMs: 1000 })).toEqual({
+      ok: true,
+      value: { v: 1, commandId: 'c-1', deviceId: 'dev-1', name: 'reboot', params: {}, qos: 1, issuedAtMs: 1000, expiresAtMs: 601_000, correlationId: 'op-1' },
+    });
+  });
+
+  it('names the field of every problem at once', () => {
+    const built = buildDeviceCommand({ deviceId: 'a b', name: 'x/y', params: [1], qos: 2, ttl: '45d', correlationId: '' }, { commandId: 'c-1', nowMs: 1000 });
+    expect(built.ok).toBe(false);
+    const fields = built.ok ? [] : built.problems.map((problem) => problem.field).sort();
+    expect(fields).toEqual(['correlationId', 'deviceId', 'name', 'params', 'qos', 'ttl']);
+    expect(built.ok ? [] : built.problems.filter((problem) => problem.field === 'ttl' || problem.field === 'qos' || problem.field === 'params')).toEqual([
+      { field: 'ttl', detail: '"45d": must be between 1s and 30d' },
+      { field: 'params', detail: 'must be a JSON object' },
+      { field: 'qos', detail: 'must be 0 or 1' },
+    ]);
   });
 });

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 
 import { isValidDeviceId } from './device-record.ts';
+import { parseDuration, type DurationBounds } from './duration.ts';
 import type { Result } from './result.ts';
 
 /** The wire version written in `v`; a reader refuses versions it does not know. */
@@ -98,6 +99,58 @@ export function validateDeviceCommand(value: unknown): Result<DeviceCommand> {
   const checked = commandSchema.safeParse(value);
   if (!checked.success) return { ok: false, reason: 'invalid', detail: checked.error.issues.map((issue) => `${issue.path.join('.') || 'command'}: ${issue.message}`).join('; ') };
   if (checked.data.expiresAtMs <= checked.data.issuedAtMs) return { ok: false, reason: 'invalid', detail: 'expiresAtMs must be after issuedAtMs' };
+  return { ok: true, value: checked.data };
+}
+
+/** A command lives at least a second (less cannot cross Kafka and a gateway) and at most 30 days. */
+export const commandTtlBounds: DurationBounds = { minMs: 1000, maxMs: 30 * 86_400_000 };
+
+/** What a submitter asks for (the CLI's arguments, the API's body), before it is a command. */
+export interface CommandRequest {
+  deviceId: string;
+  name: string;
+  params: unknown;
+  qos: number;
+  /** A duration, e.g. `30s`, `10m`, `1h` (commandTtlBounds). */
+  ttl: string;
+  correlationId?: string;
+}
+
+/** One problem of a command request: the request field it is about (null: the command as a whole) and what is wrong. */
+export interface CommandRequestProblem {
+  field: keyof CommandRequest | null;
+  detail: string;
+}
+
+const requestFields: ReadonlyArray<keyof CommandRequest> = ['deviceId', 'name', 'params', 'qos', 'ttl', 'correlationId'];
+
+/**
+ * The command a submitter writes for `request` (id `commandId`, issued at `nowMs`, expiring after
+ * its ttl), or every problem of the request, each naming its field. Shared by `tributary commands
+ * send` and the API, so both refuse the same commands the same way.
+ */
+export function buildDeviceCommand(request: CommandRequest, options: { commandId: string; nowMs: number }): { ok: true; value: DeviceCommand } | { ok: false; problems: CommandRequestProblem[] } {
+  const problems: CommandRequestProblem[] = [];
+  const ttl = parseDuration(request.ttl, commandTtlBounds);
+  if (!ttl.ok) problems.push({ field: 'ttl', detail: ttl.detail ?? ttl.reason });
+  const checked = commandSchema.safeParse({
+    v: commandWireVersion,
+    commandId: options.commandId,
+    deviceId: request.deviceId,
+    name: request.name,
+    params: request.params,
+    qos: request.qos,
+    issuedAtMs: options.nowMs,
+    expiresAtMs: options.nowMs + (ttl.ok ? ttl.value : commandTtlBounds.minMs),
+    ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
+  });
+  if (!checked.success) {
+    for (const issue of checked.error.issues) {
+      const field = requestFields.find((candidate) => candidate === issue.path[0]) ?? null;
+      problems.push({ field, detail: field === 'qos' ? 'must be 0 or 1' : field === 'params' && issue.code === 'invalid_type' ? 'must be a JSON object' : issue.message });
+    }
+  }
+  if (problems.length > 0 || !checked.success) return { ok: false, problems };
   return { ok: true, value: checked.data };
 }
 

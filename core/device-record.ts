@@ -152,14 +152,30 @@ const deviceRecordSchema: z.ZodType<DeviceRecord> = z
 export function validateDeviceRecord(input: unknown): Result<DeviceRecord> {
   const parsed = deviceRecordSchema.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data };
-  return fail(parsed.error.issues.map(describeIssue).join('; '));
+  return fail(parsed.error.issues.map(issueOf).map(describeIssue).join('; '));
+}
+
+/** One problem of a device record: the field path (`['calibration', 'temperature', 'scale']`, [] for the record) and what is wrong. */
+export interface DeviceRecordIssue {
+  path: string[];
+  message: string;
+}
+
+/** Every problem of a would-be device record, structured (an API points at each); [] when it is valid. */
+export function deviceRecordIssues(input: unknown): DeviceRecordIssue[] {
+  const parsed = deviceRecordSchema.safeParse(input);
+  return parsed.success ? [] : parsed.error.issues.map(issueOf);
+}
+
+function issueOf(issue: z.core.$ZodIssue): DeviceRecordIssue {
+  // a bad metric name is reported on the map that holds it, not on the name itself
+  const path = issue.code === 'custom' && issue.params?.onKey === true ? issue.path.slice(0, -1) : issue.path;
+  return { path: path.map(String), message: issue.message };
 }
 
 /** One problem as `<field path> <what is wrong>`, e.g. `calibration.temperature.scale must be a non-zero ...`. */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  // a bad metric name is reported on the map that holds it, not on the name itself
-  const path = issue.code === 'custom' && issue.params?.onKey === true ? issue.path.slice(0, -1) : issue.path;
-  return `${path.length === 0 ? 'record' : path.map(String).join('.')} ${issue.message}`;
+function describeIssue(issue: DeviceRecordIssue): string {
+  return `${issue.path.length === 0 ? 'record' : issue.path.join('.')} ${issue.message}`;
 }
 
 /** scrypt cost parameters. N is the CPU/memory cost (a power of two), r the block size, p the parallelisation. */
@@ -246,6 +262,9 @@ export function unmatchableSecretHash(): string {
   const { N, r, p, saltBytes, keyBytes } = defaultScryptParams;
   return ['scrypt', N, r, p, randomBytes(saltBytes).toString('base64'), randomBytes(keyBytes).toString('base64')].join('$');
 }
+
+/** The shortest secret an operator may give a device (`devices add --secret`, the import's secret column, the API); a generated one has 43 characters. */
+export const minSecretChars = 8;
 
 /** A new device secret: 32 random bytes, base64url (43 characters, no padding). */
 export function generateSecret(): string {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { commandReached, commandWaitTargets, type CommandStatus, type CommandWaitTarget } from '../../core/command-status.ts';
-import { commandWireVersion, isValidCommandId, validateDeviceCommand, type CommandEvent, type DeviceCommand } from '../../core/device-command.ts';
+import { buildDeviceCommand, isValidCommandId, type CommandEvent, type DeviceCommand } from '../../core/device-command.ts';
 import { createDeviceRegistry } from '../../core/device-registry.ts';
 import { isValidDeviceId } from '../../core/device-record.ts';
 import { formatDuration, parseDuration, type DurationBounds } from '../../core/duration.ts';
@@ -18,8 +18,6 @@ import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 
-/** A command lives at least a second (less cannot cross Kafka and a gateway) and at most 30 days. */
-const ttlBounds: DurationBounds = { minMs: 1000, maxMs: 30 * 86_400_000 };
 const timeoutBounds: DurationBounds = { minMs: 1000, maxMs: 86_400_000 };
 const waitPollIntervalMs = 1000;
 const clientId = 'tributary-commands';
@@ -147,29 +145,18 @@ function buildCommand(deviceId: string, name: string, values: Values, nowMs: num
     }
   }
   if (values.qos !== '0' && values.qos !== '1') problems.push(`--qos expects 0 or 1, got ${JSON.stringify(values.qos)}`);
-  const ttl = parseDuration(values.ttl, ttlBounds);
-  if (!ttl.ok) problems.push(`--ttl ${ttl.detail ?? ttl.reason}`);
-  const checked = validateDeviceCommand({
-    v: commandWireVersion,
-    commandId: randomUUID(),
-    deviceId,
-    name,
-    params,
-    qos: Number(values.qos),
-    issuedAtMs: nowMs,
-    expiresAtMs: nowMs + (ttl.ok ? ttl.value : ttlBounds.minMs),
-    ...(values['correlation-id'] !== undefined && { correlationId: values['correlation-id'] }),
-  });
-  if (!checked.ok) {
-    // The schema's paths, renamed to the argument or flag the operator gave; qos was reported above.
+  const request = { deviceId, name, params, qos: values.qos === '0' ? 0 : 1, ttl: values.ttl, ...(values['correlation-id'] !== undefined && { correlationId: values['correlation-id'] }) };
+  const built = buildDeviceCommand(request, { commandId: randomUUID(), nowMs });
+  if (!built.ok) {
+    // The request's fields, named as the argument or flag the operator gave; qos was reported above.
     const renamed: Record<string, string> = { deviceId: 'device', params: '--params', correlationId: '--correlation-id' };
-    for (const problem of (checked.detail ?? checked.reason).split('; ')) {
-      const field = problem.slice(0, problem.indexOf(':'));
-      if (field !== 'qos') problems.push(field in renamed ? `${renamed[field]}${problem.slice(field.length)}` : problem);
+    for (const { field, detail } of built.problems) {
+      if (field === 'ttl') problems.push(`--ttl ${detail}`);
+      else if (field !== 'qos') problems.push(`${field === null ? 'command' : (renamed[field] ?? field)}: ${detail}`);
     }
   }
-  if (problems.length > 0 || !checked.ok) throw new UsageError(`the command is not valid:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
-  return checked.value;
+  if (problems.length > 0 || !built.ok) throw new UsageError(`the command is not valid:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  return built.value;
 }
 
 async function send(command: DeviceCommand, json: boolean, settings: Settings, logger: Logger): Promise<number> {

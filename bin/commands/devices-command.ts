@@ -6,14 +6,14 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { createDeviceRegistry, type DeviceRegistry } from '../../core/device-registry.ts';
-import { encodeDeviceRecord, generateSecret, hashSecret, isValidDeviceId, type DeviceRecord } from '../../core/device-record.ts';
-import type { KafkaProducerPort } from '../../core/kafka-port.ts';
+import { createDeviceOperations, prepareSecret, type DeviceOperations, type DeviceOutcome, type PreparedSecret } from '../../core/device-operations.ts';
+import { isValidDeviceId, minSecretChars, type DeviceRecord } from '../../core/device-record.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { topicSpecs } from '../../core/topic-specs.ts';
 import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { parseCommandArgs, UsageError } from '../cli-args.ts';
-import { minSecretChars, parseDeviceImportFile } from '../device-import-file.ts';
+import { parseDeviceImportFile } from '../device-import-file.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 
 const help = `Usage: tributary devices <command> [options]
@@ -96,7 +96,6 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
   const importFile = action === 'import' ? parseDeviceImportFile(await readImportText(deviceId ?? '-')) : null;
   // the secret is hashed (on the thread pool) while the registry is read and the producer connects
   const newHash = action === 'add' || action === 'rotate' ? newSecret(parsed.values) : null;
-  newHash?.hash.catch(() => {});
 
   const env = createProcessEnvReader();
   const settings = readSettings(env, commandSettings.devices);
@@ -118,7 +117,8 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
       const out = (text: string): void => void process.stdout.write(text);
       return await importDevices({ ...importFile, fileProblems: importFile.problems, update: parsed.values.update, partial: parsed.values.partial, credentialsPath: credentials ?? null, registry, producer, topic: devicesTopic, out });
     }
-    return await runAction(action, deviceId ?? '', parsed.values, registry, producer, devicesTopic, newHash);
+    const operations = producer ? createDeviceOperations({ registry, producer, topic: devicesTopic }) : null;
+    return await runAction(action, deviceId ?? '', parsed.values, registry, operations, newHash);
   } finally {
     await Promise.allSettled([registry.stop(), producer?.stop()]);
   }
@@ -132,14 +132,19 @@ async function readImportText(file: string): Promise<string> {
   }
 }
 
-function newSecret(values: { secret?: string; 'generate-secret': boolean }): { secret: string; generated: boolean; hash: Promise<string> } {
+function newSecret(values: { secret?: string; 'generate-secret': boolean }): PreparedSecret {
   if (values['generate-secret'] && values.secret !== undefined) throw new UsageError('give either --secret or --generate-secret');
   const generated = values['generate-secret'];
   if (!generated && (values.secret === undefined || values.secret.length < minSecretChars)) {
     throw new UsageError(`--secret of at least ${minSecretChars} characters, or --generate-secret, is required`);
   }
-  const secret = generated ? generateSecret() : (values.secret ?? '');
-  return { secret, generated, hash: hashSecret(secret) };
+  return prepareSecret(generated ? undefined : values.secret);
+}
+
+/** The written device, or a usage error saying why the registry refused the operation. */
+function written<T>(outcome: DeviceOutcome<T>): T {
+  if (!outcome.ok) throw new UsageError(outcome.reason === 'device_exists' ? `${outcome.detail} (use rotate, enable or remove)` : outcome.detail);
+  return outcome;
 }
 
 async function runAction(
@@ -147,42 +152,29 @@ async function runAction(
   deviceId: string,
   values: { site?: string; model?: string; unit: string[]; calibrate: string[]; json: boolean },
   registry: DeviceRegistry,
-  producer: KafkaProducerPort | null,
-  topic: string,
-  newHash: ReturnType<typeof newSecret> | null,
+  operations: DeviceOperations | null,
+  newHash: PreparedSecret | null,
 ): Promise<number> {
-  const existing = registry.get(deviceId);
-  const now = Date.now();
-  const write = async (value: Buffer | null): Promise<void> => {
-    if (!producer) throw new Error(`devices ${action} writes without a producer`);
-    await producer.send({ topic, key: deviceId, value, headers: {} });
+  const writes = (): DeviceOperations => {
+    if (!operations) throw new Error(`devices ${action} writes without a producer`);
+    return operations;
   };
-  const takeSecret = (): NonNullable<typeof newHash> => {
+  const takeSecret = (): PreparedSecret => {
     if (!newHash) throw new Error(`devices ${action} has no new secret`);
     return newHash;
   };
-  const mustExist = (): DeviceRecord => {
-    if (!existing) throw new UsageError(`no device ${JSON.stringify(deviceId)} in the registry`);
-    return existing;
-  };
+  const shownOnce = (secret: string | null): string => (secret === null ? '' : `secret (shown once): ${secret}\n`);
 
   switch (action) {
     case 'add': {
-      if (existing) throw new UsageError(`device ${deviceId} exists already (use rotate, enable or remove)`);
-      const { secret, generated, hash } = takeSecret();
-      const device: DeviceRecord = {
-        deviceId,
-        secretHash: await hash,
-        enabled: true,
+      const fields = {
         ...(values.site !== undefined && { site: values.site }),
         ...(values.model !== undefined && { model: values.model }),
         ...(values.unit.length > 0 && { units: Object.fromEntries(parsePairs(values.unit, 'unit')) }),
         ...(values.calibrate.length > 0 && { calibration: parseCalibrations(values.calibrate) }),
-        createdAtMs: now,
-        updatedAtMs: now,
       };
-      await write(encodeDeviceRecord(device));
-      process.stdout.write(`added device ${deviceId}\n${generated ? `secret (shown once): ${secret}\n` : ''}`);
+      const { generatedSecret } = written(await writes().add(deviceId, fields, takeSecret()));
+      process.stdout.write(`added device ${deviceId}\n${shownOnce(generatedSecret)}`);
       return 0;
     }
     case 'list': {
@@ -197,25 +189,24 @@ async function runAction(
       }
       return 0;
     }
-    case 'show':
-      process.stdout.write(JSON.stringify(withoutSecret(mustExist()), null, 2) + '\n');
-      return 0;
-    case 'disable':
-    case 'enable': {
-      await write(encodeDeviceRecord({ ...mustExist(), enabled: action === 'enable', updatedAtMs: now }));
-      process.stdout.write(`${action}d device ${deviceId}\n`);
+    case 'show': {
+      const device = registry.get(deviceId);
+      if (!device) throw new UsageError(`no device ${JSON.stringify(deviceId)} in the registry`);
+      process.stdout.write(JSON.stringify(withoutSecret(device), null, 2) + '\n');
       return 0;
     }
+    case 'disable':
+    case 'enable':
+      written(await writes().setEnabled(deviceId, action === 'enable'));
+      process.stdout.write(`${action}d device ${deviceId}\n`);
+      return 0;
     case 'rotate': {
-      const device = mustExist();
-      const { secret, generated, hash } = takeSecret();
-      await write(encodeDeviceRecord({ ...device, secretHash: await hash, updatedAtMs: now }));
-      process.stdout.write(`rotated the secret of ${deviceId}\n${generated ? `secret (shown once): ${secret}\n` : ''}`);
+      const { generatedSecret } = written(await writes().rotate(deviceId, takeSecret()));
+      process.stdout.write(`rotated the secret of ${deviceId}\n${shownOnce(generatedSecret)}`);
       return 0;
     }
     case 'remove':
-      mustExist();
-      await write(null);
+      written(await writes().remove(deviceId));
       process.stdout.write(`removed device ${deviceId}\n`);
       return 0;
     default:
