@@ -224,6 +224,9 @@ function forbidden(needed: Scope, granted: readonly Scope[]): ProblemError {
 /** Runs the route's validator of every part: one 400 listing every problem found, or null. */
 function validationProblem(request: FastifyRequest): ProblemError | null {
   const found: ProblemItem[] = [];
+  // No body counts as an empty object: a route whose members are all optional takes it, and one with
+  // required members lists each of them rather than saying only that the body must be an object.
+  if (request.body === undefined && typeof request.getValidationFunction('body') === 'function') request.body = {};
   const data: Record<(typeof validatedParts)[number], unknown> = { params: request.params, body: request.body, querystring: request.query, headers: request.headers };
   for (const part of validatedParts) {
     const validate = request.getValidationFunction(part);

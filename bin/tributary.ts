@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; run: (args: readonly string[])
   gateway: { summary: 'run the MQTT gateway and Kafka bridge (acknowledges after Kafka has the message)', run: async (args) => (await import('./commands/gateway-command.ts')).gatewayCommand(args) },
   devices: { summary: 'manage the device registry: add, import, list, show, disable, enable, rotate, remove', run: async (args) => (await import('./commands/devices-command.ts')).devicesCommand(args) },
   commands: { summary: "send a command to a device, follow its status, list a device's commands", run: async (args) => (await import('./commands/commands-command.ts')).commandsCommand(args) },
+  api: { summary: 'run the operator and dashboard API (HTTP, OpenAPI at /openapi.json, bearer tokens)', run: async (args) => (await import('./commands/api-command.ts')).apiCommand(args) },
   tokens: { summary: "manage the API's bearer tokens: create (printed once), list, revoke", run: async (args) => (await import('./commands/tokens-command.ts')).tokensCommand(args) },
   enrich: { summary: 'run an enricher: Kafka telemetry → QuestDB, commit after the write', run: async (args) => (await import('./commands/enrich-command.ts')).enrichCommand(args) },
   replay: { summary: 'replay partition ranges of the telemetry topic into QuestDB, safely alongside live traffic', run: async (args) => (await import('./commands/replay-command.ts')).replayCommand(args) },
