@@ -42,7 +42,7 @@ const toolingSettings = {
 export const commandSettings = {
   gateway: { ...gatewaySettings, ...ingestSettings, ...gatewayProcessSettings },
   enrich: { ...enrichSettings, ...enrichProcessSettings },
-  replay: { ...enrichSettings, logLevel: toolLogLevel },
+  replay: { ...enrichSettings, ...topicSettingsOf('jobs', 'jobState', 'jobEvents'), logLevel: toolLogLevel },
   devices: { kafkaBrokers: sharedSettings.kafkaBrokers, devices: topicSettings.devices, replicationFactor: sharedSettings.replicationFactor, logLevel: toolLogLevel },
   commands: {
     kafkaBrokers: sharedSettings.kafkaBrokers,

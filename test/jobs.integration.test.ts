@@ -135,6 +135,24 @@ describe('jobs', () => {
     expect(events.at(-1)).toBe('succeeded');
   });
 
+  it('`tributary replay --submit --wait` hands the replay to a runner and follows it to its end', async () => {
+    const r = await rig();
+    const messages = telemetryStream(devices, 10, { t0 });
+    await r.h.produceTelemetry(messages);
+    await r.startService('a');
+    const env = { TRIBUTARY_TOPIC_JOBS: r.topics.jobs, TRIBUTARY_TOPIC_JOB_STATE: r.topics.jobState, TRIBUTARY_TOPIC_JOB_EVENTS: r.topics.jobEvents };
+    const cli = r.h.spawnCli(['replay', '--partition', 'all', '--submit', '--wait', '--json', '--idempotency-key', 'cli-1'], env);
+    const { code } = await cli.exited;
+    expect(code, cli.output()).toBe(0);
+    const job = JSON.parse(cli.stdout()) as JobView;
+    expect(job).toMatchObject({ state: 'succeeded', submittedBy: expect.stringMatching(/^cli:/) as unknown, counters: { records: messages.length, rows: messages.length * 2 } });
+    // The same key again names the same job, which is not run twice.
+    const again = r.h.spawnCli(['replay', '--partition', 'all', '--submit', '--idempotency-key', 'cli-1'], env);
+    expect((await again.exited).code, again.output()).toBe(0);
+    expect(again.stdout().trim()).toBe(job.id);
+    expect(again.output()).toMatch(/already submitted as job/);
+  });
+
   it('a job left by a stopped runner is resumed from its checkpoint by the other runner of the group', async () => {
     const r = await rig();
     const messages = telemetryStream(devices, 100, { t0 });

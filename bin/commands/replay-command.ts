@@ -8,6 +8,7 @@ import { describeError } from '../../core/errors.ts';
 import { runJob } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
+import { topicSettingsOf } from '../../core/shared-settings.ts';
 import { readEnrichConfig } from '../../enrich/enrich-config.ts';
 import { createQuestdbWriter } from '../../enrich/questdb-writer.ts';
 import { parseOffsetBound, type OffsetBound } from '../../core/offset-bound.ts';
@@ -17,6 +18,7 @@ import { createReplay, replayReport, unreadPartition, type ReplayReport } from '
 import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader, toolLogLevel } from '../settings-catalog.ts';
+import { submitReplay } from './replay-submit.ts';
 
 const help = `Usage: tributary replay --partition <p>[,<p>...|all] [--from <bound>] [--to <bound>] [options]
 
@@ -39,6 +41,10 @@ Options:
   --to <bound>       where to stop [latest]
   --max-rate <n>     read at most n records/s, to leave QuestDB room for live traffic [no cap]
   --dry-run          print the resolved offset ranges and stop
+  --submit           hand the replay to the API's job runners as a job (it survives this
+                     command and any one runner; follow it with GET /v1/jobs/<id>); prints its id
+  --wait             with --submit: follow the job to its end (exit 0 only if it succeeded)
+  --idempotency-key <k>  with --submit: a retried submission with the same key names the same job
   --json             print the plan or the final report as JSON on stdout
   -h, --help         this help
 
@@ -57,6 +63,9 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
       to: { type: 'string', default: 'latest' },
       'max-rate': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      submit: { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
+      'idempotency-key': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     help,
@@ -70,7 +79,8 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
 
   const env = createProcessEnvReader();
   const config = readEnrichConfig(env);
-  const { logLevel } = readSettings(env, { logLevel: toolLogLevel });
+  const { logLevel, jobs, jobState, jobEvents } = readSettings(env, { logLevel: toolLogLevel, ...topicSettingsOf('jobs', 'jobState', 'jobEvents') });
+  if ((values.wait || values['idempotency-key'] !== undefined) && !values.submit) throw new UsageError('--wait and --idempotency-key go with --submit');
   env.finish();
   const brokers = config.kafkaBrokers;
   const logger = createLogger({ level: logLevel, name: 'tributary-replay' });
@@ -91,6 +101,28 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     if (values.json) process.stdout.write(`${JSON.stringify({ topic, ...plan, records: total }, null, 2)}\n`);
     else process.stdout.write(describePlan(topic, plan, total));
     return 0;
+  }
+  if (values.submit) {
+    const partitions = values.partition.some((value) => value.split(',').includes('all')) ? 'all' : plan.ranges.map((range) => range.partition);
+    return runJob(
+      (signal) =>
+        submitReplay({
+          kafka,
+          clientId,
+          topics: { jobs, jobState, jobEvents },
+          layout: { partitions: config.telemetryPartitions, replicationFactor: config.replicationFactor },
+          partitions,
+          from,
+          to,
+          maxRatePerSec: maxRecordsPerSec,
+          ...(values['idempotency-key'] !== undefined && { idempotencyKey: values['idempotency-key'] }),
+          wait: values.wait,
+          json: values.json,
+          signal,
+          logger,
+        }),
+      { logger, shutdownDeadlineMs: 30_000 },
+    );
   }
   process.stderr.write(describePlan(topic, plan, total));
   if (total === 0) {
