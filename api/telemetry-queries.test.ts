@@ -59,21 +59,21 @@ describe('parseSeriesRequest', () => {
     const parsed = parseSeriesRequest('d1', params({ from: 'yesterday', to: '2026-12-02', step: '5x', agg: 'median', fill: 'spline' }), nowMs, limits);
     expect(parsed).toMatchObject({ ok: false, refusal: { status: 400, kind: 'invalid_request' } });
     if (parsed.ok) return;
-    expect(parsed.refusal.problems.map((item) => item.pointer)).toEqual(['query.from', 'query.to', 'query.step', 'query.agg', 'query.fill']);
+    expect(parsed.refusal.problems.map((item) => item.pointer)).toEqual(['/query/from', '/query/to', '/query/step', '/query/agg', '/query/fill']);
   });
 
   it('refuses from at or after to, and steps outside 1s..31d', () => {
-    expect(parseSeriesRequest('d1', params({ from: 'now', to: 'now-1h' }), nowMs, limits)).toMatchObject({ ok: false, refusal: { status: 400, problems: [{ pointer: 'query.to' }] } });
+    expect(parseSeriesRequest('d1', params({ from: 'now', to: 'now-1h' }), nowMs, limits)).toMatchObject({ ok: false, refusal: { status: 400, problems: [{ pointer: '/query/to' }] } });
     expect(parseSeriesRequest('d1', params({ from: 'now', to: 'now' }), nowMs, limits)).toMatchObject({ ok: false, refusal: { status: 400 } });
-    expect(parseSeriesRequest('d1', params({ step: '0s' }), nowMs, limits)).toMatchObject({ ok: false, refusal: { status: 400, problems: [{ pointer: 'query.step' }] } });
-    expect(parseSeriesRequest('d1', params({ step: '32d' }), nowMs, limits)).toMatchObject({ ok: false, refusal: { status: 400, problems: [{ pointer: 'query.step' }] } });
+    expect(parseSeriesRequest('d1', params({ step: '0s' }), nowMs, limits)).toMatchObject({ ok: false, refusal: { status: 400, problems: [{ pointer: '/query/step' }] } });
+    expect(parseSeriesRequest('d1', params({ step: '32d' }), nowMs, limits)).toMatchObject({ ok: false, refusal: { status: 400, problems: [{ pointer: '/query/step' }] } });
   });
 
   it('refuses more points than the bound with 422 and says which step would do', () => {
     const atBound = parseSeriesRequest('d1', params({ from: 'now-2000m', to: 'now', step: '1m' }), nowMs, limits);
     expect(atBound.ok && atBound.value.points).toBe(2000);
     const over = parseSeriesRequest('d1', params({ from: 'now-2001m', to: 'now', step: '1m' }), nowMs, limits);
-    expect(over).toMatchObject({ ok: false, refusal: { status: 422, kind: 'too_many_points', problems: [{ pointer: 'query.step' }] } });
+    expect(over).toMatchObject({ ok: false, refusal: { status: 422, kind: 'too_many_points', problems: [{ pointer: '/query/step' }] } });
     if (!over.ok) expect(over.refusal.problems[0]?.detail).toContain('2001 points');
   });
 

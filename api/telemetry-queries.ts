@@ -101,21 +101,21 @@ export function parseSeriesRequest(
 ): { ok: true; value: SeriesRequest } | { ok: false; refusal: SeriesRefusal } {
   const problems: ProblemItem[] = [];
   const from = parseTimeParam(params.from, nowMs);
-  if (!from.ok) problems.push({ pointer: 'query.from', detail: from.detail ?? from.reason });
+  if (!from.ok) problems.push({ pointer: '/query/from', detail: from.detail ?? from.reason });
   const to = parseTimeParam(params.to, nowMs);
-  if (!to.ok) problems.push({ pointer: 'query.to', detail: to.detail ?? to.reason });
+  if (!to.ok) problems.push({ pointer: '/query/to', detail: to.detail ?? to.reason });
   const step = parseDuration(params.step, stepBounds);
-  if (!step.ok) problems.push({ pointer: 'query.step', detail: step.detail ?? step.reason });
+  if (!step.ok) problems.push({ pointer: '/query/step', detail: step.detail ?? step.reason });
   const agg = params.agg ?? 'avg';
-  if (!(seriesAggregates as readonly string[]).includes(agg)) problems.push({ pointer: 'query.agg', detail: `expected one of ${seriesAggregates.join(', ')}` });
+  if (!(seriesAggregates as readonly string[]).includes(agg)) problems.push({ pointer: '/query/agg', detail: `expected one of ${seriesAggregates.join(', ')}` });
   const fill = params.fill ?? 'null';
-  if (!(fillModes as readonly string[]).includes(fill)) problems.push({ pointer: 'query.fill', detail: `expected one of ${fillModes.join(', ')}` });
-  if (from.ok && to.ok && from.value >= to.value) problems.push({ pointer: 'query.to', detail: 'must be later than from' });
+  if (!(fillModes as readonly string[]).includes(fill)) problems.push({ pointer: '/query/fill', detail: `expected one of ${fillModes.join(', ')}` });
+  if (from.ok && to.ok && from.value >= to.value) problems.push({ pointer: '/query/to', detail: 'must be later than from' });
   if (problems.length > 0 || !from.ok || !to.ok || !step.ok) return { ok: false, refusal: { status: 400, kind: 'invalid_request', problems } };
 
   const rangeMs = to.value - from.value;
   if (rangeMs > limits.maxRangeMs) {
-    return { ok: false, refusal: { status: 422, kind: 'range_too_large', problems: [{ pointer: 'query.from', detail: `the range ${formatDuration(rangeMs)} exceeds ${formatDuration(limits.maxRangeMs)}` }] } };
+    return { ok: false, refusal: { status: 422, kind: 'range_too_large', problems: [{ pointer: '/query/from', detail: `the range ${formatDuration(rangeMs)} exceeds ${formatDuration(limits.maxRangeMs)}` }] } };
   }
   const points = Math.ceil(rangeMs / step.value);
   if (points > limits.maxPoints) {
@@ -125,7 +125,7 @@ export function parseSeriesRequest(
       refusal: {
         status: 422,
         kind: 'too_many_points',
-        problems: [{ pointer: 'query.step', detail: `${points} points at step ${params.step}; at most ${limits.maxPoints} (a step of ${smallestStep} or more, or a shorter range)` }],
+        problems: [{ pointer: '/query/step', detail: `${points} points at step ${params.step}; at most ${limits.maxPoints} (a step of ${smallestStep} or more, or a shorter range)` }],
       },
     };
   }

@@ -134,14 +134,14 @@ describe('dashboard reads', () => {
   it('refuses too many points and too long a range with 422, and malformed parameters with one 400 listing each', async () => {
     const tooMany = await get('/v1/devices/api-d1/series?metric=temperature&from=now-1d&to=now&step=1s');
     expect(tooMany.statusCode).toBe(422);
-    expect(tooMany.json()).toMatchObject({ type: '/problems/too_many_points', status: 422, problems: [{ pointer: 'query.step' }] });
+    expect(tooMany.json()).toMatchObject({ type: '/problems/too_many_points', status: 422, problems: [{ pointer: '/query/step' }] });
     const tooLong = await get('/v1/devices/api-d1/series?metric=temperature&from=now-60d&to=now&step=1d');
     expect(tooLong.json()).toMatchObject({ type: '/problems/range_too_large', status: 422 });
     const bad = await get('/v1/devices/api-d1/series?metric=temperature&from=yesterday&to=now-2h&step=1m&fill=spline');
     expect(bad.statusCode).toBe(400);
     expect(bad.json<{ problems: unknown[] }>().problems.length).toBeGreaterThanOrEqual(1);
     const badTimes = await get('/v1/devices/api-d1/series?metric=temperature&from=yesterday&to=tomorrow&step=1m');
-    expect(badTimes.json()).toMatchObject({ status: 400, problems: [{ pointer: 'query.from' }, { pointer: 'query.to' }] });
+    expect(badTimes.json()).toMatchObject({ status: 400, problems: [{ pointer: '/query/from' }, { pointer: '/query/to' }] });
   });
 
   it('answers 304 to a request naming the current ETag, and 200 again once the answer changed', async () => {

@@ -10,6 +10,8 @@ export function topicSpec(role: TopicRole, topic: string, layout: { partitions: 
   // Tokens and job state are compacted too: the latest record per key is the truth, and both are small.
   if (role === 'apiTokens' || role === 'jobState') return { topic, partitions: 1, replicationFactor: layout.replicationFactor, config: { 'cleanup.policy': 'compact' } };
   if (role === 'devices') return { topic, partitions: 1, replicationFactor: layout.replicationFactor, config: { 'cleanup.policy': 'compact' } };
+  // The broker's append time, monotonic per partition: the API's alert feed orders by it (docs/adr/0016-alerts-feed.md).
+  if (role === 'alerts') return { topic, partitions: layout.partitions, replicationFactor: layout.replicationFactor, config: { 'message.timestamp.type': 'LogAppendTime' } };
   return { topic, partitions: layout.partitions, replicationFactor: layout.replicationFactor };
 }
 
