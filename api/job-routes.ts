@@ -49,6 +49,7 @@ export const jobSchema = {
     startedAt: { type: ['string', 'null'], format: 'date-time' },
     finishedAt: { type: ['string', 'null'], format: 'date-time' },
     attempt: { type: 'integer', description: 'runners that started it: > 1 when it was resumed from a checkpoint' },
+    runner: { type: ['string', 'null'], description: 'the runner that holds (or last held) the job' },
     progress: {
       type: 'object',
       properties: {
@@ -82,6 +83,7 @@ export function jobBody(view: JobView): Record<string, unknown> {
     startedAt: iso(view.startedAtMs),
     finishedAt: iso(view.finishedAtMs),
     attempt: view.attempt,
+    runner: view.runnerId,
     progress: view.progress,
     counters: view.counters,
     notes: view.notes,
@@ -181,7 +183,7 @@ export function jobRoutes(deps: JobRouteDeps): RouteModule {
             additionalProperties: false,
             required: ['partitions'],
             properties: {
-              partitions: { oneOf: [{ type: 'string', const: 'all' }, { type: 'array', minItems: 1, maxItems: 10_000, uniqueItems: true, items: { type: 'integer', minimum: 0 } }] },
+              partitions: { anyOf: [{ type: 'string', const: 'all' }, { type: 'array', minItems: 1, maxItems: 10_000, uniqueItems: true, items: { type: 'integer', minimum: 0 } }] },
               from: { ...boundText, default: 'earliest' },
               to: { ...boundText, default: 'latest' },
               maxRatePerSec: maxRate,

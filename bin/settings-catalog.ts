@@ -11,6 +11,7 @@ import { apiReadSettings } from '../api/read-config.ts';
 import { enrichSettings } from '../enrich/enrich-config.ts';
 import { gatewaySettings } from '../gateway/gateway-config.ts';
 import { ingestSettings } from '../ingest/ingest-config.ts';
+import { jobSettings } from '../jobs/job-config.ts';
 import { stackSettings } from './stack-settings.ts';
 
 const { httpHost, shutdownDeadlineMs, logLevel } = sharedSettings;
@@ -54,7 +55,11 @@ export const commandSettings = {
     logLevel: toolLogLevel,
   },
   api: {
+    // The job runner replays and re-drives with the enricher's settings, as `tributary replay` does
+    // (first: the API's own entries, e.g. httpPort, take their keys).
+    ...enrichSettings,
     ...apiSettings,
+    ...jobSettings,
     kafkaBrokers: sharedSettings.kafkaBrokers,
     ...topicSettingsOf('telemetry', 'devices', 'deadLetter', 'alerts', 'commands', 'commandEvents', 'jobs', 'jobState', 'jobEvents', 'apiTokens'),
     kafkaPartitions: sharedSettings.kafkaPartitions,

@@ -28,6 +28,8 @@ export interface JobView {
   /** When it reached its final state. */
   finishedAtMs: number | null;
   attempt: number;
+  /** The runner that holds (or last held) the job. */
+  runnerId: string | null;
   progress: { done: number; total: number; percent: number; ratePerSec: number; etaSeconds: number | null };
   counters: JobCounters;
   notes: string[];
@@ -60,6 +62,7 @@ export function jobView(id: string, facts: JobFacts): JobView | null {
     startedAtMs: run?.firstStartedAtMs ?? null,
     finishedAtMs: finished ? (run?.updatedAtMs ?? cancel?.requestedAtMs ?? null) : null,
     attempt: run?.attempt ?? 0,
+    runnerId: run?.runnerId ?? null,
     progress: {
       done,
       total,

@@ -20,6 +20,8 @@ import { readSettings, settingsHelp, type SettingValues } from '../../core/setti
 import { topicSpecs } from '../../core/topic-specs.ts';
 import { createCommandLog } from '../../kafka/command-log.ts';
 import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
+import { readEnrichConfig } from '../../enrich/enrich-config.ts';
+import { jobsExtension } from '../api-jobs.ts';
 import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
@@ -153,12 +155,17 @@ export async function apiCommand(args: readonly string[]): Promise<number> {
   if (!parseCommandArgs(args, {}, help)) return 0;
   const env = createProcessEnvReader();
   const settings = readSettings(env, commandSettings.api);
+  const enrich = readEnrichConfig(env);
   env.finish();
   const logger = createLogger({ level: settings.logLevel, name: 'tributary-api' });
   return runUntilSignal(
     (lifecycle) => {
       superviseParent(process.env, lifecycle);
-      return composeApi(settings, logger);
+      const onFatal = (error: unknown): void => {
+        logger.error({ err: error }, 'job runner crashed for good');
+        lifecycle.requestStop('job runner crashed', 1);
+      };
+      return composeApi(settings, logger, { extensions: [...apiExtensions, jobsExtension(enrich, { onFatal })] });
     },
     {
       logger,
