@@ -21,7 +21,9 @@ import { topicSpecs } from '../../core/topic-specs.ts';
 import { createCommandLog } from '../../kafka/command-log.ts';
 import { createKafkaClientFactory } from '../../kafka/kafka-client-factory.ts';
 import { readEnrichConfig } from '../../enrich/enrich-config.ts';
+import { readApiReadConfig } from '../../api/read-config.ts';
 import { jobsExtension } from '../api-jobs.ts';
+import { readsExtension } from '../api-reads.ts';
 import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
@@ -156,6 +158,7 @@ export async function apiCommand(args: readonly string[]): Promise<number> {
   const env = createProcessEnvReader();
   const settings = readSettings(env, commandSettings.api);
   const enrich = readEnrichConfig(env);
+  const reads = readApiReadConfig(env);
   env.finish();
   const logger = createLogger({ level: settings.logLevel, name: 'tributary-api' });
   return runUntilSignal(
@@ -165,7 +168,7 @@ export async function apiCommand(args: readonly string[]): Promise<number> {
         logger.error({ err: error }, 'job runner crashed for good');
         lifecycle.requestStop('job runner crashed', 1);
       };
-      return composeApi(settings, logger, { extensions: [...apiExtensions, jobsExtension(enrich, { onFatal })] });
+      return composeApi(settings, logger, { extensions: [...apiExtensions, jobsExtension(enrich, { onFatal }), readsExtension(reads)] });
     },
     {
       logger,
