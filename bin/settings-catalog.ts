@@ -7,6 +7,7 @@ import { apiSettings } from '../api/api-config.ts';
 import { createEnvReader, type EnvReader } from '../core/config.ts';
 import { boolSetting, intSetting, optionalStringSetting, settingsOf, stringSetting, unknownSettingProblems, type SettingsTable } from '../core/settings.ts';
 import { logLevelSetting, sharedSettings, topicSettings, topicSettingsOf } from '../core/shared-settings.ts';
+import { pipelineStatusSettings } from '../api/pipeline-config.ts';
 import { apiReadSettings } from '../api/read-config.ts';
 import { enrichSettings } from '../enrich/enrich-config.ts';
 import { gatewaySettings } from '../gateway/gateway-config.ts';
@@ -68,6 +69,9 @@ export const commandSettings = {
     shutdownDeadlineMs,
     logLevel,
     ...apiReadSettings,
+    ...pipelineStatusSettings,
+    // the group whose lag the pipeline status reports: the enricher's own setting, one variable for both
+    enrichGroup: enrichSettings.groupId,
   },
   tokens: { kafkaBrokers: sharedSettings.kafkaBrokers, apiTokens: topicSettings.apiTokens, replicationFactor: sharedSettings.replicationFactor, logLevel: toolLogLevel },
   stack: stackSettings,

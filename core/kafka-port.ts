@@ -122,6 +122,11 @@ export interface KafkaAdminPort {
   startOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
   /** Per partition, the first offset whose record timestamp is ≥ `timestampMs`; the log end when none is. */
   offsetsForTime(topic: string, timestampMs: number): Promise<Array<{ partition: number; offset: string }>>;
+  /**
+   * A consumer group's lag on a topic, per partition: the log end minus the group's committed
+   * offset (`committed` null when the group committed none there: everything retained is lag).
+   */
+  groupLag(groupId: string, topic: string): Promise<Array<{ partition: number; committed: string | null; end: string; lag: number }>>;
   close(): Promise<void>;
 }
 

@@ -67,6 +67,21 @@ export function createKafkajsAdmin(kafka: Kafka): KafkaAdminPort {
       await ready();
       return (await retryTransient(() => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs))).map(({ partition, offset }) => ({ partition, offset }));
     },
+    async groupLag(groupId, topic) {
+      await ready();
+      const [offsets, committed] = await Promise.all([
+        retryTransient(() => admin.fetchTopicOffsets(topic)),
+        retryTransient(() => admin.fetchOffsets({ groupId, topics: [topic] })),
+      ]);
+      // kafkajs answers -1 for a partition the group has not committed
+      const done = new Map((committed[0]?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, p.offset]));
+      return offsets
+        .map(({ partition, low, high }) => {
+          const at = done.get(partition) ?? null;
+          return { partition, committed: at, end: high, lag: Math.max(0, Number(high) - Number(at ?? low)) };
+        })
+        .sort((a, b) => a.partition - b.partition);
+    },
     async close() {
       if (connected) await admin.disconnect();
       connected = null;

@@ -29,7 +29,7 @@ import { createKafkaAuditor } from './kafka-audit.ts';
 import { createLatencyHistogram, type LatencyHistogram, type LatencySummary } from './latency-histogram.ts';
 import { freePort, startPipelineProcess, type PipelineProcess } from './pipeline-process.ts';
 import { createProcessSampler, readProcessUsage, type ProcessUsageReport } from './process-usage.ts';
-import { histogramQuantileBound, metricTotal, readHistogram } from './prometheus-text.ts';
+import { histogramQuantileBound, metricTotal, readHistogram } from '../core/prometheus-text.ts';
 import { openRawConnection, type RawConnection } from './raw-mqtt-connection.ts';
 import { pipelineEnv, runNames } from './run-names.ts';
 

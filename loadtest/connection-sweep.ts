@@ -11,7 +11,7 @@ import { createDeviceFleet, type DeviceFleet } from './device-fleet.ts';
 import { createKafkaAuditor } from './kafka-audit.ts';
 import { freePort, startPipelineProcess } from './pipeline-process.ts';
 import { readProcessUsage } from './process-usage.ts';
-import { metricTotal } from './prometheus-text.ts';
+import { metricTotal } from '../core/prometheus-text.ts';
 
 export interface ConnectionStep {
   connections: number;

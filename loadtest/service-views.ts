@@ -3,7 +3,7 @@
  * end: the gateway's own PUBLISH→PUBACK wait, the enricher's QuestDB write batching. Null when the
  * endpoint does not answer.
  */
-import { histogramQuantileBound, metricTotal, readHistogram } from './prometheus-text.ts';
+import { histogramQuantileBound, metricTotal, readHistogram } from '../core/prometheus-text.ts';
 
 export interface GatewayView {
   acknowledged: number;

@@ -13,7 +13,7 @@ import { stackDir, startStack, stopStack, type StackState } from '../../infra/st
 import { faultStackOptions } from '../../test/test-stacks.ts';
 import { runE2eBench, type E2eResult } from '../e2e-bench.ts';
 import { smallE2eRun } from '../../test/small-e2e-run.ts';
-import { metricTotal } from '../prometheus-text.ts';
+import { metricTotal } from '../../core/prometheus-text.ts';
 import { faultKinds, type FaultKindName } from './fault-catalog.ts';
 import { faultIsolation } from './fault-isolation.ts';
 import type { Fault, FaultEnvironment } from './fault.ts';
