@@ -201,4 +201,15 @@ describe('api server', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/tributary_api_request_duration_seconds_count\{route="\/v1\/things\/:id",method="GET",status="200"\} 1/);
   });
+
+  it('takes a value that one branch of a oneOf allows as it came, not coerced into an array by another', async () => {
+    const either: RouteModule = (app) => {
+      app.post('/either', { config: { scope: 'read' }, schema: { body: { type: 'object', properties: { partitions: { oneOf: [{ type: 'string', const: 'all' }, { type: 'array', items: { type: 'integer' } }] } } } } }, async (request) => request.body);
+    };
+    const { url } = await startServer({ routes: [either] });
+    for (const partitions of ['all', [0, 2]]) {
+      const response = await fetch(`${url}/v1/either`, { method: 'POST', headers: { ...auth('read-token'), 'content-type': 'application/json' }, body: JSON.stringify({ partitions }) });
+      expect(await response.json()).toEqual({ partitions });
+    }
+  });
 });

@@ -22,6 +22,8 @@ import { problem, problemBody, problemContentType, type ProblemError, type Probl
 
 export interface ApiServerOptions {
   routes: readonly RouteModule[];
+  /** Route modules registered at the root rather than under /v1 (the console's files); each route still names its scope. */
+  pages?: readonly RouteModule[];
   /** The principal of a presented bearer token, or null when it is not a valid, unrevoked token. */
   verifyToken: (token: string) => Principal | null;
   /** Readiness checks, as for core/health-server.ts. */
@@ -76,8 +78,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       // a log line per request would be one per message; durations are the histogram's
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: options.bodyLimitBytes,
-      // every problem of a part, not just the first; an unknown member is a problem, not silently dropped
-      ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+      // every problem of a part, not just the first; an unknown member is a problem, not silently dropped;
+      // scalars are not coerced into arrays (Fastify's default): a oneOf of 'all' | [numbers] would turn 'all' into ['all']
+      ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: true } },
       exposeHeadRoutes: false,
       return503OnClosing: true,
     }) as unknown as FastifyInstance;
@@ -150,6 +153,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       });
     }
     server.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, (_request, reply) => reply.send(server.swagger()));
+    for (const pages of options.pages ?? []) await pages(server);
     await server.register(
       async (v1) => {
         for (const routes of options.routes) await routes(v1);

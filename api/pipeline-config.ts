@@ -5,7 +5,8 @@
  * composed into the `api` command's table by the catalog, so both read the same variable.
  */
 import type { EnvReader } from '../core/config.ts';
-import { intSetting, readSettings, stringSetting } from '../core/settings.ts';
+import { ConfigError } from '../core/errors.ts';
+import { intSetting, stringSetting, type SettingValues } from '../core/settings.ts';
 
 export const pipelineStatusSettings = {
   watchGateways: stringSetting({
@@ -34,14 +35,17 @@ export interface PipelineStatusConfig {
   scrapeIntervalMs: number;
 }
 
-/** Reads the settings; problems go to `env` (reported together by `env.finish()`). */
-export function readPipelineStatusConfig(env: EnvReader): PipelineStatusConfig {
-  const s = readSettings(env, pipelineStatusSettings);
-  return {
-    gateways: parseWatchList(s.watchGateways, pipelineStatusSettings.watchGateways.name, env),
-    enrichers: parseWatchList(s.watchEnrichers, pipelineStatusSettings.watchEnrichers.name, env),
-    scrapeIntervalMs: s.pipelineScrapeIntervalMs,
+/** The settings' values checked; a bad URL is a ConfigError naming every problem. */
+export function pipelineStatusConfig(values: SettingValues<typeof pipelineStatusSettings>): PipelineStatusConfig {
+  const problems: string[] = [];
+  const env = { problem: (message: string) => void problems.push(message) };
+  const config = {
+    gateways: parseWatchList(values.watchGateways, pipelineStatusSettings.watchGateways.name, env),
+    enrichers: parseWatchList(values.watchEnrichers, pipelineStatusSettings.watchEnrichers.name, env),
+    scrapeIntervalMs: values.pipelineScrapeIntervalMs,
   };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 /** `none`, or comma-separated http(s) base URLs (a trailing slash dropped). */

@@ -10,7 +10,7 @@ import type { RouteModule } from '../api/api-routes.ts';
 import { problemBody, problemContentType } from '../api/problem.ts';
 
 export async function apiTestApp(module: RouteModule): Promise<FastifyInstance> {
-  const app = fastify({ ajv: { customOptions: { allErrors: true, removeAdditional: false } }, exposeHeadRoutes: false });
+  const app = fastify({ ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: true } }, exposeHeadRoutes: false });
   app.setErrorHandler((error, request, reply) => {
     const { init } = problemOfError(error);
     for (const [name, value] of Object.entries(init.headers ?? {})) void reply.header(name, value);

@@ -26,6 +26,7 @@ import { jobsExtension } from '../api-jobs.ts';
 import { readsExtension } from '../api-reads.ts';
 import { superviseParent } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
+import { consoleExtension } from '../console-extension.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 
 const help = `Usage: tributary api [options]
@@ -62,6 +63,8 @@ export interface ApiContext {
 /** A part of the API added to the process: its route modules, services (started in order after the shared clients, stopped first) and readiness checks. */
 export interface ApiExtension {
   routes?: readonly RouteModule[];
+  /** Route modules at the root, outside /v1 (the console's files). */
+  pages?: readonly RouteModule[];
   services?: ReadonlyArray<{ name: string; start(): Promise<void>; stop(): Promise<void> }>;
   checks?: readonly ReadinessCheck[];
 }
@@ -73,7 +76,7 @@ export type ApiExtensionFactory = (context: ApiContext) => ApiExtension;
  * The extensions `tributary api` runs besides devices and commands. Add the job routes and runner
  * and the read routes here (the tests pass their own to composeApi).
  */
-export const apiExtensions: readonly ApiExtensionFactory[] = [];
+export const apiExtensions: readonly ApiExtensionFactory[] = [consoleExtension];
 
 export interface ApiProcess {
   start(): Promise<void>;
@@ -102,6 +105,7 @@ export function composeApi(settings: ApiSettings, logger: Logger, options: { ext
   let tokensLoaded = false;
   const server: ApiServer = createApiServer({
     routes: [deviceRoutes({ registry, operations }), commandRoutes({ registry, log, logger }), ...extensions.flatMap((extension) => extension.routes ?? [])],
+    pages: extensions.flatMap((extension) => extension.pages ?? []),
     verifyToken: (token) => tokens.verify(token),
     checks: () => [
       { name: 'device-registry', check: () => (registryLoaded ? null : 'loading') },
