@@ -87,6 +87,8 @@ export const commandSettings = {
     gatewayHttpPort: gatewayProcessSettings.httpPort,
     gatewayRedisUrl: gatewaySettings.redisUrl,
     enrichHttpPort: enrichSettings.httpPort,
+    apiPort: apiSettings.httpPort,
+    apiQuestdbPgUrl: apiReadSettings.questdbPgUrl,
   },
   bench: {
     ...stackSettings,

@@ -1,7 +1,7 @@
 /**
  * `tributary start` under a launcher, as `npm start` runs it: when the launcher is SIGKILLed the
- * supervisor stops everything itself; when the supervisor is SIGKILLed its gateway and enricher
- * stop by themselves; while one runs, a second start is refused with its pid. Uses the shared stack
+ * supervisor stops everything itself; when the supervisor is SIGKILLed its gateway, enricher and
+ * API stop by themselves; while one runs, a second start is refused with its pid. Uses the shared stack
  * (TRIBUTARY_KAFKA_BROKERS + TRIBUTARY_QUESTDB_URL), its own TRIBUTARY_HOME and ports off the defaults.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,11 +18,12 @@ import { testPortBase, testStackOffsets } from './test-stacks.ts';
 
 const brokers = inject('kafkaBrokers');
 const questdbHttpUrl = inject('questdbHttpUrl');
+const questdbPgPort = inject('questdbPgPort');
 const entryPoint = fileURLToPath(new URL('../bin/tributary.ts', import.meta.url));
 const cleanups = createCleanups();
 // Its own offset among the test stacks, below Linux's ephemeral range.
 const portBase = testPortBase + testStackOffsets.supervision;
-const ports = { mqtt: portBase, ws: portBase + 1, gatewayHttp: portBase + 2, enrichHttp: portBase + 3 };
+const ports = { mqtt: portBase, ws: portBase + 1, gatewayHttp: portBase + 2, enrichHttp: portBase + 3, api: portBase + 4 };
 /** Children notice a SIGKILLed supervisor at once, a supervisor its launcher within a second; each then stops within its shutdown deadline. */
 const goneWithinMs = 60_000;
 
@@ -31,8 +32,8 @@ afterEach(() => cleanups.runAll());
 interface Launched {
   launcher: ChildProcess;
   output: () => string;
-  /** The supervisor's, the gateway's and the enricher's pids, once all three are running. */
-  pids: { supervisor: number; gateway: number; enrich: number };
+  /** The supervisor's, the gateway's, the enricher's and the API's pids, once all are running. */
+  pids: { supervisor: number; gateway: number; enrich: number; api: number };
 }
 
 function isAlive(pid: number): boolean {
@@ -54,6 +55,8 @@ async function launch(h: EnrichHarness, home: string): Promise<Launched> {
     TRIBUTARY_MQTT_WS_PORT: String(ports.ws),
     TRIBUTARY_GATEWAY_HTTP_PORT: String(ports.gatewayHttp),
     TRIBUTARY_ENRICH_HTTP_PORT: String(ports.enrichHttp),
+    TRIBUTARY_API_PORT: String(ports.api),
+    TRIBUTARY_API_QUESTDB_PG_URL: `postgresql://admin:quest@127.0.0.1:${questdbPgPort}/qdb`,
     LOG_LEVEL: 'info',
   };
   // The launcher stands for npm: the supervisor's parent, which exits when the supervisor does.
@@ -73,18 +76,18 @@ async function launch(h: EnrichHarness, home: string): Promise<Launched> {
     hopeless: () => (launcher.exitCode === null ? null : 'the launcher exited'),
     lastSeen: () => output.slice(-2000),
   });
-  const { gateway, enrich } = pidsOf(output);
+  const { gateway, enrich, api } = pidsOf(output);
   const { pid: supervisor } = JSON.parse(await readFile(join(home, 'start.json'), 'utf8')) as { pid: number };
-  if (gateway === undefined || enrich === undefined) throw new Error(`no gateway or enricher pid in the output:\n${output}`);
-  return { launcher, output: () => output, pids: { supervisor, gateway, enrich } };
+  if (gateway === undefined || enrich === undefined || api === undefined) throw new Error(`no gateway, enricher or API pid in the output:\n${output}`);
+  return { launcher, output: () => output, pids: { supervisor, gateway, enrich, api } };
 }
 
-/** The gateway's and the enricher's pids, from their JSON log lines. */
-function pidsOf(output: string): { gateway?: number; enrich?: number } {
-  const pids: { gateway?: number; enrich?: number } = {};
+/** The gateway's, the enricher's and the API's pids, from their JSON log lines. */
+function pidsOf(output: string): { gateway?: number; enrich?: number; api?: number } {
+  const pids: { gateway?: number; enrich?: number; api?: number } = {};
   for (const line of output.split('\n')) {
-    const pid = /"pid":(\d+),"name":"tributary-(gateway|enrich)"/.exec(line);
-    if (pid?.[1] !== undefined) pids[pid[2] === 'gateway' ? 'gateway' : 'enrich'] = Number(pid[1]);
+    const pid = /"pid":(\d+),"name":"tributary-(gateway|enrich|api)"/.exec(line);
+    if (pid?.[1] !== undefined && pid[2] !== undefined) pids[pid[2] as 'gateway' | 'enrich' | 'api'] = Number(pid[1]);
   }
   return pids;
 }
@@ -123,7 +126,7 @@ describe('tributary start supervision', () => {
     // The supervisor SIGKILLed: its children see the IPC channel close and stop by themselves.
     const again = await launch(h, home);
     process.kill(again.pids.supervisor, 'SIGKILL');
-    await expectAllGone([again.pids.gateway, again.pids.enrich], 'supervisor SIGKILLed', again.output);
+    await expectAllGone([again.pids.gateway, again.pids.enrich, again.pids.api], 'supervisor SIGKILLed', again.output);
     expect(again.output()).toContain(`"reason":"supervisor ${again.pids.supervisor} exited"`);
     again.launcher.kill('SIGKILL');
   }, 300_000);

@@ -2,7 +2,7 @@
  * `tributary start` (what `npm start` runs): the whole pipeline on one machine. Starts the local
  * stack unless TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL point at existing servers (with
  * Redis for the gateway's sessions unless TRIBUTARY_GATEWAY_REDIS_URL names one), then
- * the gateway and one enricher as child processes, prints the endpoints and runs until Ctrl-C,
+ * the gateway, one enricher and the API as child processes, prints the endpoints and runs until Ctrl-C,
  * stopping everything it started. If a service dies, everything is stopped and the exit code is 1.
  * It also stops when its launcher exits (npm SIGKILLed), and its children and the stack's servers stop
  * when it dies, even by SIGKILL. A second one with the same TRIBUTARY_HOME, or on taken ports, is
@@ -24,20 +24,22 @@ import { describeStack } from './stack-command.ts';
 const help = `Usage: tributary start [options]
 
 Runs the pipeline locally: the Kafka + QuestDB + Redis stack (unless TRIBUTARY_KAFKA_BROKERS and
-TRIBUTARY_QUESTDB_URL are both set), the MQTT gateway and one enricher. The gateway keeps its MQTT
+TRIBUTARY_QUESTDB_URL are both set), the MQTT gateway, one enricher and the operator and
+dashboard API (with your own QuestDB, set TRIBUTARY_API_QUESTDB_PG_URL for its reads). The gateway keeps its MQTT
 sessions in the stack's Redis; a TRIBUTARY_GATEWAY_REDIS_URL of your own is used instead (and no
 Redis started), and with your own Kafka and QuestDB but no Redis URL, the gateway runs without
 Redis (sessions in its memory). Ctrl-C stops everything;
 so does the exit of whatever launched it (npm, a script), and if this command dies, even by
-SIGKILL, the gateway, the enricher and the stack stop by themselves. A second \`tributary start\`
+SIGKILL, the gateway, the enricher, the API and the stack stop by themselves. A second \`tributary start\`
 while one runs is refused with that one's pid and ports.
-Every gateway and enricher setting (tributary gateway --help, tributary enrich --help) is passed
-through to those processes; each of them stops within TRIBUTARY_SHUTDOWN_DEADLINE_MS, and this
+Every gateway, enricher and API setting (tributary gateway --help, tributary enrich --help,
+tributary api --help) is passed through to those processes; each of them stops within TRIBUTARY_SHUTDOWN_DEADLINE_MS, and this
 command's own deadline is derived from theirs.
 
 Options:
   --fresh       start the local stack with empty data
-  --no-enrich   run the gateway only
+  --no-enrich   run without the enricher
+  --no-api      run without the API
   -h, --help    this help
 
 ${settingsHelp(commandSettings.start)}`;
@@ -54,20 +56,24 @@ export function supervisorDeadlineMs(childDeadlineMs: number, children: number, 
 }
 
 export async function startCommand(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { fresh: { type: 'boolean', default: false }, 'no-enrich': { type: 'boolean', default: false } }, help);
+  const parsed = parseCommandArgs(args, { fresh: { type: 'boolean', default: false }, 'no-enrich': { type: 'boolean', default: false }, 'no-api': { type: 'boolean', default: false } }, help);
   if (!parsed) return 0;
   const env = createProcessEnvReader();
   const settings = readStackSettings(env);
-  const { kafkaBrokers, questdbUrl, logLevel, shutdownDeadlineMs: childDeadlineMs, mqttTcpPort: mqttPort, mqttWsPort: wsPort, topicPrefix, gatewayHttpPort, gatewayRedisUrl, enrichHttpPort } = readSettings(
+  const { kafkaBrokers, questdbUrl, logLevel, shutdownDeadlineMs: childDeadlineMs, mqttTcpPort: mqttPort, mqttWsPort: wsPort, topicPrefix, gatewayHttpPort, gatewayRedisUrl, enrichHttpPort, apiPort } = readSettings(
     env,
     commandSettings.start,
   );
   const useLocalStack = !env.isSet(commandSettings.start.kafkaBrokers.name) || !env.isSet(commandSettings.start.questdbUrl.name);
+  const apiPgUrlGiven = env.isSet(commandSettings.start.apiQuestdbPgUrl.name);
   env.finish();
   const logger = createLogger({ level: logLevel, name: 'tributary' });
-  const shutdownDeadlineMs = supervisorDeadlineMs(childDeadlineMs, parsed.values['no-enrich'] ? 1 : 2, useLocalStack);
+  const withEnricher = !parsed.values['no-enrich'];
+  const withApi = !parsed.values['no-api'];
+  const shutdownDeadlineMs = supervisorDeadlineMs(childDeadlineMs, 1 + Number(withEnricher) + Number(withApi), useLocalStack);
   const ports: Record<string, number> = { 'MQTT TCP': mqttPort, 'MQTT WebSocket': wsPort, 'gateway HTTP': gatewayHttpPort };
-  if (!parsed.values['no-enrich']) ports['enricher HTTP'] = enrichHttpPort;
+  if (withEnricher) ports['enricher HTTP'] = enrichHttpPort;
+  if (withApi) ports.API = apiPort;
   await claimStart(settings.home, ports);
   const recordFile = startRecordFile(settings.home);
   // Steps are unshifted as things start, so the record goes last, once everything has stopped.
@@ -93,6 +99,7 @@ export async function startCommand(args: readonly string[]): Promise<number> {
       let questdb = questdbUrl;
       // Set by the user: passed through as given (the whole environment goes to the children).
       let redisUrl = gatewayRedisUrl;
+      let apiPgUrl: string | undefined;
       if (useLocalStack) {
         const dir = stackDir(settings.home, 'dev');
         stops.unshift({ name: 'local stack', stop: async () => void (await stopStack(dir, (m) => logger.warn(m))) });
@@ -110,6 +117,8 @@ export async function startCommand(args: readonly string[]): Promise<number> {
         brokers = state.kafka.bootstrap;
         questdb = state.questdb?.httpUrl ?? '';
         redisUrl ??= state.redis?.url;
+        // QuestDB's default credentials and database, on the stack's PG wire port
+        if (!apiPgUrlGiven && state.questdb) apiPgUrl = `postgresql://admin:quest@${stackHost}:${state.questdb.pgPort}/qdb`;
         endpoints.push(describeStack(state));
       } else {
         endpoints.push(`Kafka bootstrap  ${kafkaBrokers.join(',')}`, `QuestDB          ${questdbUrl}`);
@@ -123,10 +132,18 @@ export async function startCommand(args: readonly string[]): Promise<number> {
         `Gateway health   http://127.0.0.1:${gatewayHttpPort}/readyz   metrics http://127.0.0.1:${gatewayHttpPort}/metrics`,
       );
       const readiness = [`http://127.0.0.1:${gatewayHttpPort}/readyz`];
-      if (!parsed.values['no-enrich']) {
+      if (withEnricher) {
         startChild(lifecycle, 'enrich', ['enrich'], childEnv);
         endpoints.push(`Enricher health  http://127.0.0.1:${enrichHttpPort}/readyz   metrics http://127.0.0.1:${enrichHttpPort}/metrics`);
         readiness.push(`http://127.0.0.1:${enrichHttpPort}/readyz`);
+      }
+      if (withApi) {
+        startChild(lifecycle, 'api', ['api'], { ...childEnv, ...(apiPgUrl !== undefined && { [commandSettings.start.apiQuestdbPgUrl.name]: apiPgUrl }) });
+        endpoints.push(
+          `API              http://127.0.0.1:${apiPort}/v1   (bearer token: tributary tokens create)`,
+          `API document     http://127.0.0.1:${apiPort}/openapi.json   health http://127.0.0.1:${apiPort}/readyz   metrics http://127.0.0.1:${apiPort}/metrics`,
+        );
+        readiness.push(`http://127.0.0.1:${apiPort}/readyz`);
       }
       for (const url of readiness) {
         // A child that dies requests the stop, which ends this wait too.
@@ -145,6 +162,10 @@ export async function startCommand(args: readonly string[]): Promise<number> {
           'Add a device:  npm run tributary -- devices add dev-1 --secret dev-1-secret --site lab\n' +
           `Publish:       mosquitto_pub -p ${mqttPort} -i dev-1 -u dev-1 -P dev-1-secret -q 1 -t ${topicPrefix}/dev-1/telemetry \\\n` +
           `                 -m "{\\"v\\":1,\\"ts\\":$(date +%s000),\\"seq\\":1,\\"metrics\\":{\\"temperature\\":21.5}}"\n` +
+          (withApi
+            ? 'API token:     npm run tributary -- tokens create --name me --scopes operate   (printed once)\n' +
+              `Call the API:  curl -H "Authorization: Bearer <token>" http://127.0.0.1:${apiPort}/v1/devices\n`
+            : '') +
           'Press Ctrl-C to stop.\n',
       ),
   });
@@ -167,7 +188,7 @@ async function claimStart(home: string, ports: Record<string, number>): Promise<
   if (taken.length > 0) {
     throw new Error(
       `port(s) already in use: ${taken.join(', ')}. Stop whatever holds them (a gateway or enricher left from an earlier run?), ` +
-        'or move this pipeline with TRIBUTARY_MQTT_TCP_PORT, TRIBUTARY_MQTT_WS_PORT, TRIBUTARY_GATEWAY_HTTP_PORT and TRIBUTARY_ENRICH_HTTP_PORT.',
+        'or move this pipeline with TRIBUTARY_MQTT_TCP_PORT, TRIBUTARY_MQTT_WS_PORT, TRIBUTARY_GATEWAY_HTTP_PORT, TRIBUTARY_ENRICH_HTTP_PORT and TRIBUTARY_API_PORT.',
     );
   }
   await writeStartRecord(file, { pid: process.pid, startedAt: new Date().toISOString(), ports });
