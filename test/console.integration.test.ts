@@ -1,7 +1,7 @@
 /**
  * The operator console end to end, in headless Chromium (Debian's, driven by playwright-core)
- * against an API composed in this process (composeApi with the job runner, the dashboard reads and
- * the console) on the real Kafka and QuestDB, and a real in-process enricher: the operator enters
+ * against an API composed in this process as `tributary api` composes it (the console, the job
+ * runner, the dashboard reads) on the real Kafka and QuestDB, and a real in-process enricher: the operator enters
  * a token, sees the enricher ready and the group's lag, starts a replay from the page and watches
  * its progress bar move to 100 % with the QuestDB row count unchanged; sees a refused form's
  * problem; then a device's dead letters, re-driven from the page once the device is registered,
@@ -10,14 +10,11 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createQuestdbReadStore } from '../api/questdb-read-store.ts';
 import { encodeTokenRecord, issueToken } from '../api/api-token.ts';
-import { jobRoutes } from '../api/job-routes.ts';
-import { telemetryReadRoutes } from '../api/telemetry-read-routes.ts';
-import { telemetryTables } from '../api/telemetry-queries.ts';
-import { composeApi, type ApiExtensionFactory } from '../bin/commands/api-command.ts';
-import { consoleExtension } from '../bin/console-extension.ts';
-import { composeJobService } from '../bin/job-service.ts';
+import { readApiReadConfig } from '../api/read-config.ts';
+import { jobsExtension } from '../bin/api-jobs.ts';
+import { readsExtension } from '../bin/api-reads.ts';
+import { apiExtensions, composeApi } from '../bin/commands/api-command.ts';
 import { commandSettings } from '../bin/settings-catalog.ts';
 import { createEnvReader } from '../core/config.ts';
 import { silentLogger } from '../core/logger.ts';
@@ -35,49 +32,6 @@ const cleanups = createCleanups();
 const logger = silentLogger();
 
 afterEach(() => cleanups.runAll());
-
-/** The job runner and its routes, as the API process composes them (bin/job-service.ts). */
-function jobsExtension(h: EnrichHarness, groupId: string): ApiExtensionFactory {
-  return ({ settings, kafka, clientId, producer, registry, metricsRegistry }) => {
-    const service = composeJobService({
-      kafka,
-      clientId,
-      enrich: readEnrichConfig(createEnvReader(h.env())),
-      topics: { jobs: settings.jobs, jobState: settings.jobState, jobEvents: settings.jobEvents, alerts: settings.alerts, telemetry: settings.telemetry, deadLetter: settings.deadLetter },
-      layout: { partitions: 2, replicationFactor: 1 },
-      registry,
-      producer,
-      runner: { enabled: true, groupId, concurrency: 2, runnerId: 'console-test', checkpointIntervalMs: 200, progressEventIntervalMs: 500 },
-      metricsRegistry,
-      metricPrefix: 'tributary_api_',
-      logger,
-    });
-    const telemetryPartitions = async (): Promise<number> => {
-      const admin = kafka.admin({ clientId });
-      try {
-        return (await admin.endOffsets(settings.telemetry)).length;
-      } finally {
-        await admin.close();
-      }
-    };
-    return { routes: [jobRoutes({ store: service.store, submitter: service.submitter, telemetryPartitions })], services: [{ name: 'jobs', start: () => service.start(), stop: () => service.stop() }] };
-  };
-}
-
-/** The dashboard reads over QuestDB's PG wire. */
-function readsExtension(h: EnrichHarness): ApiExtensionFactory {
-  return ({ registry }) => {
-    const store = createQuestdbReadStore({ pgUrl, poolSize: 2, queryTimeoutMs: 10_000 });
-    const routes = telemetryReadRoutes({
-      store,
-      tables: telemetryTables(h.tables.readings.replace(/readings$/, '')),
-      deviceExists: (deviceId) => registry.get(deviceId) !== undefined,
-      latestLookbackMs: 86_400_000,
-      series: { maxPoints: 2000, maxRangeMs: 86_400_000 },
-    });
-    return { routes: [routes], services: [{ name: 'read store', start: () => Promise.resolve(), stop: () => store.close() }] };
-  };
-}
 
 interface Rig {
   h: EnrichHarness;
@@ -121,10 +75,15 @@ async function rig(): Promise<Rig> {
     TRIBUTARY_API_WATCH_GATEWAYS: 'none',
     TRIBUTARY_API_WATCH_ENRICHERS: enricher.httpUrl,
     TRIBUTARY_API_PIPELINE_SCRAPE_INTERVAL_MS: '500',
+    TRIBUTARY_API_JOBS_GROUP: jobGroup,
+    TRIBUTARY_API_JOB_CHECKPOINT_MS: '200',
   });
   const settings = readSettings(env, commandSettings.api);
+  const enrich = readEnrichConfig(env);
+  const reads = readApiReadConfig(env);
   env.finish();
-  const api = composeApi(settings, logger, { extensions: [jobsExtension(h, jobGroup), readsExtension(h), consoleExtension], instanceId: suffix });
+  // The extensions `tributary api` runs (bin/commands/api-command.ts): the console, jobs, reads.
+  const api = composeApi(settings, logger, { extensions: [...apiExtensions, jobsExtension(enrich), readsExtension(reads)], instanceId: suffix });
   cleanups.add(() => api.stop());
   await api.start();
   const base = `http://127.0.0.1:${api.port()}`;
