@@ -92,15 +92,30 @@ export interface E2eOptions {
   restWindowMs?: number;
   /** Reuse credentials (a sweep registers them in each run's own topic). */
   credentials?: readonly DeviceCredential[];
+  /** Work another benchmark runs beside the pipeline (the API bench's dashboard clients and replays). */
+  companion?: E2eCompanion;
   /** Called about once a second with a one-line status. */
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
 }
 
+/**
+ * Work run beside the pipeline by another benchmark: `start` once the devices are connected (with
+ * the run's names and its children's environment), `duringLoad` from the load's first moment
+ * (awaited after the load), `afterDrain` once the pipeline caught up and was measured, so it runs
+ * on an idle pipeline before the audits; `stop` before the enricher and the gateway stop.
+ */
+export interface E2eCompanion {
+  start(run: { names: RunNames; env: { gateway: Record<string, string>; enrich: Record<string, string> }; logDir: string; replicationFactor: number }): Promise<void>;
+  duringLoad(signal?: AbortSignal): Promise<void>;
+  afterDrain(signal?: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface E2eResult {
   runId: string;
   startedAt: string;
-  options: Omit<E2eOptions, 'onProgress' | 'signal' | 'credentials' | 'gatewayEnv' | 'enrichEnv' | 'fault' | 'isolated'> & {
+  options: Omit<E2eOptions, 'onProgress' | 'signal' | 'credentials' | 'gatewayEnv' | 'enrichEnv' | 'fault' | 'isolated' | 'companion'> & {
     gatewayEnv: Record<string, string>;
     enrichEnv: Record<string, string>;
     fault?: { kind: string; atMs: number; forMs: number };
@@ -265,6 +280,12 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     if (connected.connected < options.devices) problems.push(`${options.devices - connected.connected} of ${options.devices} devices could not connect`);
     progress(`run ${runId}: ${connected.connected} connected in ${connected.connectMs} ms; offering ${options.ratePerSec} msg/s for ${options.durationMs / 1000} s`);
 
+    const { companion } = options;
+    if (companion) {
+      stops.push(() => companion.stop());
+      await companion.start({ names, env, logDir, replicationFactor });
+    }
+
     const measured: Record<string, number> = { gateway: gateway.pid, ...(enricher && { enricher: enricher.pid }), [harnessProcess]: process.pid, ...options.serverPids };
     let attribution: Attribution | null = null;
     if ((options.restWindowMs ?? 0) > 0) {
@@ -343,8 +364,10 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     };
     if (options.restartGateway) scheduleRestart('gateway', options.restartGateway, () => gateway, startGateway, (next) => (gateway = next));
     if (options.restartEnricher && enricher) scheduleRestart('enricher', options.restartEnricher, () => enricher!, startEnricher, (next) => (enricher = next));
+    const companionLoad = companion?.duringLoad(options.signal).catch((error: unknown) => void problems.push(`beside the load: ${String(error)}`));
     await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: options.drainTimeoutMs, signal: options.signal });
     clearTimeout(drainSampling);
+    await companionLoad;
     for (const { timer } of restarts) clearTimeout(timer);
     for (const { done } of restarts) await done();
     // A fault still in effect when the load ends is healed now: the drain measures recovery.
@@ -380,6 +403,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const gatewayView = await readGatewayView(`http://${hostOf('gateway')}:${gatewayHttpPort}/metrics`);
     const enricherView = enricher ? await readEnricherView(`http://${hostOf('enricher')}:${enrichHttpPort}/metrics`) : null;
     await probe?.stop();
+    await companion?.afterDrain(options.signal).catch((error: unknown) => void problems.push(`after the drain: ${String(error)}`));
     if (!caughtUp) problems.push(`the pipeline did not catch up within the drain timeout (${options.drainTimeoutMs} ms)`);
 
     // 6. audits

@@ -3,10 +3,12 @@
  * benchmark can measure its CPU and memory apart from the load generator's. The child runs under
  * the stack's owner watchdog (infra/managed-process.ts): if the benchmark dies, so does the child.
  */
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { waitFor } from '../core/wait-for.ts';
 import { isGroupAlive, startManagedProcess, stopProcessGroup } from '../infra/managed-process.ts';
 import { findProcesses } from './process-usage.ts';
@@ -92,4 +94,10 @@ export async function startPipelineProcess(options: {
     await stop(5000);
     throw new Error(`${error instanceof Error ? error.message : String(error)}; ${logFile}:\n${await tail(logFile)}`, { cause: error });
   }
+}
+
+/** Runs `tributary <args>` to its end with `env` added; rejects with its output when it exits non-zero. */
+export async function runTributary(args: readonly string[], env: Record<string, string>, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [entryPoint, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  return { stdout, stderr };
 }

@@ -1,5 +1,5 @@
 /**
- * `tributary bench devices|e2e|connections|commands`: the device-fleet simulator and the end-to-end
+ * `tributary bench devices|e2e|connections|commands|api`: the device-fleet simulator and the end-to-end
  * benchmark (loadtest/README.md). The only part of the benchmark that reads the environment.
  */
 import { execFile } from 'node:child_process';
@@ -11,6 +11,8 @@ import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { createBenchCredentials, readCredentialsFile, registerBenchDevices, writeCredentialsFile } from '../../loadtest/bench-devices.ts';
+import { runApiBench } from '../../loadtest/api-bench.ts';
+import { formatApiReport } from '../../loadtest/api-report.ts';
 import { runCommandsBench } from '../../loadtest/commands-bench.ts';
 import { formatCommandsReport } from '../../loadtest/commands-report.ts';
 import { runConnectionSweep } from '../../loadtest/connection-sweep.ts';
@@ -28,16 +30,17 @@ import { intFlag, parseCommandArgs, rangedIntFlag, UsageError } from '../cli-arg
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
 import { readStackSettings } from '../stack-settings.ts';
 
-const help = `Usage: tributary bench <devices|e2e|connections|commands|clients|consumers> [options]
+const help = `Usage: tributary bench <devices|e2e|connections|commands|api|clients|consumers> [options]
 
   devices       simulate a device fleet against any gateway; report PUBACK latency and counts
   e2e           run devices → gateway → Kafka → enricher → QuestDB and count every message
   connections   idle connections vs gateway memory
   commands      commands to N devices with persistent sessions: connected fan-out, then offline and reconnect
+  api           dashboard reads through tributary api while the pipeline carries load; replay by CLI vs job
   clients       compare Kafka producer clients on one workload (see: tributary bench clients --help)
   consumers     compare the enricher's consumer adapters (see: tributary bench consumers --help)
 
-Load options (devices, e2e):
+Load options (devices, e2e, api):
   --devices <n>              simulated devices (default 100)
   --rate <msg/s>             offered rate over the whole fleet (default 1000)
   --duration <s>             seconds of load (default 10)
@@ -114,6 +117,15 @@ commands:
   --out <file>               result JSON (default results/commands-<timestamp>.json)
   Kafka (and --stack-name, --port-base) as for e2e, without QuestDB.
 
+api (the e2e pipeline with tributary api beside it; load options as above, defaults 1000 devices, 5000 msg/s, 30 s):
+  --clients <n>              dashboard clients looping GET latest + GET series during the load (default 200;
+                             0: the pipeline alone, for comparison)
+  --replay-rounds <n>        after the load, on the idle pipeline: replay every partition by the CLI and
+                             as a job, alternating, n times each (default 2; 0 skips)
+  --out <file>               result JSON (default results/api-<timestamp>.json)
+  Stack options as for e2e; with given addresses, --stack-name names the running local stack whose
+  QuestDB PostgreSQL port the API reads through.
+
 ${settingsHelp(commandSettings.bench)}`;
 
 const options = {
@@ -160,6 +172,8 @@ const options = {
   'produce-batch': { type: 'string' },
   timeout: { type: 'string' },
   'enrich-env': { type: 'string', multiple: true },
+  clients: { type: 'string' },
+  'replay-rounds': { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof options]?: (typeof options)[K] extends { multiple: true } ? string[] : (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
@@ -283,6 +297,11 @@ async function stackServerPids(state: StackState): Promise<Record<string, number
   return serverPids;
 }
 
+/** A local stack's QuestDB over the PostgreSQL wire protocol, with QuestDB's default credentials and database. */
+function questdbPgUrlOf(state: StackState): string | null {
+  return state.questdb ? `postgresql://admin:quest@${new URL(state.questdb.httpUrl).hostname}:${state.questdb.pgPort}/qdb` : null;
+}
+
 /** Stack addresses from the environment, or a fresh local stack tied to this process. */
 async function withStack<T>(
   values: Values,
@@ -292,6 +311,8 @@ async function withStack<T>(
     kafkaBrokers: string[];
     questdbHttpUrl: string;
     serverPids: Record<string, number>;
+    /** QuestDB's PostgreSQL wire endpoint, when the stack is a local one. */
+    questdbPgUrl: string | null;
     dir: string | null;
     /** With --redis: the Redis the gateway is to use. */
     redisUrl: string | null;
@@ -315,7 +336,7 @@ async function withStack<T>(
     const serverPids = existing ? await stackServerPids(existing) : {};
     if (values['kafka-pid'] !== undefined) serverPids.kafka = intFlag(values['kafka-pid'], 'kafka-pid', 0);
     if (values['questdb-pid'] !== undefined) serverPids.questdb = intFlag(values['questdb-pid'], 'questdb-pid', 0);
-    return run({ kafkaBrokers, questdbHttpUrl: given(commandSettings.bench.questdbUrl) ? questdbUrl : '', serverPids, dir: existing?.dir ?? null, redisUrl });
+    return run({ kafkaBrokers, questdbHttpUrl: given(commandSettings.bench.questdbUrl) ? questdbUrl : '', serverPids, questdbPgUrl: existing ? questdbPgUrlOf(existing) : null, dir: existing?.dir ?? null, redisUrl });
   }
   const name = values['stack-name'] ?? 'bench';
   const dir = stackDir(settings.home, name);
@@ -336,7 +357,7 @@ async function withStack<T>(
       env: process.env,
       log: (message) => process.stderr.write(`${message}\n`),
     });
-    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state), dir: state.dir, redisUrl: state.redis?.url ?? null, ...(state.network && { network: state.network }), ...(state.kafka.relayed && { kafkaRelayed: state.kafka.relayed }) });
+    return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state), questdbPgUrl: questdbPgUrlOf(state), dir: state.dir, redisUrl: state.redis?.url ?? null, ...(state.network && { network: state.network }), ...(state.kafka.relayed && { kafkaRelayed: state.kafka.relayed }) });
   } finally {
     if (state ?? (await readStackState(dir))) await stopStack(dir, (message) => process.stderr.write(`${message}\n`));
   }
@@ -532,6 +553,45 @@ async function commandsAction(values: Values, args: readonly string[]): Promise<
   );
 }
 
+async function apiAction(values: Values, args: readonly string[]): Promise<number> {
+  const load = loadOptions({ devices: '1000', rate: '5000', duration: '30', ...values });
+  const out = values.out ?? join('results', `api-${timestamp()}.json`);
+  return runBench((signal) =>
+    withStack(values, true, { brokers: 1 }, async (stack) => {
+      if (stack.questdbPgUrl === null) throw new UsageError('bench api reads QuestDB over its PostgreSQL port: run it on a local stack (no addresses, or --stack-name of a running one)');
+      const result = await runApiBench({
+        e2e: {
+          ...load,
+          kafkaBrokers: stack.kafkaBrokers,
+          questdbHttpUrl: stack.questdbHttpUrl,
+          enrich: true,
+          auditKafka: !values['no-kafka-audit'],
+          drainTimeoutMs: rangedInt(values, 'drain-timeout', 120, 1, 3600) * 1000,
+          probePollMs: rangedInt(values, 'probe-poll', 50, 5, 10_000),
+          maxProbeRatePerSec: 300,
+          logDir: join(dirname(out), 'logs'),
+          serverPids: stack.serverPids,
+          gatewayEnv: gatewayEnv(values, stack.redisUrl),
+          enrichEnv: envPairs(values['enrich-env'], 'enrich-env'),
+          credentials: createBenchCredentials('bench', load.devices),
+          onProgress: progressPrinter(),
+          signal,
+        },
+        questdbPgUrl: stack.questdbPgUrl,
+        clients: rangedInt(values, 'clients', 200, 0, 10_000),
+        replayRounds: rangedInt(values, 'replay-rounds', 2, 0, 100),
+        replayTimeoutMs: 600_000,
+        commandLine: ['tributary', 'bench', ...args].join(' '),
+        commit: (await checkoutCommit()) ?? 'unknown',
+      });
+      endProgress();
+      await writeJson(out, result);
+      process.stdout.write(`${formatApiReport(result)}\nresult: ${out}\n`);
+      return result.problems.length === 0 && result.e2e.countsAgree && !signal.aborted ? 0 : 1;
+    }),
+  );
+}
+
 export async function benchCommand(args: readonly string[]): Promise<number> {
   // The client comparison has options of its own.
   if (args[0] === 'clients') return (await import('./bench-clients-command.ts')).benchClientsCommand(args.slice(1));
@@ -550,6 +610,8 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
       return connectionsAction(values);
     case 'commands':
       return commandsAction(values, args);
+    case 'api':
+      return apiAction(values, args);
     default:
       throw new UsageError(`unknown bench command ${JSON.stringify(action ?? '')}\n\n${help}`);
   }
