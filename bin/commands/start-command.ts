@@ -66,6 +66,8 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   );
   const useLocalStack = !env.isSet(commandSettings.start.kafkaBrokers.name) || !env.isSet(commandSettings.start.questdbUrl.name);
   const apiPgUrlGiven = env.isSet(commandSettings.start.apiQuestdbPgUrl.name);
+  const { watchGateways, watchEnrichers } = commandSettings.api;
+  const watchGiven = { gateways: env.isSet(watchGateways.name), enrichers: env.isSet(watchEnrichers.name) };
   env.finish();
   const logger = createLogger({ level: logLevel, name: 'tributary' });
   const withEnricher = !parsed.values['no-enrich'];
@@ -138,9 +140,15 @@ export async function startCommand(args: readonly string[]): Promise<number> {
         readiness.push(`http://127.0.0.1:${enrichHttpPort}/readyz`);
       }
       if (withApi) {
-        startChild(lifecycle, 'api', ['api'], { ...childEnv, ...(apiPgUrl !== undefined && { [commandSettings.start.apiQuestdbPgUrl.name]: apiPgUrl }) });
+        // the console's pipeline status watches this command's own gateway and enricher, unless told otherwise
+        const watch = {
+          ...(!watchGiven.gateways && { [watchGateways.name]: `http://127.0.0.1:${gatewayHttpPort}` }),
+          ...(!watchGiven.enrichers && { [watchEnrichers.name]: withEnricher ? `http://127.0.0.1:${enrichHttpPort}` : 'none' }),
+        };
+        startChild(lifecycle, 'api', ['api'], { ...childEnv, ...watch, ...(apiPgUrl !== undefined && { [commandSettings.start.apiQuestdbPgUrl.name]: apiPgUrl }) });
         endpoints.push(
           `API              http://127.0.0.1:${apiPort}/v1   (bearer token: tributary tokens create)`,
+          `Console          http://127.0.0.1:${apiPort}/console/`,
           `API document     http://127.0.0.1:${apiPort}/openapi.json   health http://127.0.0.1:${apiPort}/readyz   metrics http://127.0.0.1:${apiPort}/metrics`,
         );
         readiness.push(`http://127.0.0.1:${apiPort}/readyz`);
