@@ -3,6 +3,7 @@
  * the repository (default ~/.cache/tributary/artifacts). Once cached, nothing is fetched again, so
  * the stack starts offline. Versions are pinned in infra/kafka/pom.xml and infra/questdb/pom.xml.
  * Also Strimzi's CRDs (infra/strimzi/pom.xml), generated from its crd-generator for the k8s/ manifest test.
+ * Also PlantUML (infra/plantuml/pom.xml), which renders the architecture diagrams (npm run diagrams).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -114,4 +115,19 @@ async function findJava21(env: NodeJS.ProcessEnv): Promise<string> {
     }
     throw error;
   }
+}
+
+export interface PlantumlArtifact {
+  plantumlVersion: string;
+  plantumlJar: string;
+}
+
+/** The PlantUML jar that renders docs/architecture/*.puml; apart from ensureArtifacts so `stack up` never waits for it. */
+export async function ensurePlantuml(cacheDir: string, log: (message: string) => void): Promise<PlantumlArtifact> {
+  const plantumlVersion = await pinnedVersion('plantuml/pom.xml', 'plantuml.version');
+  const dir = join(cacheDir, `plantuml-${plantumlVersion}`);
+  await fetchOnce('plantuml/pom.xml', dir, log);
+  const plantumlJar = join(dir, `plantuml-${plantumlVersion}.jar`);
+  if (!existsSync(plantumlJar)) throw new Error(`${plantumlJar} missing; delete ${dir} to refetch`);
+  return { plantumlVersion, plantumlJar };
 }

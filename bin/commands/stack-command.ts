@@ -1,7 +1,7 @@
 /** `tributary stack up|down|status`: the local Kafka + QuestDB + Redis stack. */
 import { join } from 'node:path';
 import { settingsHelp } from '../../core/settings.ts';
-import { ensureArtifacts, ensureStrimziCrds } from '../../infra/artifacts.ts';
+import { ensureArtifacts, ensurePlantuml, ensureStrimziCrds } from '../../infra/artifacts.ts';
 import { readStackState, isStackRunning, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
@@ -14,7 +14,8 @@ redis-server, persisted to an append-only file) for the gateway's shared MQTT se
 Kafka and QuestDB come from Maven Central on first use and are cached in $TRIBUTARY_HOME/artifacts.
 
 Commands:
-  fetch     download the pinned Kafka and QuestDB artifacts and generate Strimzi's CRDs into the cache (no servers started)
+  fetch     download the pinned Kafka, QuestDB and PlantUML (docs diagrams) artifacts and generate Strimzi's CRDs
+            into the cache (no servers started)
   up        start the stack in the background and wait until it is ready
   down      stop the stack and wait for its ports to close
   status    show whether the stack runs, its endpoints and processes
@@ -80,6 +81,8 @@ export async function stackCommand(args: readonly string[]): Promise<number> {
       // The k8s/ manifest test validates the Strimzi kinds against these.
       const strimzi = await ensureStrimziCrds(join(settings.home, 'artifacts'), process.env, log);
       process.stdout.write(`Strimzi ${strimzi.strimziVersion} CRDs: ${Object.values(strimzi.crdFiles).join(' ')}\n`);
+      const plantuml = await ensurePlantuml(join(settings.home, 'artifacts'), log);
+      process.stdout.write(`PlantUML ${plantuml.plantumlVersion}: ${plantuml.plantumlJar}\n`);
       return 0;
     }
     case 'up': {
