@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{core,api,jobs,gateway,ingest,enrich,infra,kafka,loadtest,bin}/**/*.test.ts', 'test/**/*.unit.test.ts'],
+          include: ['{core,api,jobs,gateway,ingest,enrich,infra,kafka,loadtest,bin,ops}/**/*.test.ts', 'test/**/*.unit.test.ts'],
           exclude: ['**/*.integration.test.ts', 'node_modules/**'],
         },
       },

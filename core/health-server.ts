@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 
 export interface ReadinessCheck {
   name: string;
@@ -54,6 +54,8 @@ export function createHealthEndpoints(options: { registry: Registry; checks: () 
     }
     return { ready, checks };
   };
+  // /readyz as a metric, so Prometheus can alert on "running but not ready" (a Kubernetes probe only hides the pod)
+  new Gauge({ name: 'tributary_ready', help: '1 when every readiness check passes (what /readyz answers), else 0', registers: [options.registry], collect() { this.set(readiness().ready ? 1 : 0); } });
   return {
     readiness,
     async respond(path) {
