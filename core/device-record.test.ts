@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  deviceRecordIssues,
   decodeDeviceRecord,
   encodeDeviceRecord,
   generateSecret,
@@ -256,5 +257,15 @@ describe('generateSecret', () => {
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(secret, 'base64url')).toHaveLength(32);
     expect(generateSecret()).not.toBe(secret);
+  });
+});
+
+describe('deviceRecordIssues', () => {
+  it('lists every problem with its field path, a bad metric name on the map that holds it', async () => {
+    const base = { deviceId: 'dev-1', secretHash: await hashSecret('dev-1-secret', { N: 2 }), enabled: true, createdAtMs: 1, updatedAtMs: 1 };
+    expect(deviceRecordIssues(base)).toEqual([]);
+    const issues = deviceRecordIssues({ ...base, site: '', units: { 'bad metric': 'degC' }, calibration: { temperature: { scale: 0, offset: 1 } } });
+    expect(issues.map((issue) => issue.path)).toEqual([['site'], ['units'], ['calibration', 'temperature', 'scale']]);
+    expect(issues[1]?.message).toContain('"bad metric"');
   });
 });
