@@ -99,9 +99,10 @@ function reasonCounts(body: unknown): Array<[string, number]> {
 async function refreshDeadLetters(): Promise<void> {
   const note = byId('dead-letters-note');
   try {
-    const counts = reasonCounts(await callApi<unknown>('GET', '/v1/dead-letters/summary'));
+    const summary = await callApi<{ scanned?: number; total?: number; complete?: boolean }>('GET', '/v1/dead-letters/summary');
+    const counts = reasonCounts(summary);
     byId('dead-letters').querySelector('tbody')!.replaceChildren(...counts.map(([reason, count]) => row([reason, String(count)], { 'data-reason': reason })));
-    note.textContent = counts.length === 0 ? 'No dead letters.' : '';
+    note.textContent = counts.length === 0 ? 'No dead letters.' : summary.complete === false ? `Counted over the newest ${summary.scanned ?? '?'} of ${summary.total ?? '?'}.` : '';
   } catch (failure) {
     note.textContent = failure instanceof ApiProblem && failure.problem.status === 404 ? 'This API has no dead-letter summary.' : describeProblem(failure).join('\n');
   }
