@@ -38,6 +38,7 @@ interface Container {
   args?: string[];
   envFrom?: Array<{ configMapRef?: { name: string } }>;
   env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: unknown; secretKeyRef?: { name: string; key: string } } }>;
+  ports?: Array<{ name: string; containerPort: number }>;
   livenessProbe?: unknown;
   readinessProbe?: unknown;
   resources?: { requests?: { cpu?: string; memory?: string }; limits?: { memory?: string } };
@@ -47,6 +48,8 @@ interface PodSpec {
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
   containers: Container[];
 }
+const podLabels = (workload: K8sObject): Record<string, string> => (workload.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+const matches = (selector: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(selector).every(([key, value]) => labels[key] === value);
 const podSpec = (workload: K8sObject): PodSpec => (workload.spec as { template: { spec: PodSpec } }).template.spec;
 const workloads = (objects: readonly K8sObject[]): K8sObject[] => objects.filter((object) => ['Deployment', 'StatefulSet'].includes(object.kind));
 const stringData = (object: K8sObject): Record<string, string> => {
@@ -167,6 +170,38 @@ describe('k8s/ manifests', () => {
         expect(container.resources?.requests?.memory, where).toBeDefined();
         expect(container.resources?.limits?.memory, where).toBeDefined();
         expect(container.securityContext, where).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      }
+    }
+  });
+
+  it.each(overlays)('%s: PodMonitors scrape each process under the job name the alert rules and dashboards use', (overlay) => {
+    const objects = rendered[overlay];
+    const jobs = objects
+      .filter((object) => object.kind === 'PodMonitor')
+      .flatMap((monitor) => {
+        const spec = monitor.spec as { jobLabel: string; selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string }> };
+        return workloads(objects)
+          .filter((workload) => matches(spec.selector.matchLabels, podLabels(workload)))
+          .map((workload) => {
+            const ports = podSpec(workload).containers.flatMap((container) => container.ports ?? []).map((port) => port.name);
+            for (const endpoint of spec.podMetricsEndpoints) expect(ports, monitor.metadata.name).toContain(endpoint.port);
+            return podLabels(workload)[spec.jobLabel];
+          });
+      });
+    expect(jobs.sort()).toEqual(['tributary-api', 'tributary-enrich', 'tributary-gateway']);
+  });
+
+  it.each(overlays)('%s: ingress is denied by default and every container port is opened by a NetworkPolicy', (overlay) => {
+    const objects = rendered[overlay];
+    type Policy = { podSelector: { matchLabels?: Record<string, string> }; ingress?: Array<{ ports?: Array<{ port: string | number }> }> };
+    const policies = objects.filter((object) => object.kind === 'NetworkPolicy').map((object) => object.spec as Policy);
+    expect(policies).toContainEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    for (const workload of workloads(objects)) {
+      const opened = policies
+        .filter((policy) => policy.podSelector.matchLabels && matches(policy.podSelector.matchLabels, podLabels(workload)))
+        .flatMap((policy) => (policy.ingress ?? []).flatMap((rule) => (rule.ports ?? []).map((port) => port.port)));
+      for (const port of podSpec(workload).containers.flatMap((container) => container.ports ?? [])) {
+        expect(opened, `${workload.metadata.name} port ${port.name}`).toContain(port.name);
       }
     }
   });
