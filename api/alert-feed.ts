@@ -6,6 +6,7 @@
  */
 import type { KafkaAdminPort, KafkaClientFactory, PartitionRange } from '../core/kafka-port.ts';
 import { selectFeedPage, type FeedPosition, type FeedRecord, type PartitionRead } from './feed-page.ts';
+import { readTopicRanges } from './topic-ranges.ts';
 
 export interface AlertFeed {
   /** The next page after `after` (from the oldest retained alert when null). */
@@ -39,14 +40,12 @@ export function createAlertFeed(deps: { kafka: KafkaClientFactory; admin: KafkaA
         const to = from + BigInt(limit + sameTimestampSlack) < high ? from + BigInt(limit + sameTimestampSlack) : high;
         return { partition, fromOffset: from.toString(), toOffset: to.toString(), reachedEnd: to === high };
       });
-      const records = new Map<number, FeedRecord[]>(ranges.map((range) => [range.partition, []]));
-      const reader = kafka.rangeReader({ clientId: deps.clientId, topic, ranges: ranges.filter((range) => range.fromOffset !== range.toOffset), partitionsConcurrently: ranges.length });
-      await reader.read(async (batch) => {
-        const list = records.get(batch.partition);
-        for (const record of batch.records) list?.push({ partition: record.partition, offset: BigInt(record.offset), timestampMs: record.timestampMs, key: record.key, value: record.value });
-        await Promise.resolve();
-      });
-      const reads: PartitionRead[] = ranges.map((range) => ({ partition: range.partition, records: records.get(range.partition) ?? [], reachedEnd: range.reachedEnd }));
+      const read = await readTopicRanges(kafka, { clientId: deps.clientId, topic, ranges });
+      const reads: PartitionRead[] = ranges.map((range) => ({
+        partition: range.partition,
+        records: (read.get(range.partition) ?? []).map((record) => ({ partition: record.partition, offset: BigInt(record.offset), timestampMs: record.timestampMs, key: record.key, value: record.value })),
+        reachedEnd: range.reachedEnd,
+      }));
       return selectFeedPage(reads, { after, watermarkMs, limit });
     },
   };

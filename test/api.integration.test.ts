@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { composeApi, type ApiProcess } from '../bin/commands/api-command.ts';
+import { readsExtension } from '../bin/api-reads.ts';
+import { readApiReadConfig } from '../api/read-config.ts';
 import { commandSettings } from '../bin/settings-catalog.ts';
 import { createEnvReader } from '../core/config.ts';
 import { decodeDeviceRecord, verifySecret } from '../core/device-record.ts';
@@ -22,13 +24,18 @@ const brokers = inject('kafkaBrokers');
 const entryPoint = fileURLToPath(new URL('../bin/tributary.ts', import.meta.url));
 const rateLimit = 25;
 const suffix = uniqueName('api');
-const topics = { devices: `iot.devices.${suffix}`, commands: `iot.commands.${suffix}`, commandEvents: `iot.command-events.${suffix}`, apiTokens: `iot.api-tokens.${suffix}` };
+const topics = { devices: `iot.devices.${suffix}`, commands: `iot.commands.${suffix}`, commandEvents: `iot.command-events.${suffix}`, apiTokens: `iot.api-tokens.${suffix}`, alerts: `iot.alerts.${suffix}`, deadLetter: `iot.dlq.${suffix}` };
 const env: Record<string, string> = {
   TRIBUTARY_KAFKA_BROKERS: brokers.join(','),
   TRIBUTARY_TOPIC_DEVICES: topics.devices,
   TRIBUTARY_TOPIC_COMMANDS: topics.commands,
   TRIBUTARY_TOPIC_COMMAND_EVENTS: topics.commandEvents,
   TRIBUTARY_TOPIC_API_TOKENS: topics.apiTokens,
+  // The read routes, on topics and tables that do not exist: they answer empty.
+  TRIBUTARY_TOPIC_ALERTS: topics.alerts,
+  TRIBUTARY_TOPIC_DEAD_LETTER: topics.deadLetter,
+  TRIBUTARY_QUESTDB_TABLE_PREFIX: `${suffix}_`,
+  TRIBUTARY_API_QUESTDB_PG_URL: `postgresql://admin:quest@127.0.0.1:${inject('questdbPgPort')}/qdb`,
   TRIBUTARY_KAFKA_PARTITIONS: '2',
   TRIBUTARY_HTTP_HOST: '127.0.0.1',
   TRIBUTARY_API_PORT: '0',
@@ -76,8 +83,9 @@ beforeAll(async () => {
   [tokens.read, tokens.operate] = await Promise.all([createToken('dashboards', 'read'), createToken('ops', 'operate')]);
   const reader = createEnvReader(env);
   const settings = readSettings(reader, commandSettings.api);
+  const reads = readApiReadConfig(reader);
   reader.finish();
-  api = composeApi(settings, silentLogger(), { extensions: [], instanceId: suffix });
+  api = composeApi(settings, silentLogger(), { extensions: [readsExtension(reads)], instanceId: suffix });
   await api.start();
   base = `http://127.0.0.1:${api.port()}`;
   // and these after: it must follow the topic
@@ -196,6 +204,23 @@ describe('tributary api', () => {
     expect(await json(await call('/v1/devices/nobody/commands', tokens.operate.token, { method: 'POST', body: '{"name":"reboot"}' }), 404)).toMatchObject({ type: '/problems/unknown_device' });
     expect(await json(await call('/v1/devices/dev-cmd/commands', tokens.read.token, { method: 'POST', body: '{"name":"reboot"}' }), 403)).toMatchObject({ neededScope: 'operate' });
     expect(await json(await call('/v1/commands/no-such-command', tokens.read.token), 404)).toMatchObject({ type: '/problems/unknown_command' });
+  });
+
+  it('serves the read routes (dashboards, alerts feed, dead letters) behind the read scope, documented in OpenAPI', async () => {
+    const doc = await json<{ paths: Record<string, Record<string, unknown>> }>(await call('/openapi.json', null), 200);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/devices/{id}/latest', '/v1/devices/{id}/series', '/v1/devices/{id}/completeness', '/v1/sites/{site}/latest', '/v1/feeds/alerts', '/v1/dead-letters', '/v1/dead-letters/summary']) as unknown,
+    );
+    await json(await call('/v1/devices/dev-reads', tokens.operate.token, { method: 'PUT', body: '{}' }), 201);
+    expect(await json(await call('/v1/devices/dev-reads/latest', tokens.operate.token), 200)).toEqual({ deviceId: 'dev-reads', readings: [] });
+    expect(await json(await call('/v1/devices/nobody/latest', tokens.operate.token), 404)).toMatchObject({ type: '/problems/unknown_device' });
+    const tooMany = await call('/v1/devices/dev-reads/series?metric=temperature&from=now-1d&to=now&step=1s', tokens.operate.token);
+    expect(tooMany.headers.get('content-type')).toContain('application/problem+json');
+    expect(await json(tooMany, 422)).toMatchObject({ type: '/problems/too_many_points' });
+    expect(await json(await call('/v1/feeds/alerts', tokens.operate.token), 200)).toMatchObject({ items: [], next: null, full: false });
+    await json(await call('/v1/feeds/alerts', null), 401);
+    expect(await json(await call('/v1/dead-letters', tokens.operate.token), 200)).toMatchObject({ items: [], complete: true });
+    expect(await json(await call('/v1/dead-letters/summary', tokens.operate.token), 200)).toMatchObject({ total: 0, reasons: [] });
   });
 
   it('reports ready, and request durations by route and status', async () => {
