@@ -173,6 +173,7 @@ describe('operator console', () => {
     const late = telemetryStream(['con-late'], 20, { t0 });
     await h.produceTelemetry(late);
     await eventually(() => h.endOffsets(h.topics.deadLetter), (ends) => [...ends.values()].reduce((a, b) => a + b, 0) >= 20, 60_000, '20 dead letters');
+    await eventually(async () => page.textContent('#dead-letters tr[data-reason="unknown_device"]'), (text) => text === 'unknown_device20', 30_000, 'the dead letters by reason on the page');
     await page.fill('#device-id', 'con-late');
     await page.click('#device-submit');
     await page.waitForSelector('#device-error:not(:empty)');
