@@ -3,16 +3,17 @@
  * against its kind's schema, and the manifests against the code they deploy (topics, settings, scaling).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { commandSettings, createProcessEnvReader } from '../bin/settings-catalog.ts';
 import { defaultTopics } from '../core/envelope.ts';
 import { readSettings } from '../core/settings.ts';
 import { topicSpecs } from '../core/topic-specs.ts';
 import { ensureStrimziCrds } from '../infra/artifacts.ts';
+import { monitoringFile, monitoringManifests } from '../k8s/write-monitoring.ts';
 import { createK8sValidator, type K8sObject } from './k8s-schemas.ts';
 
 const repoDir = join(import.meta.dirname, '..');
@@ -189,6 +190,15 @@ describe('k8s/ manifests', () => {
           });
       });
     expect(jobs.sort()).toEqual(['tributary-api', 'tributary-enrich', 'tributary-gateway']);
+  });
+
+  it('the PrometheusRule and the dashboard ConfigMaps are current with ops/ (node k8s/write-monitoring.ts)', () => {
+    expect(readFileSync(monitoringFile, 'utf8')).toBe(monitoringManifests());
+    const objects = rendered.production;
+    const rules = parse(readFileSync(join(repoDir, 'ops/prometheus/tributary-rules.yaml'), 'utf8')) as { groups: unknown[] };
+    expect((only(objects, 'PrometheusRule', 'tributary').spec as { groups: unknown[] }).groups).toEqual(rules.groups);
+    const dashboards = objects.filter((object) => object.metadata.labels?.grafana_dashboard === '1');
+    expect(dashboards.map((object) => Object.keys(stringData(object))).flat().sort()).toEqual(readdirSync(join(repoDir, 'ops/grafana/dashboards')).filter((name) => name.endsWith('.json')).sort());
   });
 
   it.each(overlays)('%s: ingress is denied by default and every container port is opened by a NetworkPolicy', (overlay) => {
