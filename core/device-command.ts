@@ -13,6 +13,7 @@
 import { z } from 'zod';
 
 import { isValidDeviceId } from './device-record.ts';
+import { describeIssues, parseJsonRecord } from './json-record.ts';
 import { parseDuration, type DurationBounds } from './duration.ts';
 import type { Result } from './result.ts';
 
@@ -79,25 +80,10 @@ export type CommandEvent = z.infer<typeof eventSchema>;
 const resultSchema = z.looseObject({ commandId, status: z.enum(['success', 'failure']) });
 export type CommandResult = z.infer<typeof resultSchema>;
 
-function parseJson<T>(bytes: Buffer, schema: z.ZodType<T>, what: string): Result<T> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    return { ok: false, reason: 'not_json', detail: `${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
-  }
-  const checked = schema.safeParse(parsed);
-  if (!checked.success) {
-    const detail = checked.error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`).join('; ');
-    return { ok: false, reason: 'invalid', detail };
-  }
-  return { ok: true, value: checked.data };
-}
-
 /** Checks a command before it is produced or after it is consumed; every problem in `detail`. */
 export function validateDeviceCommand(value: unknown): Result<DeviceCommand> {
   const checked = commandSchema.safeParse(value);
-  if (!checked.success) return { ok: false, reason: 'invalid', detail: checked.error.issues.map((issue) => `${issue.path.join('.') || 'command'}: ${issue.message}`).join('; ') };
+  if (!checked.success) return { ok: false, reason: 'invalid', detail: describeIssues(checked.error, 'command') };
   if (checked.data.expiresAtMs <= checked.data.issuedAtMs) return { ok: false, reason: 'invalid', detail: 'expiresAtMs must be after issuedAtMs' };
   return { ok: true, value: checked.data };
 }
@@ -157,7 +143,7 @@ export function buildDeviceCommand(request: CommandRequest, options: { commandId
 /** Decodes an `iot.commands` record; the key must be the command's device id. */
 export function decodeDeviceCommand(key: string | null, value: Buffer | null): Result<DeviceCommand> {
   if (value === null) return { ok: false, reason: 'invalid', detail: 'command record has no value' };
-  const parsed = parseJson(value, z.unknown(), 'command');
+  const parsed = parseJsonRecord(value, z.unknown(), 'command');
   if (!parsed.ok) return parsed;
   const checked = validateDeviceCommand(parsed.value);
   if (!checked.ok) return checked;
@@ -171,7 +157,7 @@ export function encodeDeviceCommand(command: DeviceCommand): Buffer {
 
 /** Decodes an `iot.command-events` record value. */
 export function decodeCommandEvent(value: Buffer): Result<CommandEvent> {
-  return parseJson(value, eventSchema, 'command event');
+  return parseJsonRecord(value, eventSchema, 'command event');
 }
 
 export function encodeCommandEvent(event: CommandEvent): Buffer {
@@ -204,11 +190,11 @@ const deliverySchema = z.looseObject({ commandId, issuedAtMs: epochMs, expiresAt
 
 /** The command id, issue time and expiry of a delivery payload, or null when it is not one of ours. */
 export function readCommandDelivery(payload: Buffer): { commandId: string; issuedAtMs: number; expiresAtMs: number } | null {
-  const parsed = parseJson(payload, deliverySchema, 'delivery');
+  const parsed = parseJsonRecord(payload, deliverySchema, 'delivery');
   return parsed.ok ? { commandId: parsed.value.commandId, issuedAtMs: parsed.value.issuedAtMs, expiresAtMs: parsed.value.expiresAtMs } : null;
 }
 
 /** Decodes a device's answer on its results topic. */
 export function decodeCommandResult(payload: Buffer): Result<CommandResult> {
-  return parseJson(payload, resultSchema, 'command result');
+  return parseJsonRecord(payload, resultSchema, 'command result');
 }

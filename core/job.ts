@@ -15,6 +15,7 @@
 import { z } from 'zod';
 
 import { isValidDeviceId } from './device-record.ts';
+import { describeIssues, parseJsonRecord } from './json-record.ts';
 import type { Result } from './result.ts';
 
 /** The wire version written in `v`; a reader refuses versions it does not know. */
@@ -150,26 +151,14 @@ export function jobFactKey(type: JobFact['type'], id: string): string {
   return `${type}:${id}`;
 }
 
-function issues(error: z.ZodError, what: string): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`).join('; ');
-}
-
 function decodeJson<T>(bytes: Buffer | null, schema: z.ZodType<T>, what: string): Result<T> {
-  if (bytes === null) return { ok: false, reason: 'empty', detail: `${what} has no value` };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    return { ok: false, reason: 'not_json', detail: `${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
-  }
-  const checked = schema.safeParse(parsed);
-  return checked.success ? { ok: true, value: checked.data } : { ok: false, reason: 'invalid', detail: issues(checked.error, what) };
+  return bytes === null ? { ok: false, reason: 'empty', detail: `${what} has no value` } : parseJsonRecord(bytes, schema, what);
 }
 
 /** Checks a job request (the API and the CLI build them); every problem in `detail`. */
 export function validateJobRequest(value: unknown): Result<JobRequest> {
   const checked = jobRequestSchema.safeParse(value);
-  return checked.success ? { ok: true, value: checked.data } : { ok: false, reason: 'invalid', detail: issues(checked.error, 'request') };
+  return checked.success ? { ok: true, value: checked.data } : { ok: false, reason: 'invalid', detail: describeIssues(checked.error, 'request') };
 }
 
 export function encodeJobSubmission(submission: JobSubmission): Buffer {
