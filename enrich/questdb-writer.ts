@@ -1,18 +1,19 @@
 /**
  * The enricher's QuestDB adapter: creates the tables over HTTP /exec, writes readings and
  * completeness snapshots over ILP/HTTP. Every write is one HTTP request, which QuestDB applies as
- * one transaction (all rows of the request, or none).
+ * one transaction (all rows of the request, or none). Rows are encoded by enrich/ilp-encoder.ts and
+ * sent by @questdb/nodejs-client's HTTP transport (ADR 0018).
  */
 import { Agent } from 'node:http';
-import { Sender } from '@questdb/nodejs-client';
+import { SenderOptions, createTransport, type SenderTransport } from '@questdb/nodejs-client';
 import { InfraError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { completenessColumns, completenessTableName, readingsColumns, readingsTableName } from '../core/questdb-tables.ts';
+import { completenessTableName, readingsTableName } from '../core/questdb-tables.ts';
 import { retry, type BackoffOptions } from '../core/retry.ts';
 import type { DeviceCompleteness } from './completeness.ts';
 import type { QuestdbConfig } from './enrich-config.ts';
 import type { CanonicalRow } from './enrichment.ts';
-import { installFastIlpEscaping } from './ilp-fast-escape.ts';
+import { createIlpEncoder } from './ilp-encoder.ts';
 import { schemaDdl } from './questdb-schema.ts';
 
 /** A canonical row and the Kafka record it came from. */
@@ -54,23 +55,23 @@ export interface SuspendedTable {
 }
 
 /**
- * Creates the writer; no I/O until `start`. Writes are serialised: the ILP sender has one buffer,
+ * Creates the writer; no I/O until `start`. Writes are serialised: the ILP encoder has one buffer,
  * so a completeness snapshot never interleaves with a batch of readings.
  * Failure: a failed request is wrapped once as InfraError('QUESTDB_WRITE_FAILED', retriable) and
- * the sender's buffer is cleared, so a retry neither duplicates nor silently drops rows.
+ * the encoder's buffer is cleared, so a retry neither duplicates nor silently drops rows.
  * Shutdown: `stop` aborts the start-up retry, waits for the current write and closes connections.
  */
 export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: BackoffOptions; logger: Logger }): QuestdbWriter {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'questdb-writer' });
-  if (installFastIlpEscaping() === null) logger.warn('the QuestDB client changed shape: ILP escaping runs without the fast path (slower, still correct)');
   const readings = readingsTableName(config.tablePrefix);
   const completeness = completenessTableName(config.tablePrefix);
+  const encoder = createIlpEncoder({ readings, completeness });
   const host = new URL(config.url).host;
   const stopping = new AbortController();
   // Our own agent, so `stop` can close the keep-alive connections the client's shared one would keep open.
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  let sender: Sender | null = null;
+  let transport: SenderTransport | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   let stopped: Promise<void> | undefined;
 
@@ -94,14 +95,17 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     return JSON.parse(body) as unknown;
   };
 
-  const flush = async (target: Sender, rowCount: number): Promise<void> => {
+  /** Encodes `rows` with `encode` and sends them as one request; the encoder is empty afterwards, sent or not. */
+  const send = async (rowCount: number, encode: () => void): Promise<void> => {
+    const target = ready();
+    encoder.clear();
     try {
-      await target.flush();
+      encode();
+      await target.send(encoder.take());
     } catch (error) {
       throw new InfraError('QUESTDB_WRITE_FAILED', `QuestDB did not take ${rowCount} rows: ${describeError(error)}`, { retriable: true, cause: error });
     } finally {
-      // flush() takes the buffer before sending; reset() also drops a half-built row after a throw.
-      target.reset();
+      encoder.clear();
     }
   };
 
@@ -127,32 +131,14 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     }
   };
 
-  const writeReadings = async (rows: readonly PositionedRow[]): Promise<void> => {
-    const target = ready();
-    target.reset();
-    for (const { row, partition, offset } of rows) {
-      await target
-        .table(readings)
-        .symbol(readingsColumns.device, row.device)
-        .symbol(readingsColumns.site, row.site)
-        .symbol(readingsColumns.model, row.model)
-        .symbol(readingsColumns.metric, row.metric)
-        .symbol(readingsColumns.unit, row.unit)
-        .symbol(readingsColumns.tsSource, row.tsSource)
-        .floatColumn(readingsColumns.value, row.value)
-        .intColumn(readingsColumns.seq, row.seq)
-        .timestampColumn(readingsColumns.receivedAt, Math.trunc(row.receivedAtMs), 'ms')
-        .intColumn(readingsColumns.kafkaPartition, partition)
-        .intColumn(readingsColumns.kafkaOffset, offset)
-        // Microseconds keep a device's sub-millisecond event time; rounding is deterministic, so replays match.
-        .at(Math.round(row.ts * 1000), 'us');
-    }
-    await flush(target, rows.length);
-  };
+  const writeReadings = (rows: readonly PositionedRow[]): Promise<void> =>
+    send(rows.length, () => {
+      for (const { row, partition, offset } of rows) encoder.reading(row, partition, offset);
+    });
 
-  const ready = (): Sender => {
-    if (sender === null) throw new Error('questdb writer: start() must resolve before writing');
-    return sender;
+  const ready = (): SenderTransport => {
+    if (transport === null) throw new Error('questdb writer: start() must resolve before writing');
+    return transport;
   };
 
   return {
@@ -168,12 +154,13 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
         },
       );
       const timeoutMs = config.requestTimeoutMs;
-      // protocol_version=2 (binary doubles, QuestDB 9+) is fixed, so creating the sender needs no /settings round trip.
+      // protocol_version=2 (binary doubles, QuestDB 9+) is fixed, so creating the transport needs no /settings round trip.
       // retry_timeout=0: the caller retries, heartbeating between attempts; retries inside one call could outlast the consumer session.
-      sender = await Sender.fromConfig(
+      const options = await SenderOptions.fromConfig(
         `http::addr=${host};protocol_version=2;auto_flush=off;stdlib_http=on;request_timeout=${timeoutMs};retry_timeout=0`,
         { agent, log: (level, message) => logger[level === 'info' ? 'debug' : level]({ questdbClient: true }, String(message)) },
       );
+      transport = createTransport(options);
       logger.info({ url: config.url, readings, completeness }, 'QuestDB tables ready');
     },
 
@@ -187,21 +174,11 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     async writeCompleteness(devices, atMs) {
       for (let start = 0; start < devices.length; start += config.maxRowsPerWrite) {
         const chunk = devices.slice(start, start + config.maxRowsPerWrite);
-        await serialised(async () => {
-          const target = ready();
-          target.reset();
-          for (const device of chunk) {
-            await target
-              .table(completeness)
-              .symbol(completenessColumns.device, device.deviceId)
-              .intColumn(completenessColumns.received, device.received)
-              .intColumn(completenessColumns.duplicates, device.duplicates)
-              .intColumn(completenessColumns.gaps, device.gaps)
-              .intColumn(completenessColumns.resets, device.resets)
-              .at(Math.trunc(atMs), 'ms');
-          }
-          await flush(target, chunk.length);
-        });
+        await serialised(() =>
+          send(chunk.length, () => {
+            for (const device of chunk) encoder.completeness(device, atMs);
+          }),
+        );
       }
     },
 
@@ -221,8 +198,8 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
       stopped ??= (async () => {
         stopping.abort(new Error('questdb writer stopping'));
         await queue;
-        await sender?.close();
-        sender = null;
+        await transport?.close();
+        transport = null;
         agent.destroy();
       })();
       return stopped;
