@@ -114,6 +114,12 @@ export interface DeviceFleet {
   /** Offers `ratePerSec` for `durationMs`, then waits up to `drainTimeoutMs` for outstanding acks and reconnects. */
   run(options: { ratePerSec: number; durationMs: number; drainTimeoutMs: number; signal?: AbortSignal }): Promise<void>;
   stats(): FleetStats;
+  /**
+   * Starts a new measuring window (after a warm-up): zeroes the message counters and the PUBACK
+   * histogram. The ledgers keep every message, since the audits count them all; the connection
+   * figures (connectMs, connectFailures) and the gauges (connected, inFlight, backlog) stay.
+   */
+  resetCounters(): void;
   /** Publish→PUBACK latency (QoS 1) or publish→written (QoS 0), ms. */
   pubackLatency: LatencyHistogram;
   /** Every (device index, seq) sent. */
@@ -174,7 +180,18 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
   const sentLedger = createMessageLedger(devices.length);
   const ackedLedger = createMessageLedger(devices.length);
   const observer = options.observer;
-  const counters = { connectFailures: 0, connectMs: 0, disconnects: 0, offered: 0, sent: 0, resent: 0, acknowledged: 0, failed: 0, notSent: 0, deferred: 0, maxTickLateMs: 0 };
+  const messageCounters = (): Pick<FleetStats, 'disconnects' | 'offered' | 'sent' | 'resent' | 'acknowledged' | 'failed' | 'notSent' | 'deferred' | 'maxTickLateMs'> => ({
+    disconnects: 0,
+    offered: 0,
+    sent: 0,
+    resent: 0,
+    acknowledged: 0,
+    failed: 0,
+    notSent: 0,
+    deferred: 0,
+    maxTickLateMs: 0,
+  });
+  const counters = { connectFailures: 0, connectMs: 0, ...messageCounters() };
   let running = false;
   let closing = false;
 
@@ -364,6 +381,10 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
     sentLedger,
     ackedLedger,
     stats,
+    resetCounters() {
+      Object.assign(counters, messageCounters());
+      pubackLatency.reset();
+    },
     deviceIndexOf: (deviceId) => indexById.get(deviceId),
 
     async connect(signal) {

@@ -87,3 +87,39 @@ describe('e2e benchmark with a gateway crash', () => {
     expect(result.countsAgree).toBe(true);
   });
 });
+
+describe('e2e benchmark with a warm-up', () => {
+  let logDir = '';
+  let result: E2eResult;
+
+  beforeAll(async () => {
+    logDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
+    result = await runE2eBench({ ...smallRun(logDir), warmupMs: 2000 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await rm(logDir, { recursive: true, force: true });
+  });
+
+  it('warmed up at the run\'s rate until the pipeline caught up, then counted the measured load alone', () => {
+    expect(result.problems).toEqual([]);
+    expect(result.warmup).toMatchObject({ seconds: 2, offered: 400, sent: 400, acknowledged: 400, failed: 0 });
+    expect(result.warmup?.caughtUpMs).not.toBeNull();
+    // rate 200 msg/s: 400 offered in the warm-up's 2 s, 600 in the load's 3 s
+    expect(result.counts.offered).toBe(600);
+    expect(result.counts.acknowledged).toBe(result.counts.sent);
+    expect(result.latency.pubackMs.count).toBe(result.counts.acknowledged);
+    expect(result.throughput.kafka.count).toBe(result.counts.acknowledged);
+    expect(result.throughput.questdb?.count).toBe(result.counts.acknowledged);
+  });
+
+  it('audited the warm-up\'s messages with the measured ones: nothing lost, nothing doubled', () => {
+    const acknowledged = result.counts.acknowledged + 400;
+    expect(result.counts.kafkaRecords).toBe(acknowledged);
+    expect(result.counts.expectedRows).toBe(acknowledged * 3);
+    expect(result.counts.questdbRows).toBe(acknowledged * 3);
+    expect(result.lost).toMatchObject({ kafka: 0, questdb: 0, questdbIncompleteMessages: 0 });
+    expect(result.duplicates).toMatchObject({ kafkaRecords: 0, questdbRows: 0 });
+    expect(result.countsAgree).toBe(true);
+  });
+});

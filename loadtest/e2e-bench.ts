@@ -4,8 +4,8 @@
  *
  * One run uses its own topics, devices, consumer group and table prefix, so runs (and a test run
  * next to a benchmark) never see each other's data. Sequence: create the devices topic and register
- * the devices → start the gateway, then the enricher → connect the fleet → offer load for the
- * duration → wait for outstanding PUBACKs → wait until Kafka and QuestDB hold everything that was
+ * the devices → start the gateway, then the enricher → connect the fleet → optionally warm up (the
+ * same load, unmeasured, until the pipeline caught up) → offer load for the duration → wait for outstanding PUBACKs → wait until Kafka and QuestDB hold everything that was
  * acknowledged (or a drain timeout) → audit: read the telemetry topic back and list QuestDB's stored
  * messages, both as (device, seq) ledgers compared with the acknowledged one → stop everything.
  */
@@ -90,6 +90,12 @@ export interface E2eOptions {
    * then as long again while only the harness queries (the queryable probe and stage sampler). 0 skips it.
    */
   restWindowMs?: number;
+  /**
+   * After the rest window: offer the run's rate for this long, wait until the pipeline caught up,
+   * then measure from zero, so the JVMs and V8 have compiled their hot paths. The warm-up's
+   * messages are audited with the measured ones. 0 skips it.
+   */
+  warmupMs?: number;
   /** Reuse credentials (a sweep registers them in each run's own topic). */
   credentials?: readonly DeviceCredential[];
   /** Work another benchmark runs beside the pipeline (the API bench's dashboard clients and replays). */
@@ -123,7 +129,12 @@ export interface E2eResult {
   };
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
   names: RunNames;
+  /** The measured load's (a warm-up's messages are in `warmup`). */
   fleet: FleetStats;
+  /**
+   * offered … notSent: the measured load's. kafkaRecords … expectedRows: everything stored, the
+   * warm-up's messages included, since the audits compare them with ledgers that hold both.
+   */
   counts: {
     offered: number;
     sent: number;
@@ -134,15 +145,17 @@ export interface E2eResult {
     deadLettered: number;
     questdbRows: number | null;
     questdbDistinctReadings: number | null;
-    /** acknowledged messages (sent, for QoS 0) × readings per message. */
+    /** acknowledged messages (sent, for QoS 0) of the warm-up and the measured load × readings per message. */
     expectedRows: number;
   };
+  /** The unmeasured load before the measured one, or null without a warm-up. */
+  warmup: Warmup | null;
   /** Acknowledged (QoS 1) or sent (QoS 0) messages absent from the stage. */
   lost: { kafka: number | null; questdb: number | null; questdbIncompleteMessages: number | null; examples: Array<{ deviceId: string; seq: number }> };
   duplicates: { kafkaRecords: number | null; questdbRows: number | null; kafkaUnexpected: number | null; questdbUnexpected: number | null };
   /** Messages (device, seq) in the stage that no device ever sent: must be 0. */
   phantoms: { kafka: number | null; questdb: number | null };
-  /** Messages per second at each stage (QuestDB: rows / readings per message). */
+  /** Messages per second at each stage (QuestDB: rows / readings per message), of the measured load only. */
   throughput: { offeredPerSec: number; sent: StageThroughput; acknowledged: StageThroughput; kafka: StageThroughput; questdb: StageThroughput | null };
   latency: { pubackMs: LatencySummary; queryableMs: LatencySummary | null; queryableProbe: QueryableProbeStats | null; queryableMethod: string };
   /** The gateway's own view from its /metrics: PUBLISH received → PUBACK released (bucket bounds). */
@@ -162,6 +175,20 @@ export interface E2eResult {
   /** True when nothing acknowledged was lost and every count agrees. */
   countsAgree: boolean;
   problems: string[];
+}
+
+export interface Warmup {
+  seconds: number;
+  offered: number;
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  notSent: number;
+  /** From the warm-up load's end until the pipeline caught up; null: not within the drain timeout. */
+  caughtUpMs: number | null;
+  /** What Kafka and QuestDB held then: the measured stages count from there. */
+  kafkaRecords: number;
+  questdbRows: number | null;
 }
 
 export interface Attribution {
@@ -302,13 +329,67 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       attribution = { windowMs, atRestCores, harnessCores };
     }
 
+    const samplingErrors = new Map<string, number>();
+    const countSamplingError = (error: unknown): void => void samplingErrors.set(String(error), (samplingErrors.get(String(error)) ?? 0) + 1);
+    const { readingsPerMessage } = fleet.stats();
+    // Counts alone are not enough: rows of unacknowledged messages that were delivered anyway can
+    // reach the expected count while acknowledged ones are still on their way. Caught up means
+    // the enricher committed everything in Kafka and QuestDB applied everything it was sent.
+    const waitUntilCaughtUp = (expectedMessages: number, latest: () => StageSample | null): Promise<boolean> => {
+      const caughtUp = async (): Promise<boolean> => {
+        const sample = latest();
+        if (sample === null || sample.kafka < expectedMessages) return false;
+        if (!options.enrich) return true;
+        if (sample.rows < expectedMessages * readingsPerMessage) return false;
+        return (await kafka.groupLag(names.consumerGroup, names.telemetryTopic)) === 0 && (await questdbWalApplied(options.questdbHttpUrl, names.table));
+      };
+      return waitFor(caughtUp, { description: 'the pipeline to catch up', timeoutMs: options.drainTimeoutMs, intervalMs: 250, signal: options.signal }).then(
+        () => true,
+        (error: unknown) => (options.signal?.aborted === true ? false : falseOnTimeout(error)),
+      );
+    };
+
+    // 3b. warm-up: Kafka's and QuestDB's JVMs and our V8s compile their hot paths under this run's
+    // own load, unmeasured; the measured stages then count from what the stores held.
+    const baseline = { kafka: 0, rows: 0 };
+    let warmup: Warmup | null = null;
+    const warmupMs = options.warmupMs ?? 0;
+    if (warmupMs > 0) {
+      progress(`run ${runId}: warming up at ${options.ratePerSec} msg/s for ${warmupMs / 1000} s`);
+      probe?.start();
+      const warmupStarted = performance.now();
+      const warmupStages = createStageSampler({
+        startedAt: warmupStarted,
+        fleetCounts: () => fleet.stats(),
+        kafkaRecords: () => kafka.recordCount(names.telemetryTopic),
+        questdbRows: options.enrich ? () => questdbRowCount(options.questdbHttpUrl, names.table) : null,
+        onError: countSamplingError,
+        onSample: (sample) => progress(`[warm-up ${(sample.atMs / 1000).toFixed(0).padStart(3)}s] ${describeFleet(fleet.stats())} kafka ${sample.kafka}`),
+      });
+      warmupStages.start();
+      await fleet.run({ ratePerSec: options.ratePerSec, durationMs: warmupMs, drainTimeoutMs: options.drainTimeoutMs, signal: options.signal });
+      warmupStages.fast();
+      const settled = fleet.stats();
+      const caughtUp = await waitUntilCaughtUp(options.qos === 1 ? settled.acknowledged : settled.sent, () => warmupStages.latest());
+      const caughtUpMs = Math.round(performance.now() - warmupStarted - warmupMs);
+      await warmupStages.stop();
+      await probe?.settle(caughtUp ? 5000 : 0);
+      baseline.kafka = warmupStages.latest()?.kafka ?? 0;
+      baseline.rows = warmupStages.latest()?.rows ?? 0;
+      const warmed = fleet.stats();
+      if (!caughtUp) problems.push(`the warm-up did not catch up within the drain timeout (${options.drainTimeoutMs} ms): the measured stages include some of it`);
+      if (warmed.inFlight > 0) problems.push(`${warmed.inFlight} warm-up messages were still unacknowledged when the measured load began`);
+      warmup = { seconds: warmupMs / 1000, offered: warmed.offered, sent: warmed.sent, acknowledged: warmed.acknowledged, failed: warmed.failed, notSent: warmed.notSent, caughtUpMs: caughtUp ? caughtUpMs : null, kafkaRecords: baseline.kafka, questdbRows: options.enrich ? baseline.rows : null };
+      fleet.resetCounters();
+      probe?.reset();
+    }
+
     // 4. load, with the stages sampled once a second
     for (const [name, pid] of Object.entries(measured)) sampler.watch(name, pid);
     await sampler.markStart();
     probe?.start();
     const loadStarted = performance.now();
     let lastProgress: StageSample | null = null;
-    const samplingErrors = new Map<string, number>();
     const fault = options.fault ? scheduleFault(options.fault, loadStarted, {
       kafkaBrokers: options.kafkaBrokers,
       telemetryTopic: names.telemetryTopic,
@@ -325,13 +406,13 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const stages = createStageSampler({
       startedAt: loadStarted,
       fleetCounts: () => fleet.stats(),
-      kafkaRecords: () => kafka.recordCount(names.telemetryTopic),
-      questdbRows: options.enrich ? () => questdbRowCount(options.questdbHttpUrl, names.table) : null,
+      kafkaRecords: async () => (await kafka.recordCount(names.telemetryTopic)) - baseline.kafka,
+      questdbRows: options.enrich ? async () => (await questdbRowCount(options.questdbHttpUrl, names.table)) - baseline.rows : null,
       // A broker fault fails many samples alike: each distinct error is reported once, with a count.
       // Sampling a server the fault has taken away fails by design: counted with the fault, not a problem.
       onError: (error) => {
         if (fault?.inEffect() === true) fault.timeline.samplingErrors += 1;
-        else samplingErrors.set(String(error), (samplingErrors.get(String(error)) ?? 0) + 1);
+        else countSamplingError(error);
       },
       onSample: (sample) => {
         if (lastProgress && sample.atMs - lastProgress.atMs < 1000) return;
@@ -380,21 +461,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     // 5. drain: until Kafka and QuestDB hold everything acknowledged
     const afterAcks = fleet.stats();
     const expectedMessages = options.qos === 1 ? afterAcks.acknowledged : afterAcks.sent;
-    const expectedRows = expectedMessages * afterAcks.readingsPerMessage;
-    // Counts alone are not enough: rows of unacknowledged messages that were delivered anyway can
-    // reach the expected count while acknowledged ones are still on their way. Caught up means
-    // the enricher committed everything in Kafka and QuestDB applied everything it was sent.
-    const pipelineCaughtUp = async (): Promise<boolean> => {
-      const latest = stages.latest();
-      if (latest === null || latest.kafka < expectedMessages) return false;
-      if (!options.enrich) return true;
-      if (latest.rows < expectedRows) return false;
-      return (await kafka.groupLag(names.consumerGroup, names.telemetryTopic)) === 0 && (await questdbWalApplied(options.questdbHttpUrl, names.table));
-    };
-    const caughtUp = await waitFor(pipelineCaughtUp, { description: 'the pipeline to catch up', timeoutMs: options.drainTimeoutMs, intervalMs: 250, signal: options.signal }).then(
-      () => true,
-      (error: unknown) => (options.signal?.aborted === true ? false : falseOnTimeout(error)),
-    );
+    const caughtUp = await waitUntilCaughtUp(expectedMessages, () => stages.latest());
     await probe?.settle(caughtUp ? 5000 : 0);
     const afterLoadMs = Math.round(performance.now() - loadStarted - loadMs);
     await stages.stop();
@@ -406,8 +473,10 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     await companion?.afterDrain(options.signal).catch((error: unknown) => void problems.push(`after the drain: ${String(error)}`));
     if (!caughtUp) problems.push(`the pipeline did not catch up within the drain timeout (${options.drainTimeoutMs} ms)`);
 
-    // 6. audits
+    // 6. audits, of the warm-up's messages and the measured ones alike (the ledgers hold both)
     const fleetStats = fleet.stats();
+    const auditedMessages = expectedMessages + (warmup === null ? 0 : options.qos === 1 ? warmup.acknowledged : warmup.sent);
+    const expectedRows = auditedMessages * readingsPerMessage;
     if (fleetStats.connected < connected.connected) problems.push(`${connected.connected - fleetStats.connected} devices dropped and had not reconnected by the end of the drain`);
     const expectedLedger = options.qos === 1 ? fleet.ackedLedger : fleet.sentLedger;
     const indexOf = (deviceId: string): number | undefined => fleet.deviceIndexOf(deviceId);
@@ -423,10 +492,10 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       if (audit.foreignRecords > 0) problems.push(`${audit.foreignRecords} Kafka records were not from this run's devices`);
     }
     const questdb = options.enrich
-      ? await auditQuestdb({ httpUrl: options.questdbHttpUrl, table: names.table, deviceCount: options.devices, deviceIndexOf: indexOf, readingsPerMessage: fleetStats.readingsPerMessage })
+      ? await auditQuestdb({ httpUrl: options.questdbHttpUrl, table: names.table, deviceCount: options.devices, deviceIndexOf: indexOf, readingsPerMessage })
       : null;
     const questdbComparison = questdb ? compareLedgers(expectedLedger, questdb.messages) : null;
-    const lostKafka = kafkaComparison?.missing ?? (kafkaRecords >= expectedMessages ? 0 : null);
+    const lostKafka = kafkaComparison?.missing ?? (kafkaRecords >= auditedMessages ? 0 : null);
     const examples = (questdbComparison?.missingExamples ?? kafkaComparison?.missingExamples ?? []).map(({ deviceIndex, seq }) => ({ deviceId: credentials[deviceIndex]!.deviceId, seq }));
 
     const counts: E2eResult['counts'] = {
@@ -452,11 +521,12 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     };
     const countsAgree =
       lost.kafka === 0 &&
-      (options.qos === 0 || fleetStats.acknowledged === fleetStats.sent) &&
+      // A warm-up message acknowledged only after the reset counts in the measured load: compare the sums.
+      (options.qos === 0 || fleetStats.acknowledged + (warmup?.acknowledged ?? 0) === fleetStats.sent + (warmup?.sent ?? 0)) &&
       deadLettered === 0 &&
       (questdb === null || (lost.questdb === 0 && questdb.incompleteMessages === 0 && questdb.duplicateRows === 0 && questdb.rows === expectedRows));
     const { series } = stages;
-    const perMessage = (samples: CountSample[]): CountSample[] => samples.map(({ atMs, count }) => ({ atMs, count: count / fleetStats.readingsPerMessage }));
+    const perMessage = (samples: CountSample[]): CountSample[] => samples.map(({ atMs, count }) => ({ atMs, count: count / readingsPerMessage }));
 
     return {
       runId,
@@ -481,6 +551,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         logDir,
         serverPids: options.serverPids ?? {},
         restWindowMs: options.restWindowMs ?? 0,
+        warmupMs,
         ...(options.restartGateway && { restartGateway: options.restartGateway }),
         ...(options.restartEnricher && { restartEnricher: options.restartEnricher }),
         ...(options.fault && { fault: { kind: options.fault.fault.kind, atMs: options.fault.atMs, forMs: options.fault.forMs } }),
@@ -492,6 +563,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       names,
       fleet: fleetStats,
       counts,
+      warmup,
       lost,
       duplicates,
       phantoms,
@@ -499,8 +571,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         offeredPerSec: options.ratePerSec,
         sent: stageThroughput(series.sent, fleetStats.sent, loadMs),
         acknowledged: stageThroughput(series.acknowledged, fleetStats.acknowledged, loadMs),
-        kafka: stageThroughput(series.kafka, kafkaRecords, loadMs),
-        questdb: questdb ? stageThroughput(perMessage(series.questdb), questdb.rows / fleetStats.readingsPerMessage, loadMs) : null,
+        kafka: stageThroughput(series.kafka, kafkaRecords - baseline.kafka, loadMs),
+        questdb: questdb ? stageThroughput(perMessage(series.questdb), (questdb.rows - baseline.rows) / readingsPerMessage, loadMs) : null,
       },
       latency: { pubackMs: fleet.pubackLatency.summary(), queryableMs: probe ? probe.latency.summary() : null, queryableProbe: probe?.stats() ?? null, queryableMethod },
       gateway: gatewayView,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLatency, formatProcesses, formatSweepReport } from './e2e-report.ts';
+import { formatLatency, formatProcesses, formatSweepReport, formatWarmup } from './e2e-report.ts';
 import { createLatencyHistogram } from './latency-histogram.ts';
 
 describe('reports', () => {
@@ -9,6 +9,12 @@ describe('reports', () => {
     for (let ms = 1; ms <= 100; ms += 1) histogram.recordMs(ms);
     // bucket upper bounds: within 0.8 % above the recorded value
     expect(formatLatency(histogram.summary())).toBe('p50 50.2  p95 95.2  p99 99.3  max 100 ms  (100 samples)');
+  });
+
+  it('states the warm-up in one line, and when it did not catch up', () => {
+    const warmup = { seconds: 10, offered: 20_000, sent: 20_000, acknowledged: 19_990, failed: 0, notSent: 0, caughtUpMs: 1234, kafkaRecords: 19_990, questdbRows: 59_970 };
+    expect(formatWarmup(warmup, 2000)).toMatch(/^warm-up +10 s at 2,000 msg\/s before the measured load: offered 20,000 {2}acknowledged 19,990; caught up 1\.2 s after it; .*audited/);
+    expect(formatWarmup({ ...warmup, caughtUpMs: null }, 2000)).toContain('; DID NOT catch up;');
   });
 
   it('lists sweep points by offered rate with the knee', () => {

@@ -1,6 +1,6 @@
 /** The human-readable summaries the bench command prints. Pure. */
 import type { FleetStats } from './device-fleet.ts';
-import type { E2eResult } from './e2e-bench.ts';
+import type { E2eResult, Warmup } from './e2e-bench.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import { harnessProcess, orderProcesses } from './process-roles.ts';
 import { cpuMicrosPerMessageByRole, type Knee, type SweepPoint } from './sweep-analysis.ts';
@@ -32,6 +32,7 @@ export function formatE2eReport(result: E2eResult): string {
           `fault       ${result.fault.kind}: ${result.fault.description}; in effect ${result.fault.injectedAtMs === null ? 'never' : `${(result.fault.injectedAtMs / 1000).toFixed(1)} s`}–${result.fault.healedAtMs === null ? 'never healed' : `${(result.fault.healedAtMs / 1000).toFixed(1)} s`} into the load${result.fault.samplingErrors > 0 ? `; ${result.fault.samplingErrors} stage samples failed meanwhile` : ''}${result.fault.error ? `; ERROR ${result.fault.error}` : ''}`,
         ]
       : []),
+    ...(result.warmup ? [formatWarmup(result.warmup, result.options.ratePerSec)] : []),
     `counts      offered ${n(counts.offered)}  sent ${n(counts.sent)}  acknowledged ${n(counts.acknowledged)}  failed ${n(counts.failed)}  not sent ${n(counts.notSent)}${result.fleet.resent > 0 ? `  resent after reconnect ${n(result.fleet.resent)} (${n(result.fleet.disconnects)} disconnects)` : ''}`,
     `            Kafka records ${n(counts.kafkaRecords)}  QuestDB rows ${n(counts.questdbRows)} (expected ${n(counts.expectedRows)}, distinct ${n(counts.questdbDistinctReadings)})  dead-lettered ${n(counts.deadLettered)}`,
     `lost        Kafka ${n(lost.kafka)}  QuestDB ${n(lost.questdb)}  incomplete messages ${n(lost.questdbIncompleteMessages)}${lost.examples.length > 0 ? `  e.g. ${lost.examples.slice(0, 3).map((e) => `${e.deviceId}#${e.seq}`).join(', ')}` : ''}`,
@@ -55,6 +56,12 @@ export function formatE2eReport(result: E2eResult): string {
     ...result.problems.map((problem) => `problem     ${problem}`),
   ];
   return lines.join('\n');
+}
+
+/** The warm-up in one line: what it offered, when the pipeline caught up, and that the audits include it. */
+export function formatWarmup(warmup: Warmup, ratePerSec: number): string {
+  const caughtUp = warmup.caughtUpMs === null ? 'DID NOT catch up' : `caught up ${(warmup.caughtUpMs / 1000).toFixed(1)} s after it`;
+  return `warm-up     ${warmup.seconds} s at ${n(ratePerSec)} msg/s before the measured load: offered ${n(warmup.offered)}  acknowledged ${n(warmup.acknowledged)}; ${caughtUp}; not in the figures below but audited (Kafka records, QuestDB rows, lost, duplicates cover it)`;
 }
 
 /**

@@ -59,4 +59,15 @@ describe('latency histogram', () => {
     expect(a.maxMs()).toBe(200);
     expect(Math.abs(a.percentileMs(0.5) - 100) / 100).toBeLessThan(0.01);
   });
+
+  it('reports only what was recorded after a reset', () => {
+    const histogram = createLatencyHistogram();
+    for (let i = 0; i < 1000; i += 1) histogram.recordMs(5000);
+    histogram.reset();
+    expect(histogram.summary()).toMatchObject({ count: 0, minMs: 0, maxMs: 0, meanMs: 0, p99Ms: 0 });
+    for (const ms of [2, 3, 4]) histogram.recordMs(ms);
+    expect(histogram.summary()).toMatchObject({ count: 3, minMs: 2, meanMs: 3, maxMs: 4 });
+    // the 1,000 values of before the reset are in no bucket
+    expect(histogram.buckets().map(([, count]) => count)).toEqual([1, 1, 1]);
+  });
 });

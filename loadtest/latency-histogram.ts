@@ -27,6 +27,8 @@ export interface LatencyHistogram {
   recordMs(valueMs: number): void;
   /** Adds every value of `other` to this histogram. */
   merge(other: LatencyHistogram): void;
+  /** Forgets every value recorded so far (a warm-up's), as if new. */
+  reset(): void;
   count(): number;
   /** The value (ms) at or below which `fraction` (0..1] of the recorded values lie; 0 when empty. */
   percentileMs(fraction: number): number;
@@ -79,6 +81,13 @@ export function createLatencyHistogram(): LatencyHistogram {
       const theirs = other.summary();
       minUs = Math.min(previousMin, Math.round(theirs.minMs * 1000));
       maxUs = Math.max(previousMax, Math.round(theirs.maxMs * 1000));
+    },
+    reset() {
+      counts.fill(0);
+      total = 0;
+      sumUs = 0;
+      minUs = Number.POSITIVE_INFINITY;
+      maxUs = 0;
     },
     count: () => total,
     percentileMs(fraction) {

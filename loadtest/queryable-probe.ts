@@ -34,6 +34,8 @@ export interface QueryableProbe {
    * cost of the harness's own queries can be measured on an idle pipeline (attribution).
    */
   rehearse(durationMs: number): Promise<void>;
+  /** Forgets everything tracked and measured so far (a warm-up's messages); polling goes on. */
+  reset(): void;
   /** Polls until nothing is outstanding or `timeoutMs` passed. */
   settle(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -56,7 +58,8 @@ export function createQueryableProbe(options: {
   const outstanding = new Map<string, number>();
   const deviceIds = options.probeIndexes.map(options.deviceIdOf);
   const inList = deviceIds.map((id) => `'${id.replaceAll("'", "''")}'`).join(',');
-  const counters = { tracked: 0, seen: 0, notSeen: 0, polls: 0, pollErrors: 0 };
+  const zeroCounters = () => ({ tracked: 0, seen: 0, notSeen: 0, polls: 0, pollErrors: 0 });
+  const counters = zeroCounters();
   let loop: Promise<void> | null = null;
   let stopped = false;
   let wake: (() => void) | null = null;
@@ -136,6 +139,11 @@ export function createQueryableProbe(options: {
         await questdbExec(options.httpUrl, probeQuery(Date.now() - options.pollIntervalMs), 10_000).catch(() => undefined);
         await sleep(Math.max(0, Math.min(options.pollIntervalMs - (performance.now() - started), until - performance.now())));
       }
+    },
+    reset() {
+      latency.reset();
+      outstanding.clear();
+      Object.assign(counters, zeroCounters());
     },
     async settle(timeoutMs) {
       await waitFor(() => outstanding.size === 0 || stopped, { description: 'probe messages to be queryable', timeoutMs, intervalMs: options.pollIntervalMs }).catch(falseOnTimeout);

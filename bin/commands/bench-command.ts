@@ -86,6 +86,10 @@ ${faultKindsHelp('                               ')}
   --probe-poll <ms>          publish→queryable probe poll interval (default 50)
   --rest-window <s>          before the load: each process's CPU at rest, then as long again with only
                              the harness querying, to attribute CPU (default 10; 0 skips)
+  --warmup <s>               before the measured load (after --rest-window): offer the same rate this
+                             long, wait until the pipeline caught up, then measure from zero, so the
+                             JVMs and V8 have compiled their hot paths; its messages are audited but
+                             left out of the figures (default 0: none; each sweep run warms up at its rate)
   --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
   --stack-name <name>        local stack to start when no addresses are given (default bench); with
                              addresses, the running local stack whose Kafka/QuestDB JVMs to measure
@@ -153,6 +157,7 @@ const options = {
   'drain-timeout': { type: 'string' },
   'probe-poll': { type: 'string' },
   'rest-window': { type: 'string' },
+  warmup: { type: 'string' },
   'stack-name': { type: 'string' },
   'port-base': { type: 'string' },
   'kafka-pid': { type: 'string' },
@@ -443,6 +448,7 @@ async function e2eAction(values: Values): Promise<number> {
           drainTimeoutMs: rangedInt(values, 'drain-timeout', 120, 1, 3600) * 1000,
           probePollMs: rangedInt(values, 'probe-poll', 50, 5, 10_000),
           restWindowMs: rangedInt(values, 'rest-window', 10, 0, 600) * 1000,
+          warmupMs: rangedInt(values, 'warmup', 0, 0, 600) * 1000,
           maxProbeRatePerSec: 300,
           logDir: join(dirname(out), 'logs'),
           serverPids: stack.serverPids,
