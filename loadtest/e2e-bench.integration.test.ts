@@ -111,6 +111,8 @@ describe('e2e benchmark with a warm-up', () => {
     expect(result.latency.pubackMs.count).toBe(result.counts.acknowledged);
     expect(result.throughput.kafka.count).toBe(result.counts.acknowledged);
     expect(result.throughput.questdb?.count).toBe(result.counts.acknowledged);
+    expect(result.gateway?.acknowledged).toBe(result.counts.acknowledged);
+    expect(result.enricher?.rowsWritten).toBe(result.counts.acknowledged * 3);
   });
 
   it('audited the warm-up\'s messages with the measured ones: nothing lost, nothing doubled', () => {

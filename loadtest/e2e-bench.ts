@@ -27,7 +27,7 @@ import { harnessProcess, restartedName } from './process-roles.ts';
 import { createProcessSampler, measureCores, type ProcessUsageReport } from './process-usage.ts';
 import { auditQuestdb, questdbRowCount, questdbWalApplied } from './questdb-audit.ts';
 import { createQueryableProbe, type QueryableProbeStats } from './queryable-probe.ts';
-import { readEnricherView, readGatewayView, type EnricherView, type GatewayView } from './service-views.ts';
+import { readEnricherView, readGatewayView, readMetricsText, type EnricherView, type GatewayView } from './service-views.ts';
 import { chooseProbeDevices } from './rate-schedule.ts';
 import { pipelineEnv, runNames, type RunNames } from './run-names.ts';
 import { createStageSampler, type StageSample } from './stage-sampler.ts';
@@ -158,9 +158,9 @@ export interface E2eResult {
   /** Messages per second at each stage (QuestDB: rows / readings per message), of the measured load only. */
   throughput: { offeredPerSec: number; sent: StageThroughput; acknowledged: StageThroughput; kafka: StageThroughput; questdb: StageThroughput | null };
   latency: { pubackMs: LatencySummary; queryableMs: LatencySummary | null; queryableProbe: QueryableProbeStats | null; queryableMethod: string };
-  /** The gateway's own view from its /metrics: PUBLISH received → PUBACK released (bucket bounds). */
+  /** The gateway's own view from its /metrics: PUBLISH received → PUBACK released (bucket bounds); after a warm-up, since its end. */
   gateway: GatewayView | null;
-  /** The enricher's own view from its /metrics: how it batched its QuestDB writes. */
+  /** The enricher's own view from its /metrics: how it batched its QuestDB writes; after a warm-up, since its end. */
   enricher: EnricherView | null;
   /**
    * Per process; `cpuMicrosPerMessage` = its CPU time ÷ messages acknowledged (sent for QoS 0);
@@ -352,6 +352,9 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     // 3b. warm-up: Kafka's and QuestDB's JVMs and our V8s compile their hot paths under this run's
     // own load, unmeasured; the measured stages then count from what the stores held.
     const baseline = { kafka: 0, rows: 0 };
+    const metricsUrl = { gateway: `http://${hostOf('gateway')}:${gatewayHttpPort}/metrics`, enricher: `http://${hostOf('enricher')}:${enrichHttpPort}/metrics` };
+    // The gateway's and enricher's own views count from the warm-up's end too, unless the process was replaced since.
+    let warmedMetrics: { gateway: PipelineProcess; gatewayText: string | null; enricher: PipelineProcess | null; enricherText: string | null } | null = null;
     let warmup: Warmup | null = null;
     const warmupMs = options.warmupMs ?? 0;
     if (warmupMs > 0) {
@@ -380,6 +383,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       if (!caughtUp) problems.push(`the warm-up did not catch up within the drain timeout (${options.drainTimeoutMs} ms): the measured stages include some of it`);
       if (warmed.inFlight > 0) problems.push(`${warmed.inFlight} warm-up messages were still unacknowledged when the measured load began`);
       warmup = { seconds: warmupMs / 1000, offered: warmed.offered, sent: warmed.sent, acknowledged: warmed.acknowledged, failed: warmed.failed, notSent: warmed.notSent, caughtUpMs: caughtUp ? caughtUpMs : null, kafkaRecords: baseline.kafka, questdbRows: options.enrich ? baseline.rows : null };
+      warmedMetrics = { gateway, gatewayText: await readMetricsText(metricsUrl.gateway), enricher, enricherText: enricher ? await readMetricsText(metricsUrl.enricher) : null };
       fleet.resetCounters();
       probe?.reset();
     }
@@ -467,8 +471,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     await stages.stop();
     for (const [error, times] of samplingErrors) problems.push(`sampling: ${error}${times > 1 ? ` (${times} times)` : ''}`);
     const processes = await sampler.markEnd();
-    const gatewayView = await readGatewayView(`http://${hostOf('gateway')}:${gatewayHttpPort}/metrics`);
-    const enricherView = enricher ? await readEnricherView(`http://${hostOf('enricher')}:${enrichHttpPort}/metrics`) : null;
+    const gatewayView = await readGatewayView(metricsUrl.gateway, warmedMetrics?.gateway === gateway ? warmedMetrics.gatewayText : null);
+    const enricherView = enricher ? await readEnricherView(metricsUrl.enricher, warmedMetrics?.enricher === enricher ? warmedMetrics.enricherText : null) : null;
     await probe?.stop();
     await companion?.afterDrain(options.signal).catch((error: unknown) => void problems.push(`after the drain: ${String(error)}`));
     if (!caughtUp) problems.push(`the pipeline did not catch up within the drain timeout (${options.drainTimeoutMs} ms)`);

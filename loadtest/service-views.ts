@@ -1,9 +1,33 @@
 /**
  * What the gateway and the enricher say about a run, read from their Prometheus /metrics at its
  * end: the gateway's own PUBLISH→PUBACK wait, the enricher's QuestDB write batching. Null when the
- * endpoint does not answer.
+ * endpoint does not answer. Given an earlier reading of the same process (`since`, e.g. at the end
+ * of a warm-up), the figures cover only what happened after it.
  */
-import { histogramQuantileBound, metricTotal, readHistogram } from '../core/prometheus-text.ts';
+import { histogramQuantileBound, metricTotal, readHistogram, type HistogramReading } from '../core/prometheus-text.ts';
+
+/** A service's /metrics text, or null when it does not answer. */
+export async function readMetricsText(metricsUrl: string): Promise<string | null> {
+  try {
+    return await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+  } catch {
+    return null;
+  }
+}
+
+/** Counters and histograms of `text` less those of the earlier reading `since` (null: all of them). */
+function readingSince(text: string, since: string | null): { total(name: string): number; histogram(name: string): HistogramReading | null } {
+  return {
+    total: (name) => metricTotal(text, name) - (since === null ? 0 : metricTotal(since, name)),
+    histogram(name) {
+      const now = readHistogram(text, name);
+      const before = since === null ? null : readHistogram(since, name);
+      if (now === null || before === null) return now;
+      const earlier = new Map(before.buckets);
+      return { count: now.count - before.count, sum: now.sum - before.sum, buckets: now.buckets.map(([bound, cumulative]) => [bound, cumulative - (earlier.get(bound) ?? 0)]) };
+    },
+  };
+}
 
 export interface GatewayView {
   acknowledged: number;
@@ -15,25 +39,27 @@ export interface GatewayView {
   ackWaitMeanMs: number | null;
 }
 
-export async function readGatewayView(metricsUrl: string): Promise<GatewayView | null> {
-  try {
-    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
-    const histogram = readHistogram(text, 'tributary_gateway_puback_latency_seconds');
-    const bound = (q: number): number | null => {
-      const value = histogram ? histogramQuantileBound(histogram, q) : null;
-      return value === null ? null : value * 1000;
-    };
-    return {
-      acknowledged: metricTotal(text, 'tributary_gateway_publishes_acknowledged_total'),
-      throttleEvents: metricTotal(text, 'tributary_gateway_throttle_events_total'),
-      clientErrors: metricTotal(text, 'tributary_gateway_client_errors_total'),
-      ackWaitP50BoundMs: bound(0.5),
-      ackWaitP99BoundMs: bound(0.99),
-      ackWaitMeanMs: histogram && histogram.count > 0 ? Math.round((histogram.sum / histogram.count) * 1e6) / 1000 : null,
-    };
-  } catch {
-    return null;
-  }
+export async function readGatewayView(metricsUrl: string, since: string | null = null): Promise<GatewayView | null> {
+  const text = await readMetricsText(metricsUrl);
+  return text === null ? null : gatewayViewOf(text, since);
+}
+
+/** The gateway's view from its /metrics `text`, since the earlier reading `since` (null: since it started). */
+export function gatewayViewOf(text: string, since: string | null): GatewayView {
+  const reading = readingSince(text, since);
+  const histogram = reading.histogram('tributary_gateway_puback_latency_seconds');
+  const bound = (q: number): number | null => {
+    const value = histogram ? histogramQuantileBound(histogram, q) : null;
+    return value === null ? null : value * 1000;
+  };
+  return {
+    acknowledged: reading.total('tributary_gateway_publishes_acknowledged_total'),
+    throttleEvents: reading.total('tributary_gateway_throttle_events_total'),
+    clientErrors: reading.total('tributary_gateway_client_errors_total'),
+    ackWaitP50BoundMs: bound(0.5),
+    ackWaitP99BoundMs: bound(0.99),
+    ackWaitMeanMs: histogram && histogram.count > 0 ? Math.round((histogram.sum / histogram.count) * 1e6) / 1000 : null,
+  };
 }
 
 export interface EnricherView {
@@ -51,25 +77,27 @@ export interface EnricherView {
   tableResumes: number;
 }
 
-export async function readEnricherView(metricsUrl: string): Promise<EnricherView | null> {
-  try {
-    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
-    const writes = readHistogram(text, 'tributary_enrich_questdb_write_seconds');
-    const batches = readHistogram(text, 'tributary_enrich_batch_records');
-    const rowsWritten = metricTotal(text, 'tributary_enrich_rows_written_total');
-    const round = (value: number): number => Math.round(value * 10) / 10;
-    return {
-      recordsConsumed: metricTotal(text, 'tributary_enrich_records_consumed_total'),
-      rowsWritten,
-      questdbWrites: writes?.count ?? 0,
-      meanRowsPerWrite: writes && writes.count > 0 ? round(rowsWritten / writes.count) : null,
-      meanWriteMs: writes && writes.count > 0 ? round((writes.sum / writes.count) * 1000) : null,
-      meanRecordsPerBatch: batches && batches.count > 0 ? round(batches.sum / batches.count) : null,
-      seqDuplicates: metricTotal(text, 'tributary_enrich_seq_duplicates_total'),
-      questdbWriteFailures: metricTotal(text, 'tributary_enrich_questdb_write_failures_total'),
-      tableResumes: metricTotal(text, 'tributary_enrich_questdb_table_resumes_total'),
-    };
-  } catch {
-    return null;
-  }
+export async function readEnricherView(metricsUrl: string, since: string | null = null): Promise<EnricherView | null> {
+  const text = await readMetricsText(metricsUrl);
+  return text === null ? null : enricherViewOf(text, since);
+}
+
+/** The enricher's view from its /metrics `text`, since the earlier reading `since` (null: since it started). */
+function enricherViewOf(text: string, since: string | null): EnricherView {
+  const reading = readingSince(text, since);
+  const writes = reading.histogram('tributary_enrich_questdb_write_seconds');
+  const batches = reading.histogram('tributary_enrich_batch_records');
+  const rowsWritten = reading.total('tributary_enrich_rows_written_total');
+  const round = (value: number): number => Math.round(value * 10) / 10;
+  return {
+    recordsConsumed: reading.total('tributary_enrich_records_consumed_total'),
+    rowsWritten,
+    questdbWrites: writes?.count ?? 0,
+    meanRowsPerWrite: writes && writes.count > 0 ? round(rowsWritten / writes.count) : null,
+    meanWriteMs: writes && writes.count > 0 ? round((writes.sum / writes.count) * 1000) : null,
+    meanRecordsPerBatch: batches && batches.count > 0 ? round(batches.sum / batches.count) : null,
+    seqDuplicates: reading.total('tributary_enrich_seq_duplicates_total'),
+    questdbWriteFailures: reading.total('tributary_enrich_questdb_write_failures_total'),
+    tableResumes: reading.total('tributary_enrich_questdb_table_resumes_total'),
+  };
 }
