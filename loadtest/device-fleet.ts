@@ -412,7 +412,9 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
 
     async run({ ratePerSec, durationMs, drainTimeoutMs, signal }) {
       const startMs = performance.now();
-      const schedule = createRateSchedule({ ratePerSec, startMs });
+      // Elapsed time, not clock readings: (start + duration) − start can fall short of the duration
+      // in floating point, and the last message due would never be offered.
+      const schedule = createRateSchedule({ ratePerSec, startMs: 0 });
       const endMs = startMs + durationMs;
       let cursor = 0;
       running = true;
@@ -420,7 +422,7 @@ export function createDeviceFleet(options: FleetOptions): DeviceFleet {
       while (!signal?.aborted) {
         const now = performance.now();
         counters.maxTickLateMs = Math.max(counters.maxTickLateMs, Math.round(now - expectedTickAt));
-        const due = schedule.due(Math.min(now, endMs));
+        const due = schedule.due(Math.min(now - startMs, durationMs));
         counters.offered += due;
         for (let i = 0; i < due; i += 1) {
           const device = devices[cursor]!;
