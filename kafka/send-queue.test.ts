@@ -32,7 +32,7 @@ function holdingFirstBatch(gate: Promise<void>): Handler {
 
 /** A queue whose sends are recorded (by key) and handled by `handle`; by default every record is acknowledged at once. */
 function queueWith(
-  options: { maxBatchRecords?: number; maxQueuedRecords?: number; maxQueuedBytes?: number; sendTimeoutMs?: number; batchBytes?: BatchBytes; handle?: Handler } = {},
+  options: { maxBatchRecords?: number; maxQueuedRecords?: number; maxQueuedBytes?: number; sendTimeoutMs?: number; lingerMs?: number; batchBytes?: BatchBytes; handle?: Handler } = {},
 ): { queue: SendQueue; batches: string[][] } {
   const batches: string[][] = [];
   const acknowledgeAll: Handler = async (batch) => {
@@ -42,7 +42,7 @@ function queueWith(
   const handle = options.handle ?? acknowledgeAll;
   const queue = createSendQueue<QueuedRecord>({
     sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
-    lingerMs: 0,
+    lingerMs: options.lingerMs ?? 0,
     maxBatchRecords: options.maxBatchRecords ?? 100,
     maxQueuedRecords: options.maxQueuedRecords ?? 1_000_000,
     maxQueuedBytes: options.maxQueuedBytes ?? 1e12,
@@ -74,6 +74,33 @@ describe('createSendQueue', () => {
       ['d', 'e', 'f'],
       ['g'],
     ]);
+  });
+
+  it('with linger, sends a lone record at once and spaces the next request, which carries what came meanwhile', async () => {
+    const { queue, batches } = queueWith({ lingerMs: 40 });
+    void queue.enqueue(record('a'));
+    await settle();
+    expect(batches).toEqual([['a']]);
+    const later = Promise.all(['b', 'c'].map((name) => queue.enqueue(record(name))));
+    await settle();
+    expect(batches).toEqual([['a']]);
+    await later;
+    expect(batches).toEqual([['a'], ['b', 'c']]);
+  });
+
+  it('with linger, sends a full batch without waiting, and drain flushes at once', async () => {
+    const { queue, batches } = queueWith({ lingerMs: 60_000, maxBatchRecords: 2 });
+    void queue.enqueue(record('a'));
+    await settle();
+    const full = Promise.all(['b', 'c'].map((name) => queue.enqueue(record(name))));
+    await full;
+    expect(batches).toEqual([['a'], ['b', 'c']]);
+    const tail = queue.enqueue(record('d'));
+    await settle();
+    expect(batches).toHaveLength(2);
+    await queue.drain();
+    await tail;
+    expect(batches).toEqual([['a'], ['b', 'c'], ['d']]);
   });
 
   it('keeps one request in flight; records arriving meanwhile go out together in the next', async () => {

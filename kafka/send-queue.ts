@@ -2,7 +2,8 @@
  * The producer's batching queue (kafka/platformatic-producer.ts; the client comparison's kafkajs
  * adapter in loadtest/ uses it too, so both batch alike): records from all callers wait here and go out
  * as one batch per request, with exactly one request in flight (the next batch accumulates
- * meanwhile, so batch size follows load). A batch holds at most `maxBatchRecords` records and, per
+ * meanwhile, so batch size follows load), and with `lingerMs`, at most one request per lingerMs
+ * while batches are not full. A batch holds at most `maxBatchRecords` records and, per
  * topic whose capacity is known, at most that many record bytes; a record that alone exceeds its
  * topic's capacity is refused at once (KAFKA_RECORD_TOO_LARGE, not retriable). A record that waited
  * longer than the send timeout is failed before it is sent. `drain` stops taking records and
@@ -136,26 +137,50 @@ export function createSendQueue<Q extends QueuedRecord>(options: {
     return queue.splice(0, count);
   };
 
+  // Linger spaces requests; it never holds a lone record: a request goes out at once unless the
+  // previous one started less than lingerMs ago and the batch is not full. At low rates Kafka's cost
+  // is per request, so a trickle of records then goes out in fewer, larger requests.
+  let lastSendAtMs = Number.NEGATIVE_INFINITY;
+  const lingerLeftMs = (): number => (draining || queue.length >= maxBatchRecords ? 0 : lingerMs - (performance.now() - lastSendAtMs));
+
   const pump = async (): Promise<void> => {
     flushScheduled = false;
     if (inFlight > 0) return;
     while (queue.length > 0) {
+      if (lingerLeftMs() > 0) {
+        schedule();
+        return;
+      }
       failExpired(Date.now());
       if (queue.length === 0) break;
       const batch = takeBatch();
       inFlight = batch.length;
+      lastSendAtMs = performance.now();
       await options.sendBatch(batch, requeue);
       inFlight = 0;
     }
     if (drained) drained();
   };
 
+  let lingerTimer: NodeJS.Timeout | null = null;
   const schedule = (): void => {
+    // A batch that filled up, or a drain, does not wait out the linger.
+    if (lingerTimer !== null && lingerLeftMs() <= 0) {
+      clearTimeout(lingerTimer);
+      lingerTimer = null;
+      flushScheduled = false;
+    }
     if (flushScheduled || inFlight > 0) return;
     flushScheduled = true;
-    const run = (): void => void pump();
-    if (lingerMs > 0) setTimeout(run, lingerMs);
-    else setImmediate(run);
+    const waitMs = lingerLeftMs();
+    if (waitMs > 0) {
+      lingerTimer = setTimeout(() => {
+        lingerTimer = null;
+        void pump();
+      }, waitMs);
+    } else {
+      setImmediate(() => void pump());
+    }
   };
 
   return {
