@@ -44,7 +44,8 @@ describe('startStack refuses clearly', () => {
 
 describe('startStack without redis-server', () => {
   it('says to install it before fetching or starting anything', async () => {
-    // A port the OS just handed out, so the stack's ports around it are very likely free.
+    // A port the OS just handed out; the tool check comes before the ports are checked, so it does
+    // not matter if one of the stack's ports is taken meanwhile (a CI run once found one in use).
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const freePort = (probe.address() as AddressInfo).port;

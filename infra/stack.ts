@@ -153,9 +153,9 @@ export async function startStack(options: StackOptions): Promise<StackState> {
   const portMap = allPorts(ports, { questdb: options.questdb, redis: options.redis });
   const relayed = options.faultNetwork && options.brokers === 1 ? { port: options.portBase + 94, relayPort: options.portBase + 95 } : undefined;
   if (relayed) Object.assign(portMap, { 'kafka relayed listener': relayed.port, 'kafka relay': relayed.relayPort });
-  await assertPortsFree(stackHost, portMap);
-  // Before any download: a missing redis-server is said at once.
+  // A missing redis-server is said first: before the ports are checked, anything downloaded or started.
   const redisServer = options.redis ? await findRedisServer(options.env) : null;
+  await assertPortsFree(stackHost, portMap);
 
   const artifacts = await ensureArtifacts(join(options.home, 'artifacts'), options.log);
   const kafkaJava = await findJava(options.env, 17, `Apache Kafka ${artifacts.kafkaVersion}`);
