@@ -11,6 +11,7 @@ import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { consumerHeartbeatIntervalMs, consumerSessionTimeoutMs, type ConsumedRecord, type GroupConsumerOptions, type GroupConsumerPort, type TopicFollowerPort } from '../core/kafka-port.ts';
 import { InfraError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { createCommitBatcher } from './commit-batcher.ts';
 import { retryTransient } from './kafkajs-retry.ts';
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
@@ -62,6 +63,11 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
   // topic|partition -> next offset, as last committed through `commit`.
   const committed = new Map<string, bigint>();
   const keyOf = (topic: string, partition: number): string => `${topic}|${partition}`;
+  // Partition batches handled together commit together: one OffsetCommit request for all of them.
+  const commitBatched = createCommitBatcher(async (offsets) => {
+    await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+    for (const { topic, partition, offset } of offsets) committed.set(keyOf(topic, partition), BigInt(offset));
+  });
 
   return {
     async start() {
@@ -101,8 +107,7 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
     },
     async commit(offsets) {
       try {
-        await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
-        for (const { topic, partition, offset } of offsets) committed.set(keyOf(topic, partition), BigInt(offset));
+        await commitBatched(offsets);
       } catch (error) {
         // After a rebalance the partition belongs to another worker; it re-reads from the last
         // committed offset and DEDUP keys make the overlap harmless.
