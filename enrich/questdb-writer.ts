@@ -95,15 +95,18 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     return JSON.parse(body) as unknown;
   };
 
-  /** Encodes `rows` with `encode` and sends them as one request; the encoder is empty afterwards, sent or not. */
-  const send = async (rowCount: number, encode: () => void): Promise<void> => {
+  /**
+   * Appends rows with `encode` and sends them as one request; the encoder is empty afterwards, sent
+   * or not. Only the request's failure is retriable: a row the encoder refuses is a bug, thrown as is.
+   */
+  const send = async (encode: () => void): Promise<void> => {
     const target = ready();
-    encoder.clear();
     try {
       encode();
-      await target.send(encoder.take());
-    } catch (error) {
-      throw new InfraError('QUESTDB_WRITE_FAILED', `QuestDB did not take ${rowCount} rows: ${describeError(error)}`, { retriable: true, cause: error });
+      const rowCount = encoder.rowCount();
+      await target.send(encoder.take()).catch((error: unknown) => {
+        throw new InfraError('QUESTDB_WRITE_FAILED', `QuestDB did not take ${rowCount} rows: ${describeError(error)}`, { retriable: true, cause: error });
+      });
     } finally {
       encoder.clear();
     }
@@ -132,7 +135,7 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
   };
 
   const writeReadings = (rows: readonly PositionedRow[]): Promise<void> =>
-    send(rows.length, () => {
+    send(() => {
       for (const { row, partition, offset } of rows) encoder.reading(row, partition, offset);
     });
 
@@ -175,7 +178,7 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
       for (let start = 0; start < devices.length; start += config.maxRowsPerWrite) {
         const chunk = devices.slice(start, start + config.maxRowsPerWrite);
         await serialised(() =>
-          send(chunk.length, () => {
+          send(() => {
             for (const device of chunk) encoder.completeness(device, atMs);
           }),
         );

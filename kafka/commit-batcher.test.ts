@@ -3,16 +3,6 @@ import { createCommitBatcher, type OffsetToCommit } from './commit-batcher.ts';
 
 const offset = (partition: number, value: number): OffsetToCommit => ({ topic: 't', partition, offset: String(value) });
 
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((ok, fail) => {
-    resolve = ok;
-    reject = fail;
-  });
-  return { promise, resolve, reject };
-}
-
 describe('createCommitBatcher', () => {
   it('sends the commits of one turn as one request, the highest offset per partition', async () => {
     const requests: OffsetToCommit[][] = [];
@@ -23,7 +13,7 @@ describe('createCommitBatcher', () => {
 
   it('holds commits that arrive while a request is in flight for the next one, and settles each with its own request', async () => {
     const requests: OffsetToCommit[][] = [];
-    const gates = [deferred(), deferred()];
+    const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
     const commit = createCommitBatcher(async (offsets) => {
       requests.push(offsets);
       await gates[requests.length - 1]!.promise;

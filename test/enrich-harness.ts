@@ -44,6 +44,8 @@ export interface EnrichHarness {
   topics: { telemetry: string; devices: string; deadLetter: string; alerts: string };
   tables: { readings: string; completeness: string };
   questdbHttpUrl: string;
+  /** The topic variables of this harness, for another process (e.g. a gateway) on the same topics. */
+  topicEnv: Record<string, string>;
   /** The environment `tributary enrich` reads for this harness's topics and tables. */
   env(overrides?: Record<string, string>): Record<string, string>;
   /** Composes and starts an enricher in this process; stopped by `close` unless stopped before. */
@@ -139,14 +141,17 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
   }
   const secretHash = await hashSecret('test-secret', { N: 16, r: 1, p: 1 });
 
-  const env = (overrides: Record<string, string> = {}): Record<string, string> => ({
-    TRIBUTARY_KAFKA_BROKERS: options.brokers.join(','),
-    TRIBUTARY_QUESTDB_URL: options.questdbHttpUrl,
-    TRIBUTARY_QUESTDB_TABLE_PREFIX: prefix,
+  const topicEnv = {
     TRIBUTARY_TOPIC_TELEMETRY: topics.telemetry,
     TRIBUTARY_TOPIC_DEVICES: topics.devices,
     TRIBUTARY_TOPIC_DEAD_LETTER: topics.deadLetter,
     TRIBUTARY_TOPIC_ALERTS: topics.alerts,
+  };
+  const env = (overrides: Record<string, string> = {}): Record<string, string> => ({
+    TRIBUTARY_KAFKA_BROKERS: options.brokers.join(','),
+    TRIBUTARY_QUESTDB_URL: options.questdbHttpUrl,
+    TRIBUTARY_QUESTDB_TABLE_PREFIX: prefix,
+    ...topicEnv,
     TRIBUTARY_ENRICH_GROUP: `enrich-${suffix}`,
     TRIBUTARY_KAFKA_PARTITIONS: String(options.telemetryPartitions ?? 4),
     TRIBUTARY_HTTP_HOST: '127.0.0.1',
@@ -191,6 +196,7 @@ export async function startEnrichHarness(options: { brokers: string[]; questdbHt
     topics,
     tables,
     questdbHttpUrl: options.questdbHttpUrl,
+    topicEnv,
     env,
     async startEnricher(overrides = {}) {
       const values = env(overrides);

@@ -27,12 +27,7 @@ describe('MQTT → gateway → Kafka → enricher → QuestDB', () => {
     // The gateway produces to the topics the enricher consumes and follows the same registry.
     const gateway = await startGatewayHarness({
       brokers,
-      env: {
-        TRIBUTARY_TOPIC_TELEMETRY: enrich.topics.telemetry,
-        TRIBUTARY_TOPIC_DEVICES: enrich.topics.devices,
-        TRIBUTARY_TOPIC_DEAD_LETTER: enrich.topics.deadLetter,
-        TRIBUTARY_TOPIC_ALERTS: enrich.topics.alerts,
-      },
+      env: enrich.topicEnv,
     });
     cleanups.add(() => gateway.close());
     const deviceId = 'boiler-7';

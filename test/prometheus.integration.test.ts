@@ -79,12 +79,7 @@ describe('Prometheus against the running processes', () => {
     cleanups.add(() => enrich.close());
     const gateway = await startGatewayHarness({
       brokers,
-      env: {
-        TRIBUTARY_TOPIC_TELEMETRY: enrich.topics.telemetry,
-        TRIBUTARY_TOPIC_DEVICES: enrich.topics.devices,
-        TRIBUTARY_TOPIC_DEAD_LETTER: enrich.topics.deadLetter,
-        TRIBUTARY_TOPIC_ALERTS: enrich.topics.alerts,
-      },
+      env: enrich.topicEnv,
     });
     cleanups.add(() => gateway.close());
     const enricher = await enrich.startEnricher();
