@@ -21,6 +21,20 @@ export interface ProducerStats {
   lastError: string | null;
   /** Epoch ms of the last failed send, or null. */
   lastFailureAtMs: number | null;
+  /** Produce requests since start, where the adapter batches them itself (null where the client does). */
+  requests: ProduceRequestTotals | null;
+}
+
+/**
+ * A producer's produce requests since it started: how many, the records they carried, and their
+ * summed duration from being sent until their records were settled. With one request in flight,
+ * records per request and seconds per request say whether batches stay small and quick or a backlog
+ * grew into large, slow ones (docs/benchmarks/produce-requests.md).
+ */
+export interface ProduceRequestTotals {
+  count: number;
+  records: number;
+  seconds: number;
 }
 
 /**

@@ -2,6 +2,7 @@
  * What the gateway hands an accepted device publish to. The bridge (ingest/) implements it on
  * Kafka; the entry point wires the two together, so gateway/ never imports ingest/.
  */
+import type { ProduceRequestTotals } from './kafka-port.ts';
 
 export interface DevicePublish {
   deviceId: string;
@@ -32,6 +33,8 @@ export interface PublishSink {
   problem(): string | null;
   /** Records (and their bytes) forwarded and not yet settled: the sink's queue towards Kafka. */
   backlog(): { records: number; bytes: number };
+  /** Kafka produce requests since start (null when the producer does not batch them itself). */
+  produceRequests(): ProduceRequestTotals | null;
 }
 
 /** Why a publish is refused: the gateway's own checks (topic) or the sink's (record size, a full queue for QoS 0). */

@@ -1,5 +1,25 @@
 /** Prometheus metrics of the MQTT gateway. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ProduceRequestTotals } from '../core/kafka-port.ts';
+
+/**
+ * A counter that reports a running total the producer keeps: each scrape adds what it grew by.
+ * (Absent totals, a producer that batches inside its client, leave it at 0.)
+ */
+function totalCounter(registry: Registry, name: string, help: string, total: () => number | undefined): Counter {
+  let reported = 0;
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = total();
+      if (now === undefined || now <= reported) return;
+      this.inc(now - reported);
+      reported = now;
+    },
+  });
+}
 
 export function createGatewayMetrics(
   registry: Registry,
@@ -9,6 +29,7 @@ export function createGatewayMetrics(
     pendingBytes: () => number;
     rateLimited: () => number;
     sendQueue: () => { records: number; bytes: number };
+    produceRequests: () => ProduceRequestTotals | null;
     commandsPending: () => Promise<number>;
     sessionStoreAvailable: () => boolean;
   },
@@ -19,6 +40,9 @@ export function createGatewayMetrics(
     pending: new Gauge({ name: 'tributary_gateway_pending_publishes', help: 'QoS 1/2 publishes waiting for Kafka', registers, collect() { this.set(state.pending()); } }),
     pendingBytes: new Gauge({ name: 'tributary_gateway_pending_publish_bytes', help: 'payload bytes of the QoS 1/2 publishes waiting for Kafka', registers, collect() { this.set(state.pendingBytes()); } }),
     sendQueueRecords: new Gauge({ name: 'tributary_gateway_send_queue_records', help: "records in the Kafka producer's send queue (queued, in flight, waiting for room), QoS 0 included", registers, collect() { this.set(state.sendQueue().records); } }),
+    produceRequests: totalCounter(registry, 'tributary_gateway_kafka_produce_requests_total', 'Kafka produce requests sent (one in flight at a time)', () => state.produceRequests()?.count),
+    produceRequestRecords: totalCounter(registry, 'tributary_gateway_kafka_produce_request_records_total', 'records those requests carried; ÷ requests = batch size', () => state.produceRequests()?.records),
+    produceRequestSeconds: totalCounter(registry, 'tributary_gateway_kafka_produce_request_seconds_total', 'their summed time from being sent until their records were settled; ÷ requests = request cycle', () => state.produceRequests()?.seconds),
     sendQueueBytes: new Gauge({ name: 'tributary_gateway_send_queue_bytes', help: "record bytes in the Kafka producer's send queue", registers, collect() { this.set(state.sendQueue().bytes); } }),
     rateLimitedConnections: new Gauge({ name: 'tributary_gateway_rate_limited_connections', help: 'device connections not read now because they are over their rate limit', registers, collect() { this.set(state.rateLimited()); } }),
     rateLimited: new Counter({

@@ -105,6 +105,7 @@ export function createMqttGateway(deps: {
     pendingBytes: () => connections.pendingBytes(),
     rateLimited: () => connections.rateLimited(),
     sendQueue: () => sink.backlog(),
+    produceRequests: () => sink.produceRequests(),
     commandsPending: () => sessions.pending().count(),
     sessionStoreAvailable: () => sessions.available(),
   });

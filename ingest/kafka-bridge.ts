@@ -58,6 +58,7 @@ export function createKafkaBridge(deps: { config: IngestConfig; gatewayId: strin
       const { pending, pendingBytes } = producer.stats();
       return { records: pending, bytes: pendingBytes };
     },
+    produceRequests: () => producer.stats().requests,
     async stop() {
       try {
         await producer.stop();

@@ -283,7 +283,7 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
       await Promise.all(records.map((record) => sends.enqueue(record)));
     },
     stats(): ProducerStats {
-      return { pending: sends.pending(), pendingBytes: sends.pendingBytes(), consecutiveFailures, lastError, lastFailureAtMs };
+      return { pending: sends.pending(), pendingBytes: sends.pendingBytes(), consecutiveFailures, lastError, lastFailureAtMs, requests: sends.requests() };
     },
     stop() {
       stopped ??= (async () => {

@@ -76,6 +76,24 @@ describe('createSendQueue', () => {
     ]);
   });
 
+  it('counts its requests, the records they carried and how long each took until its records were settled', async () => {
+    const gate = deferred();
+    const { queue } = queueWith({ maxBatchRecords: 3, handle: holdingFirstBatch(gate.promise) });
+    expect(queue.requests()).toEqual({ count: 0, records: 0, seconds: 0 });
+    const sent = ['a', 'b', 'c', 'd', 'e'].map((name) => queue.enqueue(record(name)));
+    await settle();
+    // the first request is in flight and not counted until its records are settled
+    expect(queue.requests().count).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    gate.resolve();
+    await Promise.all(sent);
+    await settle();
+    const { count, records, seconds } = queue.requests();
+    expect({ count, records }).toEqual({ count: 2, records: 5 });
+    // the first one was held ~30 ms (a timer may fire a millisecond early)
+    expect(seconds).toBeGreaterThanOrEqual(0.025);
+  });
+
   it('with linger, sends a lone record at once and spaces the next request, which carries what came meanwhile', async () => {
     const { queue, batches } = queueWith({ lingerMs: 40 });
     void queue.enqueue(record('a'));

@@ -16,7 +16,7 @@
  * others. Any other record waits, in arrival order, until settled records make room; its send
  * timeout runs meanwhile. How many wait is bounded by the callers (the gateway's pending caps).
  */
-import type { OutgoingRecord } from '../core/kafka-port.ts';
+import type { OutgoingRecord, ProduceRequestTotals } from '../core/kafka-port.ts';
 import { InfraError } from '../core/errors.ts';
 import { recordBytes } from './record-batch-size.ts';
 
@@ -47,6 +47,8 @@ export interface SendQueue {
   /** The record bytes of those. */
   pendingBytes(): number;
   isDraining(): boolean;
+  /** Produce requests sent since start: how many, the records they carried and their summed duration. */
+  requests(): ProduceRequestTotals;
   drain(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export function createSendQueue<Q extends QueuedRecord>(options: {
   let draining = false;
   let drained: (() => void) | null = null;
   let nextBatchRecords = maxBatchRecords;
+  const requests: ProduceRequestTotals = { count: 0, records: 0, seconds: 0 };
 
   const timedOut = (): InfraError => new InfraError('KAFKA_SEND_TIMEOUT', `not acknowledged by Kafka within ${sendTimeoutMs} ms`, { retriable: true });
 
@@ -157,6 +160,10 @@ export function createSendQueue<Q extends QueuedRecord>(options: {
       inFlight = batch.length;
       lastSendAtMs = performance.now();
       await options.sendBatch(batch, requeue);
+      // From the request's start until its batch was settled: the cycle the next batch waits for.
+      requests.count += 1;
+      requests.records += batch.length;
+      requests.seconds += (performance.now() - lastSendAtMs) / 1000;
       inFlight = 0;
     }
     if (drained) drained();
@@ -240,6 +247,7 @@ export function createSendQueue<Q extends QueuedRecord>(options: {
     pending: () => queue.length + inFlight + waiting.length,
     pendingBytes: () => heldBytes + waitingBytes,
     isDraining: () => draining,
+    requests: () => ({ ...requests }),
     async drain() {
       draining = true;
       if (queue.length === 0 && inFlight === 0) return;

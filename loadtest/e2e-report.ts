@@ -45,7 +45,8 @@ export function formatE2eReport(result: E2eResult): string {
     `latency     ${result.options.qos === 1 ? 'publish→PUBACK   ' : 'publish→written  '}  ${formatLatency(latency.pubackMs)}`,
     `            publish→queryable  ${latency.queryableMs ? formatLatency(latency.queryableMs) : 'n/a'}${latency.queryableProbe ? ` [${latency.queryableProbe.probeDevices} probe devices, poll ${latency.queryableProbe.pollIntervalMs} ms, ${latency.queryableProbe.notSeen} not seen]` : ''}`,
     ...(result.gateway
-      ? [`            in gateway (received→PUBACK, bucket bounds) p50 ≤ ${result.gateway.ackWaitP50BoundMs ?? 'n/a'}  p99 ≤ ${result.gateway.ackWaitP99BoundMs ?? 'n/a'} ms  mean ${result.gateway.ackWaitMeanMs ?? 'n/a'} ms; throttle events ${result.gateway.throttleEvents}`]
+      ? [`            in gateway (received→PUBACK, bucket bounds) p50 ≤ ${result.gateway.ackWaitP50BoundMs ?? 'n/a'}  p99 ≤ ${result.gateway.ackWaitP99BoundMs ?? 'n/a'} ms  mean ${result.gateway.ackWaitMeanMs ?? 'n/a'} ms; throttle events ${result.gateway.throttleEvents}`,
+          `            gateway → Kafka ${n(result.gateway.kafkaRequests)} produce requests, ${result.gateway.meanRecordsPerRequest ?? 'n/a'} records and ${result.gateway.meanRequestMs ?? 'n/a'} ms each on average (one in flight)`]
       : []),
     ...(result.enricher
       ? [`enricher    ${n(result.enricher.questdbWrites)} QuestDB writes, ${result.enricher.meanRowsPerWrite ?? 'n/a'} rows and ${result.enricher.meanWriteMs ?? 'n/a'} ms each on average; ${result.enricher.meanRecordsPerBatch ?? 'n/a'} records per Kafka batch; ${n(result.enricher.questdbWriteFailures)} failed writes retried, ${n(result.enricher.tableResumes)} suspended-table resumes`]

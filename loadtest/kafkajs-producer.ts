@@ -153,7 +153,7 @@ export function createKafkajsProducer(options: ProducerSettings & { brokers: rea
       await Promise.all(records.map((record) => sends.enqueue(record)));
     },
     stats(): ProducerStats {
-      return { pending: sends.pending(), pendingBytes: sends.pendingBytes(), consecutiveFailures, lastError, lastFailureAtMs };
+      return { pending: sends.pending(), pendingBytes: sends.pendingBytes(), consecutiveFailures, lastError, lastFailureAtMs, requests: sends.requests() };
     },
     async stop() {
       await sends.drain();

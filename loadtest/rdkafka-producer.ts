@@ -231,7 +231,7 @@ export function createRdkafkaProducer(options: RdkafkaProducerOptions): KafkaPro
       await Promise.all(records.map(send));
     },
     stats(): ProducerStats {
-      return { pending: pending.size, pendingBytes, consecutiveFailures, lastError, lastFailureAtMs };
+      return { pending: pending.size, pendingBytes, consecutiveFailures, lastError, lastFailureAtMs, requests: null };
     },
     stop() {
       stopped ??= (async () => {

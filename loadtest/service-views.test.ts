@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { gatewayViewOf } from './service-views.ts';
 
 /** A gateway's /metrics text: `fast` acks within 5 ms, `slow` within 500 ms, `sumS` seconds in all. */
-function gatewayMetrics(fast: number, slow: number, sumS: number): string {
+function gatewayMetrics(fast: number, slow: number, sumS: number, requests = { count: 0, records: 0, seconds: 0 }): string {
   const name = 'tributary_gateway_puback_latency_seconds';
   return [
+    `tributary_gateway_kafka_produce_requests_total ${requests.count}`,
+    `tributary_gateway_kafka_produce_request_records_total ${requests.records}`,
+    `tributary_gateway_kafka_produce_request_seconds_total ${requests.seconds}`,
     `tributary_gateway_publishes_acknowledged_total ${fast + slow}`,
     `${name}_bucket{le="0.005"} ${fast}`,
     `${name}_bucket{le="0.5"} ${fast + slow}`,
@@ -16,14 +19,15 @@ function gatewayMetrics(fast: number, slow: number, sumS: number): string {
 
 describe('service views', () => {
   // a warm-up: 900 fast acks and 100 slow ones; then 1000 more, all fast (2 ms each)
-  const warmedUp = gatewayMetrics(900, 100, 30.9);
-  const end = gatewayMetrics(1900, 100, 32.9);
+  // (the warm-up's 10 requests took 1,000 records and 0.5 s; the 40 after it 1,000 records in 0.08 s)
+  const warmedUp = gatewayMetrics(900, 100, 30.9, { count: 10, records: 1000, seconds: 0.5 });
+  const end = gatewayMetrics(1900, 100, 32.9, { count: 50, records: 2000, seconds: 0.58 });
 
   it('reads the gateway\'s ack wait since it started', () => {
-    expect(gatewayViewOf(end, null)).toMatchObject({ acknowledged: 2000, ackWaitP50BoundMs: 5, ackWaitP99BoundMs: 500, ackWaitMeanMs: 16.45 });
+    expect(gatewayViewOf(end, null)).toMatchObject({ acknowledged: 2000, ackWaitP50BoundMs: 5, ackWaitP99BoundMs: 500, ackWaitMeanMs: 16.45, kafkaRequests: 50, meanRecordsPerRequest: 40, meanRequestMs: 11.6 });
   });
 
   it('leaves out what an earlier reading already held (a warm-up)', () => {
-    expect(gatewayViewOf(end, warmedUp)).toMatchObject({ acknowledged: 1000, ackWaitP50BoundMs: 5, ackWaitP99BoundMs: 5, ackWaitMeanMs: 2 });
+    expect(gatewayViewOf(end, warmedUp)).toMatchObject({ acknowledged: 1000, ackWaitP50BoundMs: 5, ackWaitP99BoundMs: 5, ackWaitMeanMs: 2, kafkaRequests: 40, meanRecordsPerRequest: 25, meanRequestMs: 2 });
   });
 });

@@ -37,6 +37,11 @@ export interface GatewayView {
   ackWaitP50BoundMs: number | null;
   ackWaitP99BoundMs: number | null;
   ackWaitMeanMs: number | null;
+  /** Kafka produce requests the gateway sent; with one in flight, large slow ones mean a backlog formed. */
+  kafkaRequests: number;
+  meanRecordsPerRequest: number | null;
+  /** From a request's start until its records were settled (PUBACKs released). */
+  meanRequestMs: number | null;
 }
 
 export async function readGatewayView(metricsUrl: string, since: string | null = null): Promise<GatewayView | null> {
@@ -48,6 +53,7 @@ export async function readGatewayView(metricsUrl: string, since: string | null =
 export function gatewayViewOf(text: string, since: string | null): GatewayView {
   const reading = readingSince(text, since);
   const histogram = reading.histogram('tributary_gateway_puback_latency_seconds');
+  const requests = reading.total('tributary_gateway_kafka_produce_requests_total');
   const bound = (q: number): number | null => {
     const value = histogram ? histogramQuantileBound(histogram, q) : null;
     return value === null ? null : value * 1000;
@@ -59,6 +65,9 @@ export function gatewayViewOf(text: string, since: string | null): GatewayView {
     ackWaitP50BoundMs: bound(0.5),
     ackWaitP99BoundMs: bound(0.99),
     ackWaitMeanMs: histogram && histogram.count > 0 ? Math.round((histogram.sum / histogram.count) * 1e6) / 1000 : null,
+    kafkaRequests: requests,
+    meanRecordsPerRequest: requests > 0 ? Math.round((reading.total('tributary_gateway_kafka_produce_request_records_total') / requests) * 10) / 10 : null,
+    meanRequestMs: requests > 0 ? Math.round((reading.total('tributary_gateway_kafka_produce_request_seconds_total') / requests) * 1e4) / 10 : null,
   };
 }
 

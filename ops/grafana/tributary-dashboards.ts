@@ -71,6 +71,13 @@ function pipelineDashboard(): Dashboard {
       ]),
     )
     .withPanel(
+      // One request in flight: batches that grow large and slow mean the gateway is behind (docs/benchmarks/produce-requests.md).
+      promPanel('Gateway → Kafka produce requests: records and time per request', 'short', [
+        [`${rate('tributary_gateway_kafka_produce_request_records_total')} / ${rate('tributary_gateway_kafka_produce_requests_total')}`, 'records per request'],
+        [`1000 * ${rate('tributary_gateway_kafka_produce_request_seconds_total')} / ${rate('tributary_gateway_kafka_produce_requests_total')}`, 'ms per request'],
+      ]),
+    )
+    .withPanel(
       promPanel('Enricher latency', 's', [
         [quantile(0.99, 'tributary_enrich_batch_seconds'), 'batch receipt to commit p99'],
         [quantile(0.99, 'tributary_enrich_event_lag_seconds'), 'reading time to processing p99'],
