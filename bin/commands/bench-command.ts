@@ -127,6 +127,8 @@ api (the e2e pipeline with tributary api beside it; load options as above, defau
   --replay-rounds <n>        after the load, on the idle pipeline: replay every partition by the CLI and
                              as a job, alternating, n times each (default 2; 0 skips)
   --out <file>               result JSON (default results/api-<timestamp>.json)
+  --warmup <s>, --rest-window <s>  as for e2e (default 0 for both here); the dashboard clients read
+                             during the measured load only
   Stack options as for e2e; with given addresses, --stack-name names the running local stack whose
   QuestDB PostgreSQL port the API reads through.
 
@@ -574,6 +576,8 @@ async function apiAction(values: Values, args: readonly string[]): Promise<numbe
           auditKafka: !values['no-kafka-audit'],
           drainTimeoutMs: rangedInt(values, 'drain-timeout', 120, 1, 3600) * 1000,
           probePollMs: rangedInt(values, 'probe-poll', 50, 5, 10_000),
+          restWindowMs: rangedInt(values, 'rest-window', 0, 0, 600) * 1000,
+          warmupMs: rangedInt(values, 'warmup', 0, 0, 600) * 1000,
           maxProbeRatePerSec: 300,
           logDir: join(dirname(out), 'logs'),
           serverPids: stack.serverPids,
