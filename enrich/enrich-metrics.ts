@@ -1,12 +1,14 @@
 /** Prometheus metrics of the enricher. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { totalCounter } from '../core/total-counter.ts';
 import type { CompletenessCounters } from './completeness.ts';
+import type { WriteRequestTotals } from './questdb-writer.ts';
 
 /**
- * Registers the enricher's metrics on `registry`. The completeness gauges read the tracker's
- * totals at scrape time; everything else is updated by the worker as it goes.
+ * Registers the enricher's metrics on `registry`. The completeness gauges and the QuestDB request
+ * counters read running totals at scrape time; everything else is updated by the worker as it goes.
  */
-export function createEnrichMetrics(registry: Registry, state: { completeness: () => CompletenessCounters }) {
+export function createEnrichMetrics(registry: Registry, state: { completeness: () => CompletenessCounters; questdbRequests: () => WriteRequestTotals }) {
   const registers = [registry];
   return {
     consumed: new Counter({ name: 'tributary_enrich_records_consumed_total', help: 'telemetry records taken from Kafka', registers }),
@@ -22,9 +24,12 @@ export function createEnrichMetrics(registry: Registry, state: { completeness: (
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000],
       registers,
     }),
+    questdbRequests: totalCounter(registry, 'tributary_enrich_questdb_requests_total', 'ILP/HTTP requests of readings QuestDB committed, each one transaction (group commit: batches of several partitions share one)', () => state.questdbRequests().count),
+    questdbRequestRows: totalCounter(registry, 'tributary_enrich_questdb_request_rows_total', 'rows those requests carried; ÷ requests = transaction size', () => state.questdbRequests().rows),
+    questdbRequestSeconds: totalCounter(registry, 'tributary_enrich_questdb_request_seconds_total', 'their summed duration; ÷ requests = time per transaction', () => state.questdbRequests().seconds),
     writeSeconds: new Histogram({
       name: 'tributary_enrich_questdb_write_seconds',
-      help: 'one successful ILP/HTTP write request',
+      help: "a partition batch's rows from being handed to the writer until QuestDB committed the request carrying them (waiting for a request in progress included)",
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),

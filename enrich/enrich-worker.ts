@@ -74,7 +74,7 @@ export function createEnrichWorker(deps: EnrichWorkerDeps): EnrichWorker {
   let assignment = '';
   let tracker: CompletenessTracker = createCompletenessTracker();
   let alerts: AlertEvaluator = createAlertEvaluator(config.alertRules, { silenceAfterMs: config.silenceAfterMs });
-  const metrics = createEnrichMetrics(deps.metricsRegistry, { completeness: () => tracker.totals() });
+  const metrics = createEnrichMetrics(deps.metricsRegistry, { completeness: () => tracker.totals(), questdbRequests: () => writer.readingsRequests() });
 
   const alertRecord = (event: AlertEvent): OutgoingRecord => ({
     topic: config.topics.alerts,

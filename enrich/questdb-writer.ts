@@ -43,8 +43,17 @@ export interface QuestdbWriter {
   suspendedTables(): Promise<SuspendedTable[]>;
   /** `ALTER TABLE … RESUME WAL`: QuestDB applies the pending transactions again, from the failed one (none is skipped). */
   resumeTable(table: string): Promise<void>;
+  /** The readings requests QuestDB committed since start (group commit: one may carry several `writeRows` calls). */
+  readingsRequests(): WriteRequestTotals;
   /** Waits for the write in progress, then closes the HTTP connections. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** Committed write requests (each one QuestDB transaction): how many, their rows and their summed duration. */
+export interface WriteRequestTotals {
+  count: number;
+  rows: number;
+  seconds: number;
 }
 
 export interface SuspendedTable {
@@ -116,6 +125,7 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
   // sent together in the next request (one QuestDB transaction), up to maxRowsPerWrite. Each
   // caller's promise settles with the request that carried its last row.
   const waiting: Array<{ rows: readonly PositionedRow[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  const requests: WriteRequestTotals = { count: 0, rows: 0, seconds: 0 };
 
   const writeWaiting = async (): Promise<void> => {
     while (waiting.length > 0) {
@@ -126,7 +136,11 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
         group.push(waiting.shift()!);
       }
       try {
+        const started = performance.now();
         await writeReadings(group.flatMap((caller) => caller.rows));
+        requests.count += 1;
+        requests.rows += rowCount;
+        requests.seconds += (performance.now() - started) / 1000;
         for (const caller of group) caller.resolve();
       } catch (error) {
         for (const caller of group) caller.reject(error);
@@ -196,6 +210,8 @@ export function createQuestdbWriter(deps: { config: QuestdbConfig; retry: Backof
     async resumeTable(table) {
       await exec(`alter table "${table}" resume wal`);
     },
+
+    readingsRequests: () => ({ ...requests }),
 
     stop() {
       stopped ??= (async () => {

@@ -1,25 +1,7 @@
 /** Prometheus metrics of the MQTT gateway. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProduceRequestTotals } from '../core/kafka-port.ts';
-
-/**
- * A counter that reports a running total the producer keeps: each scrape adds what it grew by.
- * (Absent totals, a producer that batches inside its client, leave it at 0.)
- */
-function totalCounter(registry: Registry, name: string, help: string, total: () => number | undefined): Counter {
-  let reported = 0;
-  return new Counter({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      const now = total();
-      if (now === undefined || now <= reported) return;
-      this.inc(now - reported);
-      reported = now;
-    },
-  });
-}
+import { totalCounter } from '../core/total-counter.ts';
 
 export function createGatewayMetrics(
   registry: Registry,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gatewayViewOf } from './service-views.ts';
+import { enricherViewOf, gatewayViewOf } from './service-views.ts';
 
 /** A gateway's /metrics text: `fast` acks within 5 ms, `slow` within 500 ms, `sumS` seconds in all. */
 function gatewayMetrics(fast: number, slow: number, sumS: number, requests = { count: 0, records: 0, seconds: 0 }): string {
@@ -29,5 +29,22 @@ describe('service views', () => {
 
   it('leaves out what an earlier reading already held (a warm-up)', () => {
     expect(gatewayViewOf(end, warmedUp)).toMatchObject({ acknowledged: 1000, ackWaitP50BoundMs: 5, ackWaitP99BoundMs: 5, ackWaitMeanMs: 2, kafkaRequests: 40, meanRecordsPerRequest: 25, meanRequestMs: 2 });
+  });
+
+  it("counts the enricher's QuestDB requests, not its partition batches (group commit)", () => {
+    // 12 partition batches of 50 records (150 rows) went out in 4 requests of 450 rows, 20 ms each
+    const enricher = (batches: number, requests: number): string =>
+      [
+        `tributary_enrich_records_consumed_total ${batches * 50}`,
+        `tributary_enrich_rows_written_total ${batches * 150}`,
+        `tributary_enrich_questdb_requests_total ${requests}`,
+        `tributary_enrich_questdb_request_rows_total ${requests * 450}`,
+        `tributary_enrich_questdb_request_seconds_total ${requests * 0.02}`,
+        `tributary_enrich_batch_records_bucket{le="+Inf"} ${batches}`,
+        `tributary_enrich_batch_records_sum ${batches * 50}`,
+        `tributary_enrich_batch_records_count ${batches}`,
+      ].join('\n');
+    expect(enricherViewOf(enricher(12, 4), null)).toMatchObject({ recordsConsumed: 600, rowsWritten: 1800, questdbWrites: 4, meanRowsPerWrite: 450, meanWriteMs: 20, meanRecordsPerBatch: 50 });
+    expect(enricherViewOf(enricher(36, 12), enricher(12, 4))).toMatchObject({ recordsConsumed: 1200, questdbWrites: 8, meanRowsPerWrite: 450, meanWriteMs: 20 });
   });
 });

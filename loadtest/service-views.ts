@@ -92,18 +92,18 @@ export async function readEnricherView(metricsUrl: string, since: string | null 
 }
 
 /** The enricher's view from its /metrics `text`, since the earlier reading `since` (null: since it started). */
-function enricherViewOf(text: string, since: string | null): EnricherView {
+export function enricherViewOf(text: string, since: string | null): EnricherView {
   const reading = readingSince(text, since);
-  const writes = reading.histogram('tributary_enrich_questdb_write_seconds');
+  const writes = reading.total('tributary_enrich_questdb_requests_total');
   const batches = reading.histogram('tributary_enrich_batch_records');
   const rowsWritten = reading.total('tributary_enrich_rows_written_total');
   const round = (value: number): number => Math.round(value * 10) / 10;
   return {
     recordsConsumed: reading.total('tributary_enrich_records_consumed_total'),
     rowsWritten,
-    questdbWrites: writes?.count ?? 0,
-    meanRowsPerWrite: writes && writes.count > 0 ? round(rowsWritten / writes.count) : null,
-    meanWriteMs: writes && writes.count > 0 ? round((writes.sum / writes.count) * 1000) : null,
+    questdbWrites: writes,
+    meanRowsPerWrite: writes > 0 ? round(reading.total('tributary_enrich_questdb_request_rows_total') / writes) : null,
+    meanWriteMs: writes > 0 ? round((reading.total('tributary_enrich_questdb_request_seconds_total') / writes) * 1000) : null,
     meanRecordsPerBatch: batches && batches.count > 0 ? round(batches.sum / batches.count) : null,
     seqDuplicates: reading.total('tributary_enrich_seq_duplicates_total'),
     questdbWriteFailures: reading.total('tributary_enrich_questdb_write_failures_total'),

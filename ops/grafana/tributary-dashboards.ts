@@ -28,6 +28,13 @@ function promPanel(title: string, unit: string, queries: ReadonlyArray<readonly 
 
 const rate = (metric: string, by = ''): string => `sum${by ? ` by (${by})` : ''} (rate(${metric}[$__rate_interval]))`;
 const quantile = (q: number, histogram: string): string => `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[$__rate_interval])))`;
+/** Requests counted by `<base>s_total`, `<base>_<items>_total` and `<base>_seconds_total`: their rate, and items and ms per request. */
+const requestPanel = (title: string, base: string, items: string) =>
+  promPanel(title, 'short', [
+    [rate(`${base}s_total`), 'requests / s'],
+    [`${rate(`${base}_${items}_total`)} / ${rate(`${base}s_total`)}`, `${items} per request`],
+    [`1000 * ${rate(`${base}_seconds_total`)} / ${rate(`${base}s_total`)}`, 'ms per request'],
+  ]);
 const processes = [
   ['gateway', 'tributary_gateway_'],
   ['enricher', 'tributary_enrich_'],
@@ -72,10 +79,7 @@ function pipelineDashboard(): Dashboard {
     )
     .withPanel(
       // One request in flight: batches that grow large and slow mean the gateway is behind (docs/benchmarks/produce-requests.md).
-      promPanel('Gateway → Kafka produce requests: records and time per request', 'short', [
-        [`${rate('tributary_gateway_kafka_produce_request_records_total')} / ${rate('tributary_gateway_kafka_produce_requests_total')}`, 'records per request'],
-        [`1000 * ${rate('tributary_gateway_kafka_produce_request_seconds_total')} / ${rate('tributary_gateway_kafka_produce_requests_total')}`, 'ms per request'],
-      ]),
+      requestPanel('Gateway → Kafka produce requests: per second, records and ms each', 'tributary_gateway_kafka_produce_request', 'records'),
     )
     .withPanel(
       promPanel('Enricher latency', 's', [
@@ -88,9 +92,13 @@ function pipelineDashboard(): Dashboard {
     .withPanel(promPanel('Dead letters by reason', 'ops', [[rate('tributary_enrich_dead_lettered_total', 'reason'), '{{reason}}']]))
     .withRow(new RowBuilder('QuestDB writes'))
     .withPanel(
-      promPanel('QuestDB write latency and failures', 's', [
-        [quantile(0.5, 'tributary_enrich_questdb_write_seconds'), 'write p50'],
-        [quantile(0.99, 'tributary_enrich_questdb_write_seconds'), 'write p99'],
+      // Every request is one transaction; fewer, larger ones cost QuestDB less (docs/questdb-tuning.md).
+      requestPanel('QuestDB transactions (write requests): per second, rows and ms each', 'tributary_enrich_questdb_request', 'rows'),
+    )
+    .withPanel(
+      promPanel("A partition batch's write, until QuestDB committed it", 's', [
+        [quantile(0.5, 'tributary_enrich_questdb_write_seconds'), 'p50'],
+        [quantile(0.99, 'tributary_enrich_questdb_write_seconds'), 'p99'],
       ]),
     )
     .withPanel(
