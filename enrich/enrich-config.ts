@@ -67,7 +67,7 @@ export const enrichSettings = {
   instanceId: optionalStringSetting({ name: 'TRIBUTARY_ENRICH_ID', defaultText: '<hostname>-<pid>', help: "this enricher's name in its Kafka client id" }),
   partitionsConcurrently: intSetting({ name: 'TRIBUTARY_ENRICH_PARTITIONS_CONCURRENTLY', default: 12, min: 1, max: 1000, help: 'partitions whose batches are processed at once (each stays in order)' }),
   fetchMinBytes: intSetting({ name: 'TRIBUTARY_ENRICH_FETCH_MIN_BYTES', default: 262_144, min: 1, max: 52_428_800, help: 'a fetch waits for this much new telemetry (or the max wait): fewer, larger QuestDB transactions' }),
-  fetchMaxWaitMs: intSetting({ name: 'TRIBUTARY_ENRICH_FETCH_MAX_WAIT_MS', default: 100, min: 1, max: 5000, help: 'the longest a fetch waits for TRIBUTARY_ENRICH_FETCH_MIN_BYTES; adds up to this much to publish→queryable' }),
+  fetchMaxWaitMs: intSetting({ name: 'TRIBUTARY_ENRICH_FETCH_MAX_WAIT_MS', default: 50, min: 1, max: 5000, help: 'the longest a fetch waits for TRIBUTARY_ENRICH_FETCH_MIN_BYTES; adds up to this much to publish→queryable' }),
   ...topicSettingsOf('telemetry', 'devices', 'deadLetter', 'alerts'),
   kafkaPartitions: sharedSettings.kafkaPartitions,
   replicationFactor: sharedSettings.replicationFactor,

@@ -85,11 +85,12 @@ const smallBoxQuestdbConf = [
   'shared.worker.nap.threshold=100',
   'shared.worker.sleep.threshold=120',
   'shared.worker.sleep.timeout=20',
-  // WAL apply wakes every 100 ms, so transactions that arrived meanwhile are merged in one O3 pass.
+  // WAL apply wakes every 50 ms, so transactions that arrived meanwhile are merged in one O3 pass;
+  // with the enricher's 50 ms fetch wait it sets the publish→queryable floor (docs/questdb-tuning.md).
   'wal.apply.worker.yield.threshold=10',
   'wal.apply.worker.nap.threshold=20',
   'wal.apply.worker.sleep.threshold=20',
-  'wal.apply.worker.sleep.timeout=100',
+  'wal.apply.worker.sleep.timeout=50',
   // Split a young partition on an out-of-order commit instead of rewriting it (stock: below 50 MB).
   'cairo.o3.partition.split.min.size=1M',
 ];
