@@ -198,6 +198,31 @@ describe('enrich worker', () => {
     expect(await h.query(`select device from '${h.tables.readings}'`)).toEqual([['after-outage']]);
   });
 
+  it('sends the batches handed over while a request is out together in the next one, and counts requests, not batches', async () => {
+    const h = await harness();
+    const writer = createQuestdbWriter({
+      config: { url: questdbHttpUrl, tablePrefix: `${h.tables.readings.replace(/readings$/, '')}`, maxRowsPerWrite: 100, requestTimeoutMs: 5000 },
+      retry: { minDelayMs: 10, maxDelayMs: 50 },
+      logger: silentLogger(),
+    });
+    cleanups.add(() => writer.stop());
+    await writer.start();
+    const row = (device: string, seq: number) => ({
+      row: { ts: t0 + seq, tsSource: 'device' as const, receivedAtMs: t0, device, site: 's', model: 'm', metric: 'temperature', value: seq, unit: 'degC', seq },
+      partition: 0,
+      offset: seq,
+    });
+    const first = writer.writeRows([row('group-a', 1)]);
+    // The first request is on its way; these three wait for it and then share one request.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all([first, writer.writeRows([row('group-b', 1)]), writer.writeRows([row('group-c', 1), row('group-c', 2)]), writer.writeRows([row('group-d', 1)])]);
+    const requests = writer.readingsRequests();
+    expect(requests).toMatchObject({ count: 2, rows: 5 });
+    expect(requests.seconds).toBeGreaterThan(0);
+    await eventually(() => h.walApplied(h.tables.readings), (applied) => applied, 30_000, 'writes applied');
+    expect(await h.query(`select count() from '${h.tables.readings}'`)).toEqual([[5]]);
+  });
+
   it('while QuestDB is unreachable nothing is committed and readiness fails; afterwards every row lands exactly once', async () => {
     const h = await harness();
     const proxy = await proxyToQuestdb();
