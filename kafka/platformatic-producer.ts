@@ -8,6 +8,9 @@
  * (The client itself allows one request in flight per connection for an idempotent producer, and
  * its ProducerStream fails the whole stream on one error, so batching is done here.)
  *
+ * Produce requests are encoded by kafka/produce-request.ts into one buffer (ADR 0020); the client
+ * keeps idempotent sequences, retries, routing and responses.
+ *
  * Every record's partition is chosen here (Java-compatible murmur2 for keys, round-robin
  * otherwise) and a record counts as acknowledged only when the send's result lists its partition;
  * see ADR 0005 for the kafkajs bug this guards against. A send that fails or exceeds the send
@@ -16,12 +19,13 @@
  * wedge later ones. Failed records may have been written: devices resend, and the pipeline is
  * at-least-once.
  */
-import { Producer, type MessageToProduce, type ProduceResult } from '@platformatic/kafka';
+import type { MessageToProduce, ProduceResult, Producer } from '@platformatic/kafka';
 import { defaultSendQueueBounds, type KafkaProducerPort, type ProducerStats, type ProducerSettings } from '../core/kafka-port.ts';
 import { InfraError, describeError, type InfraErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createEncodedStrings, createHeaderEncoder } from './encoded-strings.ts';
 import { partitionForKey } from './key-partitioner.ts';
+import { EncodingProducer } from './produce-request.ts';
 import { batchCapacityBytes, recordBytes } from './record-batch-size.ts';
 import { createSendQueue, type QueuedRecord, type Requeue } from './send-queue.ts';
 
@@ -87,7 +91,7 @@ export function createPlatformaticProducer(options: PlatformaticProducerOptions)
   const encodeHeaders = createHeaderEncoder(maxCachedStrings);
 
   const create = (): PlatformaticProducer =>
-    new Producer<Buffer, Buffer, Buffer, Buffer>({
+    new EncodingProducer({
       clientId: options.clientId,
       bootstrapBrokers: [...options.brokers],
       idempotent: true,
