@@ -9,6 +9,7 @@
  * acknowledged (or a drain timeout) → audit: read the telemetry topic back and list QuestDB's stored
  * messages, both as (device, seq) ledgers compared with the acknowledged one → stop everything.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -157,7 +158,17 @@ export interface E2eResult {
   phantoms: { kafka: number | null; questdb: number | null };
   /** Messages per second at each stage (QuestDB: rows / readings per message), of the measured load only. */
   throughput: { offeredPerSec: number; sent: StageThroughput; acknowledged: StageThroughput; kafka: StageThroughput; questdb: StageThroughput | null };
-  latency: { pubackMs: LatencySummary; queryableMs: LatencySummary | null; queryableProbe: QueryableProbeStats | null; queryableMethod: string };
+  latency: {
+    pubackMs: LatencySummary;
+    queryableMs: LatencySummary | null;
+    queryableProbe: QueryableProbeStats | null;
+    queryableMethod: string;
+    /**
+     * How late the harness's own event loop ran its timers during the measured load (ms): the devices
+     * and their PUBACKs share that one loop, so its delays are inside the PUBACK figures.
+     */
+    harnessLoopDelayMs: { p50: number; p99: number; max: number };
+  };
   /** The gateway's own view from its /metrics: PUBLISH received → PUBACK released (bucket bounds); after a warm-up, since its end. */
   gateway: GatewayView | null;
   /** The enricher's own view from its /metrics: how it batched its QuestDB writes; after a warm-up, since its end. */
@@ -450,7 +461,11 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     if (options.restartGateway) scheduleRestart('gateway', options.restartGateway, () => gateway, startGateway, (next) => (gateway = next));
     if (options.restartEnricher && enricher) scheduleRestart('enricher', options.restartEnricher, () => enricher!, startEnricher, (next) => (enricher = next));
     const companionLoad = companion?.duringLoad(options.signal).catch((error: unknown) => void problems.push(`beside the load: ${String(error)}`));
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: options.drainTimeoutMs, signal: options.signal });
+    loopDelay.disable();
+    const harnessLoopDelayMs = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
     clearTimeout(drainSampling);
     await companionLoad;
     for (const { timer } of restarts) clearTimeout(timer);
@@ -578,7 +593,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         kafka: stageThroughput(series.kafka, kafkaRecords - baseline.kafka, loadMs),
         questdb: questdb ? stageThroughput(perMessage(series.questdb), (questdb.rows - baseline.rows) / readingsPerMessage, loadMs) : null,
       },
-      latency: { pubackMs: fleet.pubackLatency.summary(), queryableMs: probe ? probe.latency.summary() : null, queryableProbe: probe?.stats() ?? null, queryableMethod },
+      latency: { pubackMs: fleet.pubackLatency.summary(), queryableMs: probe ? probe.latency.summary() : null, queryableProbe: probe?.stats() ?? null, queryableMethod, harnessLoopDelayMs },
       gateway: gatewayView,
       enricher: enricherView,
       processes: processes.map((usage) => {

@@ -8,6 +8,8 @@ import { cpuMicrosPerMessageByRole, type Knee, type SweepPoint } from './sweep-a
 const n = (value: number | null | undefined): string => (value === null || value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US'));
 const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
+const loopDelay = (delay: { p99: number; max: number } | undefined): string => (delay === undefined ? 'n/a' : `${ms(delay.p99)} ms (max ${ms(delay.max)})`);
+
 export function formatLatency(summary: LatencySummary): string {
   return summary.count === 0 ? 'no samples' : `p50 ${ms(summary.p50Ms)}  p95 ${ms(summary.p95Ms)}  p99 ${ms(summary.p99Ms)}  max ${ms(summary.maxMs)} ms  (${n(summary.count)} samples)`;
 }
@@ -46,6 +48,7 @@ export function formatE2eReport(result: E2eResult): string {
     `            publish→queryable  ${latency.queryableMs ? formatLatency(latency.queryableMs) : 'n/a'}${latency.queryableProbe ? ` [${latency.queryableProbe.probeDevices} probe devices, poll ${latency.queryableProbe.pollIntervalMs} ms, ${latency.queryableProbe.notSeen} not seen]` : ''}`,
     ...(result.gateway
       ? [`            in gateway (received→PUBACK, bucket bounds) p50 ≤ ${result.gateway.ackWaitP50BoundMs ?? 'n/a'}  p99 ≤ ${result.gateway.ackWaitP99BoundMs ?? 'n/a'} ms  mean ${result.gateway.ackWaitMeanMs ?? 'n/a'} ms; throttle events ${result.gateway.throttleEvents}`,
+          `            event-loop delay p99: gateway ${result.gateway.loopLagP99Ms ?? 'n/a'} ms, harness ${loopDelay(latency.harnessLoopDelayMs)} (the devices' sends and PUBACK reads wait in the harness's loop)`,
           `            gateway → Kafka ${n(result.gateway.kafkaRequests)} produce requests, ${result.gateway.meanRecordsPerRequest ?? 'n/a'} records and ${result.gateway.meanRequestMs ?? 'n/a'} ms each on average (one in flight)`]
       : []),
     ...(result.enricher

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { enricherViewOf, gatewayViewOf } from './service-views.ts';
 
 /** A gateway's /metrics text: `fast` acks within 5 ms, `slow` within 500 ms, `sumS` seconds in all. */
-function gatewayMetrics(fast: number, slow: number, sumS: number, requests = { count: 0, records: 0, seconds: 0 }): string {
+function gatewayMetrics(fast: number, slow: number, sumS: number, requests = { count: 0, records: 0, seconds: 0 }, loopLagP99S: number | null = null): string {
   const name = 'tributary_gateway_puback_latency_seconds';
   return [
+    ...(loopLagP99S === null ? [] : [`tributary_gateway_nodejs_eventloop_lag_p99_seconds ${loopLagP99S}`]),
     `tributary_gateway_kafka_produce_requests_total ${requests.count}`,
     `tributary_gateway_kafka_produce_request_records_total ${requests.records}`,
     `tributary_gateway_kafka_produce_request_seconds_total ${requests.seconds}`,
@@ -22,6 +23,11 @@ describe('service views', () => {
   // (the warm-up's 10 requests took 1,000 records and 0.5 s; the 40 after it 1,000 records in 0.08 s)
   const warmedUp = gatewayMetrics(900, 100, 30.9, { count: 10, records: 1000, seconds: 0.5 });
   const end = gatewayMetrics(1900, 100, 32.9, { count: 50, records: 2000, seconds: 0.58 });
+
+  it('reads the gateway\'s event-loop delay as its latest reading reports it (prom-client resets it per reading)', () => {
+    expect(gatewayViewOf(gatewayMetrics(10, 0, 0.02, undefined, 0.0123456), warmedUp).loopLagP99Ms).toBe(12.35);
+    expect(gatewayViewOf(end, null).loopLagP99Ms).toBeNull();
+  });
 
   it('reads the gateway\'s ack wait since it started', () => {
     expect(gatewayViewOf(end, null)).toMatchObject({ acknowledged: 2000, ackWaitP50BoundMs: 5, ackWaitP99BoundMs: 500, ackWaitMeanMs: 16.45, kafkaRequests: 50, meanRecordsPerRequest: 40, meanRequestMs: 11.6 });

@@ -42,6 +42,11 @@ export interface GatewayView {
   meanRecordsPerRequest: number | null;
   /** From a request's start until its records were settled (PUBACKs released). */
   meanRequestMs: number | null;
+  /**
+   * p99 of how late the gateway's event loop ran its timers since the previous reading of its
+   * /metrics (prom-client resets the histogram behind it at every reading), ms; null without it.
+   */
+  loopLagP99Ms: number | null;
 }
 
 export async function readGatewayView(metricsUrl: string, since: string | null = null): Promise<GatewayView | null> {
@@ -68,6 +73,7 @@ export function gatewayViewOf(text: string, since: string | null): GatewayView {
     kafkaRequests: requests,
     meanRecordsPerRequest: requests > 0 ? Math.round((reading.total('tributary_gateway_kafka_produce_request_records_total') / requests) * 10) / 10 : null,
     meanRequestMs: requests > 0 ? Math.round((reading.total('tributary_gateway_kafka_produce_request_seconds_total') / requests) * 1e4) / 10 : null,
+    loopLagP99Ms: text.includes('tributary_gateway_nodejs_eventloop_lag_p99_seconds') ? Math.round(metricTotal(text, 'tributary_gateway_nodejs_eventloop_lag_p99_seconds') * 1e5) / 100 : null,
   };
 }
 
