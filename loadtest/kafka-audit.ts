@@ -5,6 +5,7 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
+import { retryTransient } from '../kafka/kafkajs-retry.ts';
 import { createMessageLedger, type MessageLedger } from './message-ledger.ts';
 import { seqOfPayload } from './telemetry-generator.ts';
 
@@ -63,10 +64,14 @@ export function createKafkaAuditor(brokers: readonly string[]): KafkaAuditor {
     async ensureTopic(topic, partitions, config = {}, replicationFactor = 1) {
       const connected = await ready();
       if ((await connected.listTopics()).includes(topic)) return;
+      // As kafka/kafkajs-admin.ts: kafkajs' waitForLeaders gives up when a busy broker still answers
+      // "does not host this topic-partition" right after creating the topic (a run failed so); ready
+      // means every partition answers a ListOffsets on its leader.
       await connected.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
       });
+      await retryTransient(() => connected.fetchTopicOffsets(topic));
     },
     async readLedger({ topic, deviceCount, deviceIndexOf, timeoutMs }) {
       const ends = await endOffsets(topic);
