@@ -5,7 +5,7 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
-import { retryTransient } from '../kafka/kafkajs-retry.ts';
+import { createKafkajsAdmin } from '../kafka/kafkajs-admin.ts';
 import { createMessageLedger, type MessageLedger } from './message-ledger.ts';
 import { seqOfPayload } from './telemetry-generator.ts';
 
@@ -31,6 +31,7 @@ export interface KafkaTopicAudit {
 /** Creates an auditor on `brokers`; connects on first use. */
 export function createKafkaAuditor(brokers: readonly string[]): KafkaAuditor {
   const kafka = new Kafka({ clientId: 'tributary-bench-audit', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const topics = createKafkajsAdmin(kafka);
   let admin: Admin | null = null;
   const ready = async (): Promise<Admin> => {
     if (admin) return admin;
@@ -61,18 +62,8 @@ export function createKafkaAuditor(brokers: readonly string[]): KafkaAuditor {
       for (const [partition, end] of ends) lag += Math.max(0, end - (done.get(partition) ?? 0));
       return lag;
     },
-    async ensureTopic(topic, partitions, config = {}, replicationFactor = 1) {
-      const connected = await ready();
-      if ((await connected.listTopics()).includes(topic)) return;
-      // As kafka/kafkajs-admin.ts: kafkajs' waitForLeaders gives up when a busy broker still answers
-      // "does not host this topic-partition" right after creating the topic (a run failed so); ready
-      // means every partition answers a ListOffsets on its leader.
-      await connected.createTopics({
-        waitForLeaders: false,
-        topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
-      });
-      await retryTransient(() => connected.fetchTopicOffsets(topic));
-    },
+    // The product's admin: it waits until every partition answers, which kafkajs' own waitForLeaders does not.
+    ensureTopic: (topic, partitions, config = {}, replicationFactor = 1) => topics.ensureTopics([{ topic, partitions, replicationFactor, config }]),
     async readLedger({ topic, deviceCount, deviceIndexOf, timeoutMs }) {
       const ends = await endOffsets(topic);
       const messages = createMessageLedger(deviceCount);
@@ -115,6 +106,7 @@ export function createKafkaAuditor(brokers: readonly string[]): KafkaAuditor {
       return { records, messages, foreignRecords };
     },
     async close() {
+      await topics.close();
       await admin?.disconnect();
       admin = null;
     },
