@@ -493,7 +493,7 @@ async function e2eAction(values: Values): Promise<number> {
 /** A benchmark runs as a job: Ctrl-C stops the load and still reports; a second Ctrl-C exits at once. */
 function runBench(job: (signal: AbortSignal) => Promise<number>): Promise<number> {
   // Long enough for a local stack the benchmark started to stop (each server gets 30 s).
-  return runJob(job, { logger: createLogger({ level: 'warn', name: 'tributary-bench' }), shutdownDeadlineMs: 120_000 });
+  return runJob(job, { logger: createLogger({ level: 'warn', name: 'tributary-bench', to: 'stderr' }), shutdownDeadlineMs: 120_000 });
 }
 
 async function connectionsAction(values: Values): Promise<number> {

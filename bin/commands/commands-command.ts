@@ -118,7 +118,7 @@ async function withKafka(run: (settings: Settings, logger: Logger) => Promise<nu
   const env = createProcessEnvReader();
   const settings = readSettings(env, commandSettings.commands);
   env.finish();
-  return run(settings, createLogger({ level: settings.logLevel, name: clientId }));
+  return run(settings, createLogger({ level: settings.logLevel, name: clientId, to: 'stderr' }));
 }
 
 function duration(text: string, flag: string, bounds: DurationBounds): number {

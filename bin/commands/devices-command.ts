@@ -101,7 +101,7 @@ export async function devicesCommand(args: readonly string[]): Promise<number> {
   const settings = readSettings(env, commandSettings.devices);
   env.finish();
   const { kafkaBrokers, devices: devicesTopic, replicationFactor, logLevel } = settings;
-  const logger = createLogger({ level: logLevel, name: 'tributary-devices' });
+  const logger = createLogger({ level: logLevel, name: 'tributary-devices', to: 'stderr' });
   const kafka = createKafkaClientFactory({ brokers: kafkaBrokers, logger });
   const admin = kafka.admin({ clientId: 'tributary-devices' });
   await admin.ensureTopics(topicSpecs({ devices: devicesTopic }, { partitions: 1, replicationFactor }));

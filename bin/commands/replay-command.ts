@@ -83,7 +83,7 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
   if ((values.wait || values['idempotency-key'] !== undefined) && !values.submit) throw new UsageError('--wait and --idempotency-key go with --submit');
   env.finish();
   const brokers = config.kafkaBrokers;
-  const logger = createLogger({ level: logLevel, name: 'tributary-replay' });
+  const logger = createLogger({ level: logLevel, name: 'tributary-replay', to: 'stderr' });
   const kafka = createKafkaClientFactory({ brokers, logger });
   const clientId = `tributary-replay-${process.pid}`;
   const topic = config.topics.telemetry;

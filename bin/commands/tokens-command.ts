@@ -112,7 +112,7 @@ async function withTokens(options: { reads: boolean; writes: boolean }, run: (to
   const env = createProcessEnvReader();
   const settings: Settings = readSettings(env, commandSettings.tokens);
   env.finish();
-  const logger = createLogger({ level: settings.logLevel, name: clientId });
+  const logger = createLogger({ level: settings.logLevel, name: clientId, to: 'stderr' });
   const kafka: KafkaClientFactory = createKafkaClientFactory({ brokers: settings.kafkaBrokers, logger });
   const topic = settings.apiTokens;
   const admin = kafka.admin({ clientId });
