@@ -93,8 +93,10 @@ export interface GroupConsumerOptions {
   /**
    * A fetch waits until the broker has this much new data or maxWaitMs passed (default 1 byte /
    * 200 ms): fewer, larger batches cost less per record downstream, at up to maxWaitMs of latency.
+   * With idleMaxWaitMs, once fetches come back empty the consumer asks for 1 byte and waits up to
+   * that long instead, until records flow again: at rest it asks once per idleMaxWaitMs.
    */
-  fetch?: { minBytes: number; maxWaitMs: number };
+  fetch?: { minBytes: number; maxWaitMs: number; idleMaxWaitMs?: number };
   /**
    * Called per partition batch, in offset order, one batch per partition at a time. Offsets are
    * committed only by `commit`, never automatically. After a batch, fetching continues from the

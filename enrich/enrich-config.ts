@@ -34,7 +34,7 @@ export interface EnrichConfig {
   /** Partitions whose batches are processed at once (each partition stays in order). */
   partitionsConcurrently: number;
   /** A fetch waits for this much new data or maxWaitMs: fewer, larger QuestDB transactions (docs/questdb-tuning.md). */
-  fetch: { minBytes: number; maxWaitMs: number };
+  fetch: { minBytes: number; maxWaitMs: number; idleMaxWaitMs: number };
   topics: { telemetry: string; devices: string; deadLetter: string; alerts: string };
   questdb: QuestdbConfig;
   unknownDevicePolicy: UnknownDevicePolicy;
@@ -68,6 +68,7 @@ export const enrichSettings = {
   partitionsConcurrently: intSetting({ name: 'TRIBUTARY_ENRICH_PARTITIONS_CONCURRENTLY', default: 12, min: 1, max: 1000, help: 'partitions whose batches are processed at once (each stays in order)' }),
   fetchMinBytes: intSetting({ name: 'TRIBUTARY_ENRICH_FETCH_MIN_BYTES', default: 262_144, min: 1, max: 52_428_800, help: 'a fetch waits for this much new telemetry (or the max wait): fewer, larger QuestDB transactions' }),
   fetchMaxWaitMs: intSetting({ name: 'TRIBUTARY_ENRICH_FETCH_MAX_WAIT_MS', default: 50, min: 1, max: 5000, help: 'the longest a fetch waits for TRIBUTARY_ENRICH_FETCH_MIN_BYTES; adds up to this much to publish→queryable' }),
+  fetchIdleWaitMs: intSetting({ name: 'TRIBUTARY_ENRICH_FETCH_IDLE_WAIT_MS', default: 1000, min: 1, max: 10_000, help: 'once fetches come back empty, a fetch asks for 1 byte and waits up to this long (answered as soon as a record arrives): at rest one fetch per broker per this interval' }),
   ...topicSettingsOf('telemetry', 'devices', 'deadLetter', 'alerts'),
   kafkaPartitions: sharedSettings.kafkaPartitions,
   replicationFactor: sharedSettings.replicationFactor,
@@ -93,7 +94,7 @@ export function readEnrichConfig(env: EnvReader): EnrichConfig {
     telemetryPartitions: s.kafkaPartitions,
     replicationFactor: s.replicationFactor,
     partitionsConcurrently: s.partitionsConcurrently,
-    fetch: { minBytes: s.fetchMinBytes, maxWaitMs: s.fetchMaxWaitMs },
+    fetch: { minBytes: s.fetchMinBytes, maxWaitMs: s.fetchMaxWaitMs, idleMaxWaitMs: s.fetchIdleWaitMs },
     topics: { telemetry: s.telemetry, devices: s.devices, deadLetter: s.deadLetter, alerts: s.alerts },
     questdb: { url: s.questdbUrl, tablePrefix: s.tablePrefix, maxRowsPerWrite: s.maxRowsPerWrite, requestTimeoutMs: s.requestTimeoutMs },
     // Whatever the longest backoff leaves of the step budget: a dead-letter or alert send must not cost the partitions either.

@@ -9,8 +9,8 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { consumerSessionTimeoutMs, type GroupConsumerOptions, type GroupConsumerPort } from '../core/kafka-port.ts';
 import { silentLogger } from '../core/logger.ts';
 import { createCleanups } from '../test/cleanups.ts';
-import { deleteGroups, deleteTopics } from '../test/kafka-cleanup.ts';
-import { eventually, topicMetadata, uniqueName } from '../test/helpers.ts';
+import { createTestTopic } from '../test/kafka-cleanup.ts';
+import { eventually, uniqueName } from '../test/helpers.ts';
 import { createKafkajsClient } from './kafkajs-client.ts';
 import { createKafkajsGroupConsumer } from './kafkajs-consumer.ts';
 import { createPlatformaticGroupConsumer } from '../loadtest/platformatic-consumer.ts';
@@ -37,15 +37,7 @@ const adapters = [
 
 async function makeTopic(groupId: string, topic: string, records: number): Promise<ReturnType<ReturnType<typeof createKafkajsClient>['admin']>> {
   const kafka = createKafkajsClient({ brokers, clientId: groupId, logger: silentLogger() });
-  const admin = kafka.admin();
-  await admin.connect();
-  cleanups.add(async () => {
-    await deleteGroups(admin, [groupId]);
-    await deleteTopics(admin, [topic]);
-    await admin.disconnect();
-  });
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  await topicMetadata(admin, topic);
+  const admin = await createTestTopic(kafka, topic, groupId, cleanups);
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({ topic, messages: Array.from({ length: records }, (_, i) => ({ key: 'k', value: `m${i}` })) });

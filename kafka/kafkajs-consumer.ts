@@ -12,6 +12,7 @@ import { consumerHeartbeatIntervalMs, consumerSessionTimeoutMs, type ConsumedRec
 import { InfraError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createCommitBatcher } from './commit-batcher.ts';
+import { useIdleFetch } from './kafkajs-idle-fetch.ts';
 import { retryTransient } from './kafkajs-retry.ts';
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
@@ -51,6 +52,10 @@ export function groupMembershipError(error: unknown): Error | null {
 
 export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kafka: Kafka; logger: Logger }): GroupConsumerPort {
   const { kafka, logger } = options;
+  const { fetch } = options;
+  if (fetch?.idleMaxWaitMs !== undefined && useIdleFetch(options.groupId, { ...fetch, idleMaxWaitMs: fetch.idleMaxWaitMs }) === 'unpatched') {
+    logger.warn({ groupId: options.groupId }, 'kafkajs has changed shape: the consumer fetches with its batching settings also when idle');
+  }
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: consumerSessionTimeoutMs,

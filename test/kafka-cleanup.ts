@@ -1,6 +1,24 @@
 /** Deletes the Kafka topics and consumer groups a test harness made, so a test run leaves none behind. */
-import type { Admin } from 'kafkajs';
-import { eventually } from './helpers.ts';
+import type { Admin, Kafka } from 'kafkajs';
+import type { Cleanups } from './cleanups.ts';
+import { eventually, topicMetadata } from './helpers.ts';
+
+/**
+ * Creates a one-partition topic for a test and waits until its leader answers; `cleanups` then
+ * deletes the topic and `groupId` and disconnects the returned admin.
+ */
+export async function createTestTopic(kafka: Kafka, topic: string, groupId: string, cleanups: Cleanups): Promise<Admin> {
+  const admin = kafka.admin();
+  await admin.connect();
+  cleanups.add(async () => {
+    await deleteGroups(admin, [groupId]);
+    await deleteTopics(admin, [topic]);
+    await admin.disconnect();
+  });
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await topicMetadata(admin, topic);
+  return admin;
+}
 
 /** Deletes those of `topics` that exist (kafkajs retries for seconds on a topic that does not). */
 export async function deleteTopics(admin: Admin, topics: Iterable<string>): Promise<void> {
