@@ -92,7 +92,8 @@ export interface GroupConsumerOptions {
   partitionsConcurrently?: number;
   /**
    * A fetch waits until the broker has this much new data or maxWaitMs passed (default 1 byte /
-   * 200 ms): fewer, larger batches cost less per record downstream, at up to maxWaitMs of latency.
+   * 1 s: answered as soon as a record arrives, and an idle consumer asks once a second): fewer,
+   * larger batches cost less per record downstream, at up to maxWaitMs of latency.
    * With idleMaxWaitMs, once fetches come back empty the consumer asks for 1 byte and waits up to
    * that long instead, until records flow again: at rest it asks once per idleMaxWaitMs.
    */

@@ -50,6 +50,9 @@ export function groupMembershipError(error: unknown): Error | null {
   return null;
 }
 
+/** An idle consumer with the default 1 byte asks once a second; a stop waits for the fetch in flight, up to this. */
+const defaultFetchMaxWaitMs = 1000;
+
 export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kafka: Kafka; logger: Logger }): GroupConsumerPort {
   const { kafka, logger } = options;
   const { fetch } = options;
@@ -61,7 +64,8 @@ export function createKafkajsGroupConsumer(options: GroupConsumerOptions & { kaf
     sessionTimeout: consumerSessionTimeoutMs,
     heartbeatInterval: consumerHeartbeatIntervalMs,
     minBytes: options.fetch?.minBytes ?? 1,
-    maxWaitTimeInMs: options.fetch?.maxWaitMs ?? 200,
+    // With 1 byte the broker answers as soon as a record arrives: the wait only spaces idle polls.
+    maxWaitTimeInMs: options.fetch?.maxWaitMs ?? defaultFetchMaxWaitMs,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
   });
   let admin: Admin | null = null;
