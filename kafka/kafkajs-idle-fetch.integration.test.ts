@@ -4,7 +4,7 @@
  * about once a second and a record that arrives while it waits is delivered. (Which settings a fetch
  * uses after records came is kafkajs-idle-fetch.test.ts.)
  */
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
@@ -28,8 +28,8 @@ async function setUp(): Promise<{ kafka: Kafka; topic: string; groupId: string }
   return { kafka, topic, groupId };
 }
 
-/** Runs a consumer of `topic`; counts its fetches and keeps what it received, with each batch's size. */
-async function consume(kafka: Kafka, topic: string, groupId: string): Promise<{ consumer: Consumer; fetches: () => number; received: string[] }> {
+/** Runs a consumer of `topic`; counts its fetches and keeps what it received. */
+async function consume(kafka: Kafka, topic: string, groupId: string): Promise<{ fetches: () => number; received: string[] }> {
   const consumer = kafka.consumer({ groupId, minBytes: batching.minBytes, maxWaitTimeInMs: batching.maxWaitMs, sessionTimeout: 10_000, heartbeatInterval: 1000 });
   cleanups.add(() => consumer.disconnect());
   let fetches = 0;
@@ -46,7 +46,7 @@ async function consume(kafka: Kafka, topic: string, groupId: string): Promise<{ 
     },
   });
   await eventually(() => Promise.resolve(joined), (done) => done, 30_000, 'the consumer to join its group');
-  return { consumer, fetches: () => fetches, received };
+  return { fetches: () => fetches, received };
 }
 
 /** Fetches a consumer makes in `ms` with nothing to read, after a first second to settle. */

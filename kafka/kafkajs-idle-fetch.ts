@@ -16,7 +16,7 @@
  * process to switch them, for the groups registered here only (docs/adr/0021-idle-fetch.md). If an
  * upgrade changes the class, nothing is wrapped and consumers keep their fixed settings.
  */
-import { createRequire } from 'node:module';
+import { kafkajsPrototype } from './kafkajs-internals.ts';
 
 export interface IdleFetchSettings {
   /** Under load: a fetch waits for this many bytes or maxWaitMs. */
@@ -60,7 +60,7 @@ export function nextFetch(lastEmptyByBroker: ReadonlyMap<string, boolean>, setti
 
 function install(): 'patched' | 'unpatched' {
   if (installed !== null) return installed;
-  const prototype = consumerGroupPrototype();
+  const prototype = kafkajsPrototype<ConsumerGroupShape>('kafkajs/src/consumer/consumerGroup.js', 'fetch');
   if (prototype === null) return (installed = 'unpatched');
   const fetch = prototype.fetch;
   prototype.fetch = async function (this: Tracked, nodeId: string) {
@@ -75,15 +75,4 @@ function install(): 'patched' | 'unpatched' {
     return batches;
   };
   return (installed = 'patched');
-}
-
-function consumerGroupPrototype(): ConsumerGroupShape | null {
-  try {
-    const require = createRequire(import.meta.url);
-    const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as { prototype?: Partial<ConsumerGroupShape> };
-    const prototype = ConsumerGroup.prototype;
-    return typeof prototype?.fetch === 'function' ? (prototype as ConsumerGroupShape) : null;
-  } catch {
-    return null;
-  }
 }

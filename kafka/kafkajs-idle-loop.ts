@@ -10,7 +10,7 @@
  * `push`, which arms the timer itself, and a finished request checks the queue (docs/adr/0011).
  * If an upgrade changes the class's shape, nothing is patched and only the warning is dropped.
  */
-import { createRequire } from 'node:module';
+import { kafkajsPrototype } from './kafkajs-internals.ts';
 
 interface RequestQueueShape {
   pending: unknown[];
@@ -23,7 +23,7 @@ let installed: 'patched' | 'unpatched' | null = null;
 /** Installs the patch once per process; returns whether kafkajs had the expected shape. */
 export function stopKafkajsIdleLoop(): 'patched' | 'unpatched' {
   if (installed !== null) return installed;
-  const queue = requestQueuePrototype();
+  const queue = kafkajsPrototype<RequestQueueShape>('kafkajs/src/network/requestQueue/index.js', 'scheduleCheckPendingRequests');
   if (queue === null) {
     dropNegativeTimeoutWarnings();
     installed = 'unpatched';
@@ -36,17 +36,6 @@ export function stopKafkajsIdleLoop(): 'patched' | 'unpatched' {
   };
   installed = 'patched';
   return installed;
-}
-
-function requestQueuePrototype(): RequestQueueShape | null {
-  try {
-    const require = createRequire(import.meta.url);
-    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as { prototype?: Partial<RequestQueueShape> };
-    const prototype = RequestQueue.prototype;
-    return typeof prototype?.scheduleCheckPendingRequests === 'function' ? (prototype as RequestQueueShape) : null;
-  } catch {
-    return null;
-  }
 }
 
 function dropNegativeTimeoutWarnings(): void {
