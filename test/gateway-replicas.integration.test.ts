@@ -100,6 +100,22 @@ async function offlineSession(name: string, deviceId: string): Promise<void> {
   await client.endAsync();
 }
 
+/** Every running replica is a member of the commands group and its partitions are assigned. */
+async function commandsGroupStable(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await eventually(
+      async () => (await admin.describeGroups([commandsGroup])).groups[0],
+      (group) => group?.state === 'Stable' && group.members.length === replicas.size,
+      60_000,
+      `the commands group stable with ${replicas.size} members`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** `operation`, or a failure naming the step that did not finish within `ms`. */
 function within<T>(ms: number, what: string, operation: Promise<T>): Promise<T> {
   return Promise.race([operation, delay(ms).then(() => Promise.reject(new Error(`${what}: not done within ${ms} ms`)))]);
@@ -201,7 +217,10 @@ describe('gateway replicas sharing sessions in Redis', () => {
   it('does not deliver an expired command from Redis and reports it expired', async () => {
     const deviceId = await device();
     await offlineSession('gw-a', deviceId);
-    const command = await probe.send(deviceId, 'short', { expiresAtMs: Date.now() + 1500 });
+    // The command must be handed over before it expires: not while the group still settles after
+    // the restarts above (a whole-suite CI run once saw it consumed after its 1.5 s had passed).
+    await commandsGroupStable();
+    const command = await probe.send(deviceId, 'short', { expiresAtMs: Date.now() + 3000 });
     await probe.waitFor(command.commandId, 'queued');
     const events = await probe.waitFor(command.commandId, 'expired', 20_000);
     expect(events.filter((event) => event.type === 'expired')).toHaveLength(1);
