@@ -4,7 +4,8 @@
  * the OpenAPI document, health and metrics (api/api-server.ts). Other parts of the API (jobs, reads)
  * join through `ApiExtension`s: each gets the shared clients and adds routes, services and checks.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { createProcessMetricsRegistry } from '../../core/process-metrics.ts';
 import { createApiServer, type ApiServer } from '../../api/api-server.ts';
 import type { RouteModule } from '../../api/api-routes.ts';
 import { commandRoutes } from '../../api/command-routes.ts';
@@ -89,8 +90,7 @@ export interface ApiProcess {
 
 /** Composes the API process; also usable by `tributary start` and tests. No I/O until start. */
 export function composeApi(settings: ApiSettings, logger: Logger, options: { extensions?: readonly ApiExtensionFactory[]; instanceId?: string } = {}): ApiProcess {
-  const metricsRegistry = new Registry();
-  collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_api_' });
+  const metricsRegistry = createProcessMetricsRegistry('tributary_api_');
   const clientId = `tributary-api-${options.instanceId ?? process.pid}`;
   const kafka = createKafkaClientFactory({ brokers: settings.kafkaBrokers, logger });
   const producer = kafka.producer({ clientId, sendTimeoutMs: 10_000, lingerMs: 0, maxBatchRecords: 500, compression: 'none' });

@@ -2,7 +2,7 @@
  * `tributary enrich`: one enricher process: the device registry, the consumer-group worker that
  * writes telemetry to QuestDB, the producer for dead letters and alerts, and the health/metrics endpoint.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createProcessMetricsRegistry } from '../../core/process-metrics.ts';
 import type { EnvReader } from '../../core/config.ts';
 import { createDeviceRegistry } from '../../core/device-registry.ts';
 import { createHealthServer } from '../../core/health-server.ts';
@@ -52,8 +52,7 @@ export interface EnrichProcess {
 /** Composes the enricher process; also usable by `tributary start` and tests. */
 export function composeEnricher(settings: EnrichSettings, logger: Logger, options: { onFatal?: (error: unknown) => void } = {}): EnrichProcess {
   const { enrich: config } = settings;
-  const metricsRegistry = new Registry();
-  collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_enrich_' });
+  const metricsRegistry = createProcessMetricsRegistry('tributary_enrich_');
   const kafka = createKafkaClientFactory({ brokers: config.kafkaBrokers, logger });
   const clientId = `tributary-enrich-${config.instanceId}`;
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: config.topics.devices }), logger });

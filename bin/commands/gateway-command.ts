@@ -2,7 +2,7 @@
  * `tributary gateway`: one process with the MQTT gateway and the Kafka bridge, the device
  * registry they share, and the health/metrics endpoint.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createProcessMetricsRegistry } from '../../core/process-metrics.ts';
 import type { EnvReader } from '../../core/config.ts';
 import { encodeCommandEvent } from '../../core/device-command.ts';
 import { createDeviceRegistry } from '../../core/device-registry.ts';
@@ -72,8 +72,7 @@ export interface GatewayProcess {
  * persistence of their own to look into).
  */
 export function composeGateway(settings: GatewaySettings, logger: Logger, options: { brokerPersistence?: object } = {}): GatewayProcess {
-  const metricsRegistry = new Registry();
-  collectDefaultMetrics({ register: metricsRegistry, prefix: 'tributary_gateway_' });
+  const metricsRegistry = createProcessMetricsRegistry('tributary_gateway_');
   const kafka = createKafkaClientFactory({ brokers: settings.ingest.kafkaBrokers, logger });
   const clientId = `tributary-gateway-${settings.gateway.gatewayId}`;
   const registry = createDeviceRegistry({ follower: kafka.follower({ clientId, topic: settings.ingest.topics.devices }), logger });
