@@ -1,13 +1,16 @@
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { stopKafkajsIdleLoop } from './kafkajs-idle-loop.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { requestTimeoutCheckMs, stopKafkajsIdleLoop } from './kafkajs-idle-loop.ts';
 
 interface Queue {
   pending: unknown[];
   throttledUntil: number;
   throttleCheckTimeoutId: NodeJS.Timeout | null;
+  inflight: Map<number, unknown>;
   checkPendingRequests(): void;
+  scheduleRequestTimeoutCheck(): void;
+  destroy(): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -28,8 +31,18 @@ function idleQueue(): { queue: Queue; checks: () => number } {
 }
 
 afterEach(() => {
-  for (const queue of queues.splice(0)) if (queue.throttleCheckTimeoutId !== null) clearTimeout(queue.throttleCheckTimeoutId);
+  for (const queue of queues.splice(0)) queue.destroy();
+  vi.useRealTimers();
 });
+
+/** A queue enforcing `requestTimeoutMs` with one request in flight that timed out long ago; counts the timeouts kafkajs reports. */
+function queueWithStaleRequest(requestTimeoutMs: number): { queue: Queue; timeouts: () => number } {
+  const queue = new RequestQueue({ maxInFlightRequests: 1, requestTimeout: requestTimeoutMs, enforceRequestTimeout: true, clientId: 'test', broker: 'b:1', logger: silent });
+  let timeouts = 0;
+  queue.inflight.set(1, { sentAt: 0, requestTimeout: requestTimeoutMs, timeoutRequest: () => void (timeouts += 1) });
+  queues.push(queue);
+  return { queue, timeouts: () => timeouts };
+}
 
 describe('stopKafkajsIdleLoop', () => {
   it('patches the kafkajs version we pin', () => {
@@ -56,5 +69,29 @@ describe('stopKafkajsIdleLoop', () => {
     waiting.pending.push({});
     (waiting as unknown as { scheduleCheckPendingRequests(): void }).scheduleCheckPendingRequests();
     expect(waiting.throttleCheckTimeoutId).not.toBeNull();
+  });
+
+  it('checks requests in flight for timeouts once a second, where kafkajs alone checks every 100 ms', () => {
+    stopKafkajsIdleLoop();
+    vi.useFakeTimers();
+    const { queue, timeouts } = queueWithStaleRequest(30_000);
+    queue.scheduleRequestTimeoutCheck(); // what kafkajs does when a connection opens
+    vi.advanceTimersByTime(requestTimeoutCheckMs - 1);
+    expect(timeouts()).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(timeouts()).toBe(1);
+    vi.advanceTimersByTime(requestTimeoutCheckMs);
+    expect(timeouts()).toBe(2);
+  });
+
+  it('checks at least every requestTimeout when that is shorter than a second', () => {
+    stopKafkajsIdleLoop();
+    vi.useFakeTimers();
+    const { queue, timeouts } = queueWithStaleRequest(250);
+    const setIntervalBefore = globalThis.setInterval;
+    queue.scheduleRequestTimeoutCheck();
+    expect(globalThis.setInterval).toBe(setIntervalBefore);
+    vi.advanceTimersByTime(250);
+    expect(timeouts()).toBe(1);
   });
 });

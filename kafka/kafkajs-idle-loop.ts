@@ -8,6 +8,12 @@
  * The patch skips arming the timer when no request waits and no throttle is in force; every other
  * case runs kafkajs's own code. Nothing is lost: a request that cannot be sent at once is queued by
  * `push`, which arms the timer itself, and a finished request checks the queue (docs/adr/0011).
+ *
+ * Each connection also checks its requests in flight for timeouts every min(requestTimeout, 100) ms,
+ * for as long as it is open: a few connections per process woke it tens of times a second at rest.
+ * The patch runs kafkajs's own check once a second (or every requestTimeout ms when shorter): a
+ * request that timed out (30 s by default) fails up to a second later.
+ *
  * If an upgrade changes the class's shape, nothing is patched and only the warning is dropped.
  */
 import { kafkajsPrototype } from './kafkajs-internals.ts';
@@ -15,8 +21,13 @@ import { kafkajsPrototype } from './kafkajs-internals.ts';
 interface RequestQueueShape {
   pending: unknown[];
   throttledUntil: number;
+  requestTimeout: number;
   scheduleCheckPendingRequests(): void;
+  scheduleRequestTimeoutCheck(): void;
 }
+
+/** How often, at most, a connection looks for requests that timed out. */
+export const requestTimeoutCheckMs = 1000;
 
 let installed: 'patched' | 'unpatched' | null = null;
 
@@ -34,6 +45,20 @@ export function stopKafkajsIdleLoop(): 'patched' | 'unpatched' {
     if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
     schedule.call(this);
   };
+  const scheduleTimeoutCheck = queue.scheduleRequestTimeoutCheck;
+  if (typeof scheduleTimeoutCheck === 'function') {
+    queue.scheduleRequestTimeoutCheck = function (this: RequestQueueShape) {
+      // kafkajs's own method and check; only the period of the interval it arms is longer.
+      const period = Math.min(this.requestTimeout, requestTimeoutCheckMs);
+      const setIntervalBefore = globalThis.setInterval;
+      globalThis.setInterval = ((callback: () => void, ms?: number) => setIntervalBefore(callback, Math.max(ms ?? 0, period)));
+      try {
+        scheduleTimeoutCheck.call(this);
+      } finally {
+        globalThis.setInterval = setIntervalBefore;
+      }
+    };
+  }
   installed = 'patched';
   return installed;
 }
