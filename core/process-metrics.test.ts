@@ -1,12 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createProcessMetricsRegistry } from './process-metrics.ts';
-
-function gauge(text: string, name: string): number {
-  const lines = text.split('\n').filter((candidate) => candidate.startsWith(`${name} `));
-  if (lines.length !== 1) throw new Error(`${name} exposed ${lines.length} times`);
-  return Number(lines[0]!.split(' ')[1]);
-}
+import { metricTotal as gauge } from './prometheus-text.ts';
 
 describe('process metrics', () => {
   it('reports an idle loop as not late, where the interval between samples would say 100 ms', async () => {

@@ -12,7 +12,7 @@
  * Each connection also checks its requests in flight for timeouts every min(requestTimeout, 100) ms,
  * for as long as it is open: a few connections per process woke it tens of times a second at rest.
  * The patch runs kafkajs's own check once a second (or every requestTimeout ms when shorter): a
- * request that timed out (30 s by default) fails up to a second later.
+ * request that timed out (kafkajs's default 30 s, our clients' 10 s) fails up to a second later.
  *
  * If an upgrade changes the class's shape, nothing is patched and only the warning is dropped.
  */

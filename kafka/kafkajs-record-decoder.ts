@@ -76,8 +76,9 @@ let long: LongClass | null = null;
 /** `base + delta` as kafkajs writes it: a decimal string, exact for any 64-bit value. */
 function plus(base: string, delta: number | LongLike): string {
   if (typeof delta === 'number') {
-    const sum = Number(base) + delta;
-    if (Number.isSafeInteger(sum) && Number.isSafeInteger(Number(base))) return String(sum);
+    const start = Number(base);
+    const sum = start + delta;
+    if (Number.isSafeInteger(start) && Number.isSafeInteger(sum)) return String(sum);
   }
   long ??= require(longPath) as LongClass;
   return long.fromValue(base).add(typeof delta === 'number' ? long.fromValue(delta) : delta).toString();
