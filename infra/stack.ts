@@ -226,6 +226,8 @@ export async function startStack(options: StackOptions): Promise<StackState> {
           // Parallel, not G1: on this 2-core box G1 ran a concurrent marking cycle after nearly every
           // young collection and spent more CPU than Kafka's request handling (ADR 0019).
           '-XX:+UseParallelGC',
+          // No hsperfdata sampling: the JVM's periodic thread otherwise wakes every 50 ms (docs/benchmarks/idle.md).
+          '-XX:-UsePerfData',
           '-XX:+ExitOnOutOfMemoryError',
           '-Djava.awt.headless=true',
           `-Dlog4j2.configurationFile=file:${log4jFile}`,
@@ -263,6 +265,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
         `-Xms${Math.min(128, options.questdbHeapMb)}m`,
         `-Xmx${options.questdbHeapMb}m`,
         '-XX:+UseParallelGC',
+        '-XX:-UsePerfData',
         '-XX:+ExitOnOutOfMemoryError',
         '--add-exports',
         'java.base/jdk.internal.math=io.questdb',
