@@ -106,6 +106,20 @@ describe('createCompletenessTracker', () => {
     expect(tracker.observe('b', 9)).toBe('new');
   });
 
+  it('gives a device seen since the last eviction another round, and evicts within one lap when all were seen', () => {
+    const tracker = createCompletenessTracker({ maxDevices: 3 });
+    for (const id of ['a', 'b', 'c']) tracker.observe(id, 1);
+    tracker.observe('b', 2);
+    tracker.observe('c', 2);
+    tracker.observe('d', 1); // a was never seen again: the walk forgets it first
+    expect(tracker.device('a')).toBeNull();
+    for (const id of ['b', 'c', 'd']) tracker.observe(id, 3);
+    tracker.observe('e', 1); // every device was seen: one lap clears the flags, then the oldest goes
+    expect(tracker.snapshot().devices.map((d) => d.deviceId).sort()).toEqual(['c', 'd', 'e']);
+    expect(tracker.snapshot().evictedDevices).toBe(2);
+    expect(tracker.device('c')?.highestSeq).toBe(3);
+  });
+
   it('snapshots are copies', () => {
     const tracker = createCompletenessTracker();
     tracker.observe('a', 1);

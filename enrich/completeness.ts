@@ -14,7 +14,11 @@
  * A restart whose new counter stays inside the window is indistinguishable from a redelivery by seq
  * alone; it counts as duplicates until the counter passes the old highest seq.
  *
- * Memory is bounded: past `maxDevices` the least recently seen device is forgotten (its totals stay).
+ * Memory is bounded: past `maxDevices` a device not seen for a while is forgotten (its totals stay):
+ * second-chance eviction, which approximates least recently seen. Seeing a device only sets a flag;
+ * an eviction walks the devices in insertion order, giving each flagged one another round (flag
+ * cleared, moved to the back) and forgetting the first unflagged one. (Keeping exact recency order
+ * cost a Map delete and insert per message, 5 % of the enricher's CPU.)
  */
 
 /** How one observed seq relates to the device's history. A late arrival that fills a gap is 'new'. */
@@ -68,6 +72,8 @@ interface DeviceState {
   /** First seq of the current run; seqs below it were never counted missing. */
   low: number;
   bits: Uint32Array;
+  /** Seen since the eviction walk last passed this device. */
+  seen: boolean;
   received: number;
   duplicates: number;
   gaps: number;
@@ -90,7 +96,6 @@ export function createCompletenessTracker(options: CompletenessOptions = {}): Co
   const devices = new Map<string, DeviceState>();
   const totals: CompletenessCounters = { received: 0, duplicates: 0, gaps: 0, lateArrivals: 0, resets: 0 };
   let evictedDevices = 0;
-  let lastDeviceId: string | null = null;
 
   function isSet(bits: Uint32Array, seq: number): boolean {
     const slot = seq % windowSize;
@@ -103,6 +108,21 @@ export function createCompletenessTracker(options: CompletenessOptions = {}): Co
   function clear(bits: Uint32Array, seq: number): void {
     const slot = seq % windowSize;
     bits[slot >>> 5] = (bits[slot >>> 5] ?? 0) & ~(1 << (slot & 31));
+  }
+
+  /** Forgets the first device in insertion order not seen since the walk last passed it. */
+  function evictOne(): void {
+    // Map iteration is insertion order; a flagged device goes to the back, so this ends within one lap.
+    for (const [deviceId, state] of devices) {
+      devices.delete(deviceId);
+      if (state.seen) {
+        state.seen = false;
+        devices.set(deviceId, state);
+        continue;
+      }
+      evictedDevices++;
+      return;
+    }
   }
 
   /** The device's counter started over (reboot, or a jump too far to track): a new window at `seq`. */
@@ -121,25 +141,14 @@ export function createCompletenessTracker(options: CompletenessOptions = {}): Co
   function observe(deviceId: string, seq: number): SeqObservation {
     let state = devices.get(deviceId);
     if (state === undefined) {
-      state = { high: seq, low: seq, bits: new Uint32Array(words), received: 1, duplicates: 0, gaps: 0, lateArrivals: 0, resets: 0 };
+      if (devices.size >= maxDevices) evictOne();
+      state = { high: seq, low: seq, bits: new Uint32Array(words), seen: false, received: 1, duplicates: 0, gaps: 0, lateArrivals: 0, resets: 0 };
       set(state.bits, seq);
       devices.set(deviceId, state);
-      if (devices.size > maxDevices) {
-        // Map iteration order is insertion order, and every touch re-inserts: the first key is the least recent.
-        const oldest = devices.keys().next().value;
-        if (oldest !== undefined) devices.delete(oldest);
-        evictedDevices++;
-      }
-      lastDeviceId = deviceId;
       totals.received++;
       return 'new';
     }
-    // Skip the re-insert for runs of one device's messages, the common case within a batch.
-    if (lastDeviceId !== deviceId) {
-      devices.delete(deviceId);
-      devices.set(deviceId, state);
-      lastDeviceId = deviceId;
-    }
+    state.seen = true;
 
     if (seq > state.high) {
       const jump = seq - state.high;

@@ -62,6 +62,32 @@ describe('createIlpEncoder', () => {
     expect(encoder.take().equals(clientBytes(reference))).toBe(true);
   });
 
+  it('writes integers at every digit count and both signs as the client does', () => {
+    const encoder = createIlpEncoder(tables);
+    const reference = clientBuffer();
+    const row = readingRow(random(13), 1);
+    const integers = [0, 1, 9, 10, 99, 100, 99_999_999, 100_000_000, 100_000_001, 1_000_000_007, 10 ** 15 + 5, Number.MAX_SAFE_INTEGER];
+    for (const n of [...integers, ...integers.map((x) => -x)]) {
+      encoder.reading({ ...row, seq: n }, 7, n === 0 ? 0 : Math.abs(n));
+      referenceReading(reference, tables.readings, { ...row, seq: n }, 7, n === 0 ? 0 : Math.abs(n));
+    }
+    expect(encoder.take().equals(clientBytes(reference))).toBe(true);
+  });
+
+  it("writes a device's new site, model or unit, not the bytes it cached for the old ones", () => {
+    const encoder = createIlpEncoder(tables);
+    const reference = clientBuffer();
+    const row = readingRow(random(17), 1);
+    const variants: CanonicalRow[] = [row, { ...row, site: 'moved' }, { ...row, model: 'm2' }, { ...row, unit: 'K' }, { ...row, tsSource: row.tsSource === 'device' ? 'gateway' : 'device' }, row];
+    // More variants than a device keeps: its list starts over, and still writes the right bytes.
+    for (let i = 0; i < 20; i += 1) variants.push({ ...row, site: `site-${i}` });
+    for (const [i, variant] of [...variants, ...variants].entries()) {
+      encoder.reading(variant, 0, i);
+      referenceReading(reference, tables.readings, variant, 0, i);
+    }
+    expect(encoder.take().equals(clientBytes(reference))).toBe(true);
+  });
+
   it('grows past its first buffer and starts over after clear', () => {
     const encoder = createIlpEncoder(tables);
     const row = readingRow(random(3), 1);

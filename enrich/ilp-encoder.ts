@@ -17,6 +17,12 @@ import type { CanonicalRow } from './enrichment.ts';
 const binaryDoubleType = 16;
 const initialBytes = 64 * 1024;
 const maxCachedSymbols = 100_000;
+/** Readings-row prefixes kept (each ~100 bytes): about 30,000 devices with 3 metrics each. */
+const maxCachedPrefixes = 100_000;
+/** A device whose site, model or units keep changing starts its list over past this. */
+const maxPrefixesPerDevice = 16;
+const digitZero = 48;
+const minusSign = 45;
 const [letterI, letterT, newline, spaceByte] = ['i', 't', '\n', ' '].map((char) => char.charCodeAt(0)) as [number, number, number, number];
 
 // What ILP escapes in table names, symbol names and symbol values: space, comma, equals, newline,
@@ -73,8 +79,12 @@ export function createIlpEncoder(tables: { readings: string; completeness: strin
   let buffer = Buffer.allocUnsafe(initialBytes);
   let position = 0;
   let rows = 0;
-  // Symbol values repeat (a device, its site, model, metrics, units): each is escaped and encoded once.
+  // Completeness rows' device names repeat: each is escaped and encoded once.
   const symbols = new Map<string, Buffer>();
+  // A readings row up to its value (`readings,device=…,ts_source=… value==`) only depends on six
+  // strings that repeat for every message of a device and metric: encoded once, then copied whole.
+  const prefixes = new Map<string, RowPrefix[]>();
+  let cachedPrefixes = 0;
 
   /** Room for `bytes` more; doubles the buffer, keeping what is written. */
   const reserve = (count: number): void => {
@@ -95,16 +105,51 @@ export function createIlpEncoder(tables: { readings: string; completeness: strin
     let encoded = symbols.get(value);
     if (encoded === undefined) {
       if (symbols.size >= maxCachedSymbols) symbols.clear();
-      encoded = Buffer.from(needsEscape.test(value) ? value.replace(escapable, '\\$&') : value, 'utf8');
+      encoded = encodeSymbol(value);
       symbols.set(value, encoded);
     }
     bytes(encoded);
   };
-  /** A safe integer in decimal (at most 17 characters with its sign). */
+  const prefixOf = (r: CanonicalRow): Buffer => {
+    let list = prefixes.get(r.device);
+    if (list === undefined) {
+      if (cachedPrefixes >= maxCachedPrefixes) {
+        prefixes.clear();
+        cachedPrefixes = 0;
+      }
+      list = [];
+      prefixes.set(r.device, list);
+    }
+    for (const p of list) {
+      if (p.metric === r.metric && p.unit === r.unit && p.tsSource === r.tsSource && p.site === r.site && p.model === r.model) return p.bytes;
+    }
+    if (list.length >= maxPrefixesPerDevice) {
+      cachedPrefixes -= list.length;
+      list.length = 0;
+    }
+    const parts = [readingsTable, encodeSymbol(r.device), siteKey, encodeSymbol(r.site), modelKey, encodeSymbol(r.model), metricKey, encodeSymbol(r.metric)];
+    parts.push(unitKey, encodeSymbol(r.unit), tsSourceKey, encodeSymbol(r.tsSource), valueKey);
+    const prefix: RowPrefix = { site: r.site, model: r.model, metric: r.metric, unit: r.unit, tsSource: r.tsSource, bytes: Buffer.concat(parts) };
+    list.push(prefix);
+    cachedPrefixes += 1;
+    return prefix.bytes;
+  };
+  /** A safe integer in decimal (at most 17 characters with its sign), without a string in between. */
   const digits = (column: string, value: number): void => {
     if (!Number.isSafeInteger(value)) throw new RangeError(`ILP column ${column}: ${value} is not a safe integer`);
     reserve(17);
-    position += buffer.write(String(value), position, 'latin1');
+    if (value < 0) {
+      buffer[position++] = minusSign;
+      value = -value;
+    }
+    // Below 10^8 the digits come from int32 arithmetic; a larger value is split in two such halves.
+    if (value < 1e8) {
+      position = int32Digits(buffer, position, value, 0);
+      return;
+    }
+    const high = Math.floor(value / 1e8);
+    position = int32Digits(buffer, position, high, 0);
+    position = int32Digits(buffer, position, value - high * 1e8, 8);
   };
   const integer = (column: string, value: number): void => {
     digits(column, value);
@@ -143,19 +188,10 @@ export function createIlpEncoder(tables: { readings: string; completeness: strin
   return {
     reading(r, partition, offset) {
       row(() => {
-        bytes(readingsTable);
-        symbol(r.device);
-        bytes(siteKey);
-        symbol(r.site);
-        bytes(modelKey);
-        symbol(r.model);
-        bytes(metricKey);
-        symbol(r.metric);
-        bytes(unitKey);
-        symbol(r.unit);
-        bytes(tsSourceKey);
-        symbol(r.tsSource);
-        bytes(valueKey);
+        const prefix = prefixOf(r);
+        reserve(prefix.length);
+        buffer.set(prefix, position);
+        position += prefix.length;
         double(c.value, r.value);
         bytes(seqKey);
         integer(c.seq, r.seq);
@@ -197,4 +233,34 @@ export function createIlpEncoder(tables: { readings: string; completeness: strin
       rows = 0;
     },
   };
+}
+
+interface RowPrefix {
+  site: string;
+  model: string;
+  metric: string;
+  unit: string;
+  tsSource: string;
+  bytes: Buffer;
+}
+
+/** A symbol value's bytes, escaped as ILP requires. */
+function encodeSymbol(value: string): Buffer {
+  return Buffer.from(needsEscape.test(value) ? value.replace(escapable, '\\$&') : value, 'utf8');
+}
+
+/**
+ * Writes `value` (an integer in [0, 10^8)) in decimal at `position`, left-padded with zeros to
+ * `width` digits (0: no padding); returns the position after it.
+ */
+function int32Digits(target: Buffer, position: number, value: number, width: number): number {
+  let n = value | 0;
+  let count = 1;
+  for (let rest = n; rest >= 10; rest = (rest / 10) | 0) count += 1;
+  if (count < width) count = width;
+  for (let i = position + count - 1; i >= position; i -= 1) {
+    target[i] = digitZero + (n % 10);
+    n = (n / 10) | 0;
+  }
+  return position + count;
 }

@@ -12,16 +12,23 @@ import { consumerHeartbeatIntervalMs, consumerSessionTimeoutMs, type ConsumedRec
 import { InfraError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createCommitBatcher } from './commit-batcher.ts';
+import { createRepeatedText } from './repeated-text.ts';
 import { useIdleFetch } from './kafkajs-idle-fetch.ts';
 import { retryTransient } from './kafkajs-retry.ts';
+
+/** Header values by their position in the record: most are the same in every record (kafka/repeated-text.ts). */
+const headerValues = createRepeatedText(16);
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   if (!headers) return result;
-  for (const [name, value] of Object.entries(headers)) {
+  let slot = 0;
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) result[name] = first.toString();
+    if (first !== undefined) result[name] = typeof first === 'string' ? first : headerValues(first, 0, first.length, slot);
+    slot += 1;
   }
   return result;
 }

@@ -18,6 +18,7 @@
  * cache. Too late, or if kafkajs's files moved, nothing changes and kafkajs decodes as before.
  */
 import { createRequire } from 'node:module';
+import { createRepeatedText } from './repeated-text.ts';
 
 /** The part of kafkajs's `protocol/decoder.js` the record format needs. */
 export interface KafkajsDecoder {
@@ -105,20 +106,23 @@ function readVarLong(decoder: KafkajsDecoder): number | LongLike {
   return decoder.readVarLong();
 }
 
+/** Header names, by their position in the record: the same few in every record. */
+const headerNames = createRepeatedText(16);
+
 /** A header name as readVarIntString reads it, without the intermediate Buffer; a null name as kafkajs keys it, 'null'. */
-function readName(decoder: KafkajsDecoder): string {
+function readName(decoder: KafkajsDecoder, index: number): string {
   const length = decoder.readVarInt();
   if (length === -1) return 'null';
   const start = decoder.offset;
   decoder.offset += length;
-  return decoder.buffer.toString('utf8', start, start + length);
+  return headerNames(decoder.buffer, start, start + length, index);
 }
 
 function readHeaders(decoder: KafkajsDecoder): Record<string, HeaderValue | HeaderValue[]> {
   const headers: Record<string, HeaderValue | HeaderValue[]> = {};
   const count = decoder.readVarInt();
   for (let index = 0; index < count; index++) {
-    const name = readName(decoder);
+    const name = readName(decoder, index);
     const value = decoder.readVarIntBytes();
     if (!Object.hasOwn(headers, name)) {
       // assignment keeps the object fast; only `__proto__` needs defining to be an own property
