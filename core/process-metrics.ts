@@ -27,9 +27,12 @@ const lagStatistics: ReadonlyArray<[suffix: string, help: string, read: (histogr
   ['p99', 'The 99th percentile of the event-loop lag since the last scrape, in seconds.', (histogram) => histogram.percentile(99)],
 ];
 
-/** An interval in nanoseconds → how late that sample was, in seconds. */
-function lagSeconds(intervalNs: number): number {
-  return Math.max(0, intervalNs / 1e9 - eventLoopLagResolutionMs / 1000);
+/**
+ * How late a `monitorEventLoopDelay` sample was, in ms: Node records the interval between samples,
+ * the resolution included, so lateness is that interval less the resolution.
+ */
+export function eventLoopLatenessMs(intervalNs: number, resolutionMs: number): number {
+  return Math.max(0, intervalNs / 1e6 - resolutionMs);
 }
 
 export function createProcessMetricsRegistry(prefix: string): Registry {
@@ -46,7 +49,7 @@ export function createProcessMetricsRegistry(prefix: string): Registry {
     registers: [registry],
     collect() {
       const samples = histogram.count;
-      for (const { gauge, read } of gauges) gauge.set(samples === 0 ? 0 : lagSeconds(read(histogram)));
+      for (const { gauge, read } of gauges) gauge.set(samples === 0 ? 0 : eventLoopLatenessMs(read(histogram), eventLoopLagResolutionMs) / 1000);
       this.set(samples);
       histogram.reset();
     },

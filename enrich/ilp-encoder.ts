@@ -127,9 +127,11 @@ export function createIlpEncoder(tables: { readings: string; completeness: strin
       cachedPrefixes -= list.length;
       list.length = 0;
     }
-    const parts = [readingsTable, encodeSymbol(r.device), siteKey, encodeSymbol(r.site), modelKey, encodeSymbol(r.model), metricKey, encodeSymbol(r.metric)];
-    parts.push(unitKey, encodeSymbol(r.unit), tsSourceKey, encodeSymbol(r.tsSource), valueKey);
-    const prefix: RowPrefix = { site: r.site, model: r.model, metric: r.metric, unit: r.unit, tsSource: r.tsSource, bytes: Buffer.concat(parts) };
+    const encoded = Buffer.concat([
+      readingsTable, encodeSymbol(r.device), siteKey, encodeSymbol(r.site), modelKey, encodeSymbol(r.model),
+      metricKey, encodeSymbol(r.metric), unitKey, encodeSymbol(r.unit), tsSourceKey, encodeSymbol(r.tsSource), valueKey,
+    ]);
+    const prefix: RowPrefix = { site: r.site, model: r.model, metric: r.metric, unit: r.unit, tsSource: r.tsSource, bytes: encoded };
     list.push(prefix);
     cachedPrefixes += 1;
     return prefix.bytes;

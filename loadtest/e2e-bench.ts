@@ -14,6 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
+import { eventLoopLatenessMs } from '../core/process-metrics.ts';
 import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
 import { createDeviceFleet, type DeviceCredential, type FleetClient, type FleetStats } from './device-fleet.ts';
@@ -466,8 +467,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     loopDelay.enable();
     await fleet.run({ ratePerSec: options.ratePerSec, durationMs: options.durationMs, drainTimeoutMs: options.drainTimeoutMs, signal: options.signal });
     loopDelay.disable();
-    // Node records the interval between samples: how late one was is that less the resolution.
-    const lateMs = (intervalNs: number): number => Math.max(0, intervalNs / 1e6 - loopResolutionMs);
+    const lateMs = (intervalNs: number): number => eventLoopLatenessMs(intervalNs, loopResolutionMs);
     const harnessLoopDelayMs = { p50: lateMs(loopDelay.percentile(50)), p99: lateMs(loopDelay.percentile(99)), max: lateMs(loopDelay.max) };
     clearTimeout(drainSampling);
     await companionLoad;
