@@ -36,6 +36,7 @@ import { createDeviceConnections } from './device-connections.ts';
 import type { GatewayConfig } from './gateway-config.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { guardConnection } from './guarded-connection.ts';
+import { skipAedesFanOut, type KafkaOnlyPublishes } from './kafka-only-publishes.ts';
 import { createMqttListeners, type AcceptedConnection } from './mqtt-listeners.ts';
 import type { PendingCommands } from './pending-commands.ts';
 import { createSessionStore } from './session-store.ts';
@@ -112,6 +113,7 @@ export function createMqttGateway(deps: {
   const storedSessions = createStoredSessions();
   let accepting = false;
   let broker: Aedes | null = null;
+  let kafkaOnly: KafkaOnlyPublishes | null = null;
 
   const refused = (remote: string | undefined, reason: string, details: object): void => {
     metrics.packetsRefused.inc({ reason });
@@ -220,6 +222,8 @@ export function createMqttGateway(deps: {
     if (!decision.ok) return refusePublish(client, packet, 'forbidden_topic', callback);
     const route = sink.route(packet.topic);
     if (route === null) return refusePublish(client, packet, 'unmapped_topic', callback);
+    // Bound for Kafka alone: once acknowledged, Aedes does not fan it out to (impossible) subscribers.
+    kafkaOnly?.markKafkaOnly(packet);
     const publish = {
       deviceId: client.id,
       mqttTopic: packet.topic,
@@ -383,6 +387,7 @@ export function createMqttGateway(deps: {
       connection.ready = true;
       connection.guard.connectAccepted();
     });
+    kafkaOnly = skipAedesFanOut(created);
     created.on('clientDisconnect', (client: Client) => {
       const connection = connections.get(client);
       if (connection) connection.ready = false;

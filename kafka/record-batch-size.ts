@@ -37,9 +37,13 @@ export function recordBytes(record: OutgoingRecord): number {
   let body = 1 + 10 + 5;
   body += bytesField(record.key === null ? null : Buffer.byteLength(record.key));
   body += bytesField(record.value === null ? null : record.value.length);
-  const headers = Object.entries(record.headers);
-  body += varintBytes(headers.length);
-  for (const [name, value] of headers) body += bytesField(Buffer.byteLength(name)) + bytesField(Buffer.byteLength(value));
+  // Runs per record: a for-in over the plain headers object, without Object.entries' arrays.
+  let headerCount = 0;
+  for (const name in record.headers) {
+    headerCount += 1;
+    body += bytesField(Buffer.byteLength(name)) + bytesField(Buffer.byteLength(record.headers[name]!));
+  }
+  body += varintBytes(headerCount);
   return varintBytes(body) + body;
 }
 
