@@ -18,18 +18,27 @@ export interface KafkaOnlyPublishes {
   markKafkaOnly: (packet: object) => void;
 }
 
+// A flag on the packet itself: a WeakSet of marked packets cost as much as a fifth of what skipping saves.
+const kafkaOnly = Symbol('tributary.kafkaOnly');
+type Marked = { [kafkaOnly]?: boolean };
+
 export function skipAedesFanOut(broker: Aedes): KafkaOnlyPublishes {
-  const kafkaOnly = new WeakSet<object>();
   const target = broker as unknown as { publish: Publish };
   const publish: Publish = target.publish.bind(broker);
   target.publish = (packet, client, done) => {
-    if (!kafkaOnly.delete(packet)) {
+    const marked = packet as Marked;
+    if (marked[kafkaOnly] !== true) {
       publish(packet, client, done);
       return;
     }
+    marked[kafkaOnly] = false;
     // Aedes' own calls pass the client; its API also takes (packet, done).
     const callback = typeof client === 'function' ? client : done;
     callback?.(null);
   };
-  return { markKafkaOnly: (packet) => kafkaOnly.add(packet) };
+  return {
+    markKafkaOnly: (packet) => {
+      (packet as Marked)[kafkaOnly] = true;
+    },
+  };
 }
