@@ -387,7 +387,6 @@ export function createMqttGateway(deps: {
       connection.ready = true;
       connection.guard.connectAccepted();
     });
-    kafkaOnly = skipAedesFanOut(created);
     created.on('clientDisconnect', (client: Client) => {
       const connection = connections.get(client);
       if (connection) connection.ready = false;
@@ -400,6 +399,8 @@ export function createMqttGateway(deps: {
       metrics.clientErrors.inc();
       sampled.warn('connection-error', { clientId: client.id, err: error.message }, 'connection error');
     });
+    // Before any device connects: telemetry the hook marks skips Aedes' fan-out (ADR 0023).
+    kafkaOnly = skipAedesFanOut(created);
     return created;
   };
 
