@@ -16,7 +16,10 @@ import { createRepeatedText } from './repeated-text.ts';
 import { useIdleFetch } from './kafkajs-idle-fetch.ts';
 import { retryTransient } from './kafkajs-retry.ts';
 
-/** Header values by their position in the record: most are the same in every record (kafka/repeated-text.ts). */
+/**
+ * Header values by their position in the record, for when kafkajs decoded them as Buffers (its own
+ * decoder: ours, ADR 0022, hands over text already); most are the same in every record.
+ */
 const headerValues = createRepeatedText(16);
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {

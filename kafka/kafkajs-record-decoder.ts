@@ -9,9 +9,13 @@
  *
  * This decoder reads the same bytes with kafkajs's own Decoder and returns the same object: headers
  * by assignment, offset and timestamp in plain numbers while they are exact (below 2^53), in Long
- * beyond. One deliberate difference: a header named like an Object.prototype member (`toString`,
- * `constructor`) is that header's value, where kafkajs's fold mistook the inherited function for an
- * earlier value of the same name.
+ * beyond. Two deliberate differences:
+ * - a header named like an Object.prototype member (`toString`, `constructor`) is that header's
+ *   value, where kafkajs's fold mistook the inherited function for an earlier value of that name;
+ * - header values are UTF-8 text, not Buffers. Every consumer in this process reads them as text
+ *   (ConsumedRecord's headers are strings), and the Buffer view kafkajs made per header kept the
+ *   enricher's records alive across scavenges: V8 promoted ~310 MB per 10,000 msg/s run with them,
+ *   ~30 MB without (docs/benchmarks/profiles.md). kafkajs's IHeaders type allows strings.
  *
  * `useFastRecordDecoder` puts it in place of kafkajs's module before kafkajs first loads its batch
  * decoder (which happens at the first fetch, not at import): kafkajs then finds ours in the module
@@ -49,7 +53,8 @@ export interface BatchContext {
   timestampType: number;
 }
 
-export type HeaderValue = Buffer | null;
+/** A header's value as UTF-8 text (kafkajs would hand a Buffer: see the module comment). */
+export type HeaderValue = string | null;
 
 export interface DecodedRecord {
   magicByte: number;
@@ -108,6 +113,8 @@ function readVarLong(decoder: KafkajsDecoder): number | LongLike {
 
 /** Header names, by their position in the record: the same few in every record. */
 const headerNames = createRepeatedText(16);
+/** Header values, by their position: most are the same in every record (gateway id, QoS, content type). */
+const headerValues = createRepeatedText(16);
 
 /** A header name as readVarIntString reads it, without the intermediate Buffer; a null name as kafkajs keys it, 'null'. */
 function readName(decoder: KafkajsDecoder, index: number): string {
@@ -118,12 +125,21 @@ function readName(decoder: KafkajsDecoder, index: number): string {
   return headerNames(decoder.buffer, start, start + length, index);
 }
 
+/** A header value as text, without the Buffer view kafkajs makes for it; null when absent (length -1). */
+function readValue(decoder: KafkajsDecoder, index: number): string | null {
+  const length = decoder.readVarInt();
+  if (length === -1) return null;
+  const start = decoder.offset;
+  decoder.offset += length;
+  return headerValues(decoder.buffer, start, start + length, index);
+}
+
 function readHeaders(decoder: KafkajsDecoder): Record<string, HeaderValue | HeaderValue[]> {
   const headers: Record<string, HeaderValue | HeaderValue[]> = {};
   const count = decoder.readVarInt();
   for (let index = 0; index < count; index++) {
     const name = readName(decoder, index);
-    const value = decoder.readVarIntBytes();
+    const value = readValue(decoder, index);
     if (!Object.hasOwn(headers, name)) {
       // assignment keeps the object fast; only `__proto__` needs defining to be an own property
       if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
