@@ -3,6 +3,8 @@
  * The one entry point. It alone reads the environment, builds the root logger, installs signal
  * handlers and composes the rooms (gateway + ingest, enrich, stack...) into processes.
  */
+// First: V8 flags must be set before any other module allocates (ADR 0024).
+import './v8-flags.ts';
 import { ConfigError } from '../core/errors.ts';
 import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 import { UsageError } from './cli-args.ts';
