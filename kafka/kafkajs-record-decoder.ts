@@ -13,16 +13,16 @@
  * - a header named like an Object.prototype member (`toString`, `constructor`) is that header's
  *   value, where kafkajs's fold mistook the inherited function for an earlier value of that name;
  * - header values are UTF-8 text, not Buffers. Every consumer in this process reads them as text
- *   (ConsumedRecord's headers are strings), and the Buffer view kafkajs made per header kept the
- *   enricher's records alive across scavenges: V8 promoted ~310 MB per 10,000 msg/s run with them,
- *   ~30 MB without (docs/benchmarks/profiles.md). kafkajs's IHeaders type allows strings.
+ *   (ConsumedRecord's headers are strings), and a Buffer view per header was the largest share of
+ *   what the enricher's scavenges promoted: ~310 MB per 10,000 msg/s run with them, 29–154 MB
+ *   without (docs/benchmarks/profiles.md). kafkajs's IHeaders type allows strings.
  *
  * `useFastRecordDecoder` puts it in place of kafkajs's module before kafkajs first loads its batch
  * decoder (which happens at the first fetch, not at import): kafkajs then finds ours in the module
  * cache. Too late, or if kafkajs's files moved, nothing changes and kafkajs decodes as before.
  */
 import { createRequire } from 'node:module';
-import { createRepeatedText } from './repeated-text.ts';
+import { createRepeatedText, type RepeatedText } from './repeated-text.ts';
 
 /** The part of kafkajs's `protocol/decoder.js` the record format needs. */
 export interface KafkajsDecoder {
@@ -116,30 +116,22 @@ const headerNames = createRepeatedText(16);
 /** Header values, by their position: most are the same in every record (gateway id, QoS, content type). */
 const headerValues = createRepeatedText(16);
 
-/** A header name as readVarIntString reads it, without the intermediate Buffer; a null name as kafkajs keys it, 'null'. */
-function readName(decoder: KafkajsDecoder, index: number): string {
-  const length = decoder.readVarInt();
-  if (length === -1) return 'null';
-  const start = decoder.offset;
-  decoder.offset += length;
-  return headerNames(decoder.buffer, start, start + length, index);
-}
-
-/** A header value as text, without the Buffer view kafkajs makes for it; null when absent (length -1). */
-function readValue(decoder: KafkajsDecoder, index: number): string | null {
+/** Length-prefixed text at the decoder's position, without an intermediate Buffer; null when absent (length -1). */
+function readText(decoder: KafkajsDecoder, texts: RepeatedText, index: number): string | null {
   const length = decoder.readVarInt();
   if (length === -1) return null;
   const start = decoder.offset;
   decoder.offset += length;
-  return headerValues(decoder.buffer, start, start + length, index);
+  return texts(decoder.buffer, start, start + length, index);
 }
 
 function readHeaders(decoder: KafkajsDecoder): Record<string, HeaderValue | HeaderValue[]> {
   const headers: Record<string, HeaderValue | HeaderValue[]> = {};
   const count = decoder.readVarInt();
   for (let index = 0; index < count; index++) {
-    const name = readName(decoder, index);
-    const value = readValue(decoder, index);
+    // a null name is keyed as kafkajs keys it: 'null'
+    const name = readText(decoder, headerNames, index) ?? 'null';
+    const value = readText(decoder, headerValues, index);
     if (!Object.hasOwn(headers, name)) {
       // assignment keeps the object fast; only `__proto__` needs defining to be an own property
       if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
