@@ -90,6 +90,11 @@ ${faultKindsHelp('                               ')}
                              long, wait until the pipeline caught up, then measure from zero, so the
                              JVMs and V8 have compiled their hot paths; its messages are audited but
                              left out of the figures (default 0: none; each sweep run warms up at its rate)
+  --prime <s>                before the first run: one unreported run of this long on the same stack
+                             (at --prime-rate), so a freshly started stack's JVMs have compiled their
+                             hot paths before any rate is measured (a sweep's first rate otherwise
+                             carries Kafka's and QuestDB's JIT); audited like any run (default 0: none)
+  --prime-rate <n>           its offered msg/s (default: the highest rate measured, at most 10,000)
   --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
   --stack-name <name>        local stack to start when no addresses are given (default bench); with
                              addresses, the running local stack whose Kafka/QuestDB JVMs to measure
@@ -160,6 +165,8 @@ const options = {
   'probe-poll': { type: 'string' },
   'rest-window': { type: 'string' },
   warmup: { type: 'string' },
+  prime: { type: 'string' },
+  'prime-rate': { type: 'string' },
   'stack-name': { type: 'string' },
   'port-base': { type: 'string' },
   'kafka-pid': { type: 'string' },
@@ -429,6 +436,7 @@ async function devicesAction(values: Values): Promise<number> {
 async function e2eAction(values: Values): Promise<number> {
   const load = loadOptions(values);
   const rates = values['sweep-rate'] !== undefined ? intList(values['sweep-rate'], 'sweep-rate') : [load.ratePerSec];
+  const primePlan = primeOptions(values, rates);
   const out = values.out ?? join('results', `e2e-${timestamp()}.json`);
   const needs: FaultNeeds | undefined = faultPlan(values, load.durationMs) && faultKinds[values.fault as keyof typeof faultKinds].needs;
   if (needs && needs.enrich && values['no-enrich']) throw new UsageError(`--fault ${values.fault} acts on the enricher or QuestDB: drop --no-enrich`);
@@ -436,11 +444,10 @@ async function e2eAction(values: Values): Promise<number> {
     withStack(values, !values['no-enrich'], { brokers: needs?.brokers ?? 1, ...questdbDisk(values, needs), faultNetwork: needs?.isolate !== undefined }, async (stack) => {
       const results: E2eResult[] = [];
       const credentials = createBenchCredentials('bench', load.devices);
-      for (const rate of rates) {
-        if (signal.aborted) break;
+      const runOptions = (rate: number): E2eOptions => {
         // A fresh fault per run: a fault object holds what it did until it is healed.
         const fault = faultPlan(values, load.durationMs);
-        const base: E2eOptions = {
+        return {
           ...load,
           ratePerSec: rate,
           kafkaBrokers: stack.kafkaBrokers,
@@ -465,13 +472,18 @@ async function e2eAction(values: Values): Promise<number> {
           onProgress: progressPrinter(),
           signal,
         };
-        const result = await runE2eBench(base);
+      };
+      const prime = primePlan === null ? null : await runPrime(runOptions(rates[0]!), primePlan);
+      for (const rate of rates) {
+        if (signal.aborted) break;
+        const result = await runE2eBench(runOptions(rate));
         endProgress();
         results.push(result);
         process.stdout.write(formatE2eReport(result) + '\n\n');
       }
+      const primeOk = prime === null || prime.countsAgree;
       if (rates.length === 1) {
-        await writeJson(out, results[0]);
+        await writeJson(out, prime ? { ...results[0], prime } : results[0]);
         process.stdout.write(`result: ${out}\n`);
       } else {
         const points = results.map(sweepPointOf);
@@ -479,15 +491,50 @@ async function e2eAction(values: Values): Promise<number> {
         const label = `${load.devices} devices, QoS ${load.qos}, ${load.readings} readings/msg`;
         const plots = renderSweepPlots(points, label);
         const stem = out.replace(/\.json$/, '');
-        await writeJson(out, { knee, points, runs: results });
+        await writeJson(out, { knee, points, runs: results, ...(prime && { prime }) });
         await writeFile(`${stem}.throughput.svg`, plots.throughputSvg);
         await writeFile(`${stem}.latency.svg`, plots.latencySvg);
         await writeFile(`${stem}.cpu.svg`, plots.cpuSvg);
         process.stdout.write(`${formatSweepReport(points, knee)}\nresult: ${out}\nplots: ${stem}.throughput.svg, ${stem}.latency.svg, ${stem}.cpu.svg\n`);
       }
-      return results.every((result) => result.countsAgree) && !signal.aborted ? 0 : 1;
+      return primeOk && results.every((result) => result.countsAgree) && !signal.aborted ? 0 : 1;
     }),
   );
+}
+
+interface PrimeOptions {
+  ratePerSec: number;
+  durationMs: number;
+}
+
+/** `--prime` and `--prime-rate`, or null without a prime run. */
+export function primeOptions(values: Values, rates: readonly number[]): PrimeOptions | null {
+  const seconds = rangedInt(values, 'prime', 0, 0, 3600);
+  if (seconds === 0) {
+    if (values['prime-rate'] !== undefined) throw new UsageError('--prime-rate needs --prime');
+    return null;
+  }
+  return { ratePerSec: rangedInt(values, 'prime-rate', Math.min(Math.max(...rates), 10_000), 1, 10_000_000), durationMs: seconds * 1000 };
+}
+
+/** What the report and the JSON keep of the prime run: it is audited, not measured. */
+interface PrimeSummary {
+  ratePerSec: number;
+  seconds: number;
+  acknowledged: number;
+  countsAgree: boolean;
+  problems: string[];
+}
+
+/** The unreported run before the measured ones: same stack, devices and audits, no rest window or warm-up, no fault. */
+async function runPrime(base: E2eOptions, prime: PrimeOptions): Promise<PrimeSummary> {
+  const { fault: _fault, restartGateway: _gateway, restartEnricher: _enricher, ...plain } = base;
+  process.stderr.write(`priming the stack: ${prime.ratePerSec} msg/s for ${prime.durationMs / 1000} s, not reported\n`);
+  const result = await runE2eBench({ ...plain, ratePerSec: prime.ratePerSec, durationMs: prime.durationMs, restWindowMs: 0, warmupMs: 0 });
+  endProgress();
+  const summary = { ratePerSec: prime.ratePerSec, seconds: prime.durationMs / 1000, acknowledged: result.counts.acknowledged, countsAgree: result.countsAgree, problems: result.problems };
+  process.stdout.write(`prime       ${prime.ratePerSec.toLocaleString('en-US')} msg/s for ${summary.seconds} s: ${summary.acknowledged.toLocaleString('en-US')} acknowledged; ${result.countsAgree ? 'counts agree' : `COUNTS DISAGREE: ${result.problems.join('; ')}`}\n\n`);
+  return summary;
 }
 
 /** A benchmark runs as a job: Ctrl-C stops the load and still reports; a second Ctrl-C exits at once. */
