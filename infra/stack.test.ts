@@ -1,11 +1,13 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findJava } from './java-tools.ts';
-import { questdbMinimumJava, startStack, type StackOptions } from './stack.ts';
+import { isGroupAlive } from './managed-process.ts';
+import { questdbMinimumJava, startStack, stopOwnStack, type StackOptions, type StackState } from './stack.ts';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -85,5 +87,45 @@ describe('Java requirements', () => {
     expect(questdbMinimumJava('9.3.4')).toBe(17);
     expect(questdbMinimumJava('9.4.0')).toBe(25);
     expect(questdbMinimumJava('10.0.1')).toBe(25);
+  });
+});
+
+describe('stopOwnStack', () => {
+  // A stand-in server: its own process group, recorded in a state.json as the stack's Kafka node.
+  const withRecordedServer = async (ownerPid: number, check: (dir: string, pgid: number) => Promise<void>): Promise<void> => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-own-stack-'));
+    const server = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const pgid = server.pid!;
+    const state: StackState = {
+      name: 'own',
+      dir,
+      startedAt: new Date().toISOString(),
+      ownerPid,
+      kafka: { version: 'test', java: 'test', bootstrap: [], nodes: [{ nodeId: 1, brokerPort: 1, controllerPort: 2, pgid, logFile: join(dir, 'kafka.log'), command: 'sleep', args: ['60'] }] },
+      questdb: null,
+      redis: null,
+      ports: [],
+    };
+    await writeFile(join(dir, 'state.json'), JSON.stringify(state));
+    try {
+      await check(dir, pgid);
+    } finally {
+      if (isGroupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("leaves another process's stack running", async () => {
+    await withRecordedServer(process.pid + 1, async (dir, pgid) => {
+      await stopOwnStack(dir, process.pid, () => undefined);
+      expect(isGroupAlive(pgid)).toBe(true);
+    });
+  });
+
+  it('stops the stack this process started', async () => {
+    await withRecordedServer(process.pid, async (dir, pgid) => {
+      await stopOwnStack(dir, process.pid, () => undefined);
+      expect(isGroupAlive(pgid)).toBe(false);
+    });
   });
 });

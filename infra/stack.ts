@@ -420,6 +420,17 @@ export async function restartRedis(dir: string, options: { readyTimeoutMs: numbe
 }
 
 /** Stops every process the stack recorded and unmounts QuestDB's tmpfs; returns what it did. Safe to call when nothing runs. */
+/**
+ * The cleanup of a caller that starts a stack tied to its own process (`ownerPid`): stops the stack
+ * in `dir` only when that process started it. A start refused because another process's stack of
+ * the same name is running (a second `npm start`, a benchmark given a running stack's name) must
+ * leave that stack alone. Without a state.json (a start that failed early) it only unmounts.
+ */
+export async function stopOwnStack(dir: string, ownerPid: number, log: (message: string) => void): Promise<void> {
+  const state = await readStackState(dir);
+  if (state === null || state.ownerPid === ownerPid) await stopStack(dir, log);
+}
+
 export async function stopStack(dir: string, log: (message: string) => void): Promise<{ stopped: number; portsStillBusy: number[] }> {
   const state = await readStackState(dir);
   // Also without a state.json: a start that failed early may have mounted it already.

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readSettings } from '../../core/settings.ts';
-import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
+import { readStackState, stackDir, startStack, stopOwnStack, type StackState } from '../../infra/stack.ts';
 import { cellPlan, ensureNodeRdkafka, formatClientCompareTable, parseClientList, runClientCompare, type ClientName } from '../../loadtest/client-compare.ts';
 import { intFlag, parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
@@ -147,6 +147,6 @@ export async function benchClientsCommand(args: readonly string[]): Promise<numb
     });
     return await run(state.kafka.bootstrap);
   } finally {
-    if (state ?? (await readStackState(dir))) await stopStack(dir, log);
+    if (state ?? (await readStackState(dir))) await stopOwnStack(dir, process.pid, log);
   }
 }

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { runJob } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
-import { readStackState, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
+import { isStackRunning, readStackState, stackDir, startStack, stopOwnStack, type StackState } from '../../infra/stack.ts';
 import { createBenchCredentials, readCredentialsFile, registerBenchDevices, writeCredentialsFile } from '../../loadtest/bench-devices.ts';
 import { runApiBench } from '../../loadtest/api-bench.ts';
 import { formatApiReport } from '../../loadtest/api-report.ts';
@@ -354,6 +354,12 @@ async function withStack<T>(
   }
   const name = values['stack-name'] ?? 'bench';
   const dir = stackDir(settings.home, name);
+  const running = await readStackState(dir);
+  if (running && isStackRunning(running)) {
+    throw new UsageError(
+      `stack "${name}" is already running: to measure it, give its addresses (TRIBUTARY_KAFKA_BROKERS=${running.kafka.bootstrap.join(',')}${running.questdb ? ` TRIBUTARY_QUESTDB_URL=${running.questdb.httpUrl}` : ''}) with --stack-name ${name}; for a fresh stack, choose another --stack-name`,
+    );
+  }
   process.stderr.write(`starting local stack "${name}" (Kafka${questdb ? ' + QuestDB' : ''}${values.redis === true ? ' + Redis' : ''})...\n`);
   let state: StackState | null = null;
   try {
@@ -373,7 +379,8 @@ async function withStack<T>(
     });
     return await run({ kafkaBrokers: state.kafka.bootstrap, questdbHttpUrl: state.questdb?.httpUrl ?? '', serverPids: await stackServerPids(state), questdbPgUrl: questdbPgUrlOf(state), dir: state.dir, redisUrl: state.redis?.url ?? null, ...(state.network && { network: state.network }), ...(state.kafka.relayed && { kafkaRelayed: state.kafka.relayed }) });
   } finally {
-    if (state ?? (await readStackState(dir))) await stopStack(dir, (message) => process.stderr.write(`${message}\n`));
+    // What this process started, a start that failed half-way included; never a running stack of that name.
+    if (state ?? (await readStackState(dir))) await stopOwnStack(dir, process.pid, (message) => process.stderr.write(`${message}\n`));
   }
 }
 

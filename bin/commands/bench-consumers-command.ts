@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readSettings } from '../../core/settings.ts';
 import { enrichSettings } from '../../enrich/enrich-config.ts';
-import { readStackState, restartKafkaNode, stackDir, startStack, stopStack, type StackState } from '../../infra/stack.ts';
+import { readStackState, restartKafkaNode, stackDir, startStack, stopOwnStack, type StackState } from '../../infra/stack.ts';
 import { consumerAdapterNames, formatConsumerCompareTable, runConsumerFaults, runConsumerLive, runConsumerThroughput, type ConsumerAdapterName, type FaultRun } from '../../loadtest/consumer-compare.ts';
 import { parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
 import { createProcessEnvReader } from '../settings-catalog.ts';
@@ -93,7 +93,7 @@ export async function benchConsumersCommand(args: readonly string[]): Promise<nu
       state = await startStack({ ...settings, kafkaHeapMb: brokers === 1 ? settings.kafkaHeapMb : 256, name, portBase, brokers, questdb: false, redis: false, fresh: true, ownerPid: process.pid, env: process.env, log: common.log });
       return await run(state);
     } finally {
-      if (state ?? (await readStackState(dir))) await stopStack(dir, common.log);
+      if (state ?? (await readStackState(dir))) await stopOwnStack(dir, process.pid, common.log);
     }
   };
 

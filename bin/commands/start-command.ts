@@ -13,7 +13,7 @@ import { createLogger } from '../../core/logger.ts';
 import { readSettings, settingsHelp } from '../../core/settings.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import { takenPorts } from '../../infra/ports.ts';
-import { stackDir, stackHost, stackStopBoundMs, startStack, stopStack } from '../../infra/stack.ts';
+import { stackDir, stackHost, stackStopBoundMs, startStack, stopOwnStack } from '../../infra/stack.ts';
 import { startChildService, stopWhenParentExits } from '../child-service.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { commandSettings, createProcessEnvReader } from '../settings-catalog.ts';
@@ -104,7 +104,8 @@ export async function startCommand(args: readonly string[]): Promise<number> {
       let apiPgUrl: string | undefined;
       if (useLocalStack) {
         const dir = stackDir(settings.home, 'dev');
-        stops.unshift({ name: 'local stack', stop: async () => void (await stopStack(dir, (m) => logger.warn(m))) });
+        // Also when the start fails half-way; a 'dev' stack another process runs is left alone.
+        stops.unshift({ name: 'local stack', stop: () => stopOwnStack(dir, process.pid, (m) => logger.warn(m)) });
         const state = await startStack({
           ...settings,
           name: 'dev',
