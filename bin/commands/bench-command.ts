@@ -96,8 +96,9 @@ ${faultKindsHelp('                               ')}
                              carries Kafka's and QuestDB's JIT); audited like any run (default 0: none)
   --prime-rate <n>           its offered msg/s (default: the highest rate measured, at most 10,000)
   --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
-  --stack-name <name>        local stack to start when no addresses are given (default bench); with
-                             addresses, the running local stack whose Kafka/QuestDB JVMs to measure
+  --stack-name <name>        local stack to start when no addresses are given (default bench; a
+                             running stack of that name is refused, not replaced); with addresses,
+                             the running local stack whose Kafka/QuestDB JVMs to measure
   --port-base <port>         its port base (default $TRIBUTARY_STACK_PORT_BASE or 19000)
   --kafka-pid, --questdb-pid measure these server processes too (with given addresses)
   --redis                    the gateway keeps its MQTT sessions in Redis (TRIBUTARY_GATEWAY_REDIS_URL):
