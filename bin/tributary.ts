@@ -6,6 +6,7 @@
 import { ConfigError } from '../core/errors.ts';
 import { stopKafkajsIdleLoop } from '../kafka/kafkajs-idle-loop.ts';
 import { UsageError } from './cli-args.ts';
+import { exitAfterCommand } from './exit-after-command.ts';
 import { settingsCommand } from './commands/settings-command.ts';
 import { stackCommand } from './commands/stack-command.ts';
 import { startCommand } from './commands/start-command.ts';
@@ -74,3 +75,4 @@ try {
     process.exitCode = 1;
   }
 }
+exitAfterCommand();
