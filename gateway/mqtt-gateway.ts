@@ -22,6 +22,7 @@
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Registry } from 'prom-client';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Duplex } from 'node:stream';
 import { commandDeliveryPayload, decodeCommandResult, readCommandDelivery, type CommandEvent, type DeviceCommand } from '../core/device-command.ts';
 import type { DeviceRegistry } from '../core/device-registry.ts';
 import type { Logger } from '../core/logger.ts';
@@ -131,7 +132,8 @@ export function createMqttGateway(deps: {
       onRefused: ({ reason, packetBytes }) =>
         refused(accepted.remoteAddress, reason, { packetBytes, maxPacketBytes: config.maxPacketBytes, preConnectMaxBytes: config.preConnectMaxBytes }),
     });
-    const client = broker.handle(guard.stream);
+    // Aedes' type asks for a Duplex; it uses only what DeviceStream has (gateway/guarded-connection.ts).
+    const client = broker.handle(guard.stream as unknown as Duplex);
     connections.open(client, { guard, certificateSubject: accepted.certificateSubject, remoteAddress: accepted.remoteAddress });
     guard.stream.once('close', () => connections.close(client));
   };
