@@ -33,6 +33,7 @@ import { readEnricherView, readGatewayView, readMetricsText, type EnricherView, 
 import { chooseProbeDevices } from './rate-schedule.ts';
 import { pipelineEnv, runNames, type RunNames } from './run-names.ts';
 import { createStageSampler, type StageSample } from './stage-sampler.ts';
+import { probeHostSpeed, readCpuTimes, stealShare } from './host-speed.ts';
 import { stageThroughput, type CountSample, type StageThroughput } from './stage-throughput.ts';
 import { probeMetric } from './telemetry-generator.ts';
 
@@ -181,6 +182,8 @@ export interface E2eResult {
   processes: Array<ProcessUsageReport & { cpuMicrosPerMessage: number | null; pipelineCpuMicrosPerMessage: number | null }>;
   /** Cores per process with no traffic, and what the harness's own queries added to that; null when not measured. */
   attribution: Attribution | null;
+  /** How fast the machine ran around the measured load: compare per-message CPU only between runs of like speed. */
+  host: HostSpeed;
   drain: { caughtUp: boolean; afterLoadMs: number };
   /** The injected fault as it happened, or null without one. */
   fault: FaultTimeline | null;
@@ -201,6 +204,13 @@ export interface Warmup {
   /** What Kafka and QuestDB held then: the measured stages count from there. */
   kafkaRecords: number;
   questdbRows: number | null;
+}
+
+export interface HostSpeed {
+  /** CPU ms of a fixed piece of work in the harness just before the measured load and after its drain (loadtest/host-speed.ts); lower is faster. */
+  speedProbeMs: { before: number; after: number };
+  /** Share of the machine's CPU time stolen by the hypervisor during the measured load and drain, %; null where /proc/stat is unreadable. */
+  stealPercent: number | null;
 }
 
 export interface Attribution {
@@ -401,7 +411,9 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     }
 
     // 4. load, with the stages sampled once a second
+    const speedProbeBeforeMs = probeHostSpeed();
     for (const [name, pid] of Object.entries(measured)) sampler.watch(name, pid);
+    const cpuTimesAtStart = await readCpuTimes();
     await sampler.markStart();
     probe?.start();
     const loadStarted = performance.now();
@@ -489,6 +501,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     await stages.stop();
     for (const [error, times] of samplingErrors) problems.push(`sampling: ${error}${times > 1 ? ` (${times} times)` : ''}`);
     const processes = await sampler.markEnd();
+    const host: HostSpeed = { speedProbeMs: { before: speedProbeBeforeMs, after: probeHostSpeed() }, stealPercent: stealShare(cpuTimesAtStart, await readCpuTimes()) };
     const gatewayView = await readGatewayView(metricsUrl.gateway, warmedMetrics?.gateway === gateway ? warmedMetrics.gatewayText : null);
     const enricherView = enricher ? await readEnricherView(metricsUrl.enricher, warmedMetrics?.enricher === enricher ? warmedMetrics.enricherText : null) : null;
     await probe?.stop();
@@ -605,6 +618,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         return { ...usage, cpuMicrosPerMessage: perMessage(usage.cpuSeconds), pipelineCpuMicrosPerMessage: perMessage(Math.max(0, usage.cpuSeconds - harnessSeconds)) };
       }),
       attribution,
+      host,
       drain: { caughtUp, afterLoadMs },
       fault: fault?.timeline ?? null,
       countsAgree,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLatency, formatProcesses, formatSweepReport, formatWarmup } from './e2e-report.ts';
+import { formatHost, formatLatency, formatProcesses, formatSweepReport, formatWarmup } from './e2e-report.ts';
 import { createLatencyHistogram } from './latency-histogram.ts';
 
 describe('reports', () => {
@@ -73,5 +73,11 @@ describe('reports', () => {
   it('has no CPU table when no process was measured', () => {
     const text = formatSweepReport([{ offeredPerSec: 1000, achievedPerSec: 1000, ackedPerSec: 1000, lost: 0, p99PubackMs: 1, p99QueryableMs: null, cpuMicrosPerMessage: {} }], { sustainedPerSec: 1000, firstSaturatedPerSec: null, reason: 'r' });
     expect(text).not.toContain('CPU');
+  });
+  it('prints the host speed probe and steal beside the figures they qualify', () => {
+    expect(formatHost({ speedProbeMs: { before: 24.1, after: 31.5 }, stealPercent: 0.4 })).toBe(
+      'host        speed probe 24.1 ms of CPU before the load, 31.5 after (fixed work; lower is a faster host: compare CPU per message between runs of like speed); steal 0.4 %',
+    );
+    expect(formatHost({ speedProbeMs: { before: 24.1, after: 24 }, stealPercent: null })).toMatch(/steal n\/a %$/);
   });
 });

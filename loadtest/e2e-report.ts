@@ -1,6 +1,6 @@
 /** The human-readable summaries the bench command prints. Pure. */
 import type { FleetStats } from './device-fleet.ts';
-import type { E2eResult, Warmup } from './e2e-bench.ts';
+import type { E2eResult, HostSpeed, Warmup } from './e2e-bench.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import { harnessProcess, orderProcesses } from './process-roles.ts';
 import { cpuMicrosPerMessageByRole, type Knee, type SweepPoint } from './sweep-analysis.ts';
@@ -55,6 +55,7 @@ export function formatE2eReport(result: E2eResult): string {
       ? [`enricher    ${n(result.enricher.questdbWrites)} QuestDB writes, ${result.enricher.meanRowsPerWrite ?? 'n/a'} rows and ${result.enricher.meanWriteMs ?? 'n/a'} ms each on average; ${result.enricher.meanRecordsPerBatch ?? 'n/a'} records per Kafka batch; ${n(result.enricher.questdbWriteFailures)} failed writes retried, ${n(result.enricher.tableResumes)} suspended-table resumes`]
       : []),
     ...formatProcesses(result),
+    formatHost(result.host),
     `drain       ${result.drain.caughtUp ? 'caught up' : 'DID NOT catch up'} ${(result.drain.afterLoadMs / 1000).toFixed(1)} s after the load ended`,
     `verdict     ${result.countsAgree ? 'counts agree: nothing acknowledged was lost, no duplicate rows' : 'COUNTS DISAGREE'}`,
     ...result.problems.map((problem) => `problem     ${problem}`),
@@ -63,6 +64,10 @@ export function formatE2eReport(result: E2eResult): string {
 }
 
 /** The warm-up in one line: what it offered, when the pipeline caught up, and that the audits include it. */
+export function formatHost(host: HostSpeed): string {
+  return `host        speed probe ${host.speedProbeMs.before} ms of CPU before the load, ${host.speedProbeMs.after} after (fixed work; lower is a faster host: compare CPU per message between runs of like speed); steal ${host.stealPercent ?? 'n/a'} %`;
+}
+
 export function formatWarmup(warmup: Warmup, ratePerSec: number): string {
   const caughtUp = warmup.caughtUpMs === null ? 'DID NOT catch up' : `caught up ${(warmup.caughtUpMs / 1000).toFixed(1)} s after it`;
   return `warm-up     ${warmup.seconds} s at ${n(ratePerSec)} msg/s before the measured load: offered ${n(warmup.offered)}  acknowledged ${n(warmup.acknowledged)}; ${caughtUp}; not in the figures below but audited (Kafka records, QuestDB rows, lost, duplicates cover it)`;

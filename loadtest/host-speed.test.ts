@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { parseCpuTimes, probeHostSpeed, stealShare } from './host-speed.ts';
+
+describe('host speed', () => {
+  it('reads total and steal ticks from the aggregate cpu line of /proc/stat', () => {
+    const stat = 'cpu  447178 131 114612 5518711 11265 0 15786 13740 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 1\n';
+    expect(parseCpuTimes(stat)).toEqual({ totalTicks: 447178 + 131 + 114612 + 5518711 + 11265 + 0 + 15786 + 13740, stealTicks: 13740 });
+    expect(parseCpuTimes('intr 1\n')).toBeNull();
+    expect(parseCpuTimes('cpu  1 2 x 4 5 6 7 8\n')).toBeNull();
+  });
+
+  it('gives the stolen share of the CPU time between two readings', () => {
+    expect(stealShare({ totalTicks: 1000, stealTicks: 10 }, { totalTicks: 3000, stealTicks: 60 })).toBe(2.5);
+    expect(stealShare(null, { totalTicks: 3000, stealTicks: 60 })).toBeNull();
+    expect(stealShare({ totalTicks: 3000, stealTicks: 60 }, { totalTicks: 3000, stealTicks: 60 })).toBeNull();
+  });
+
+  it('times the fixed work in CPU milliseconds', () => {
+    const ms = probeHostSpeed(2);
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(10_000);
+  });
+});

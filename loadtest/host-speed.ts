@@ -1,0 +1,65 @@
+/**
+ * How fast the machine runs right now, for comparing benchmark runs. On this shared virtual machine
+ * the same code measured 20–25 % less CPU per message for minutes at a time, in every process at
+ * once (BENCHMARKS.md, "Host speed"): a per-message CPU figure means little without the speed of
+ * the host it was taken on.
+ *  - `probeHostSpeed`: CPU milliseconds a fixed piece of single-threaded work takes, the fastest of
+ *    a few tries (the fastest is the one least disturbed); lower is a faster host.
+ *  - `readCpuTimes` / `stealShare`: the share of the machine's CPU time the hypervisor gave to
+ *    others (steal, /proc/stat) over a window.
+ */
+import { readFile } from 'node:fs/promises';
+
+export interface CpuTimes {
+  /** All CPUs together, clock ticks since boot. */
+  totalTicks: number;
+  stealTicks: number;
+}
+
+/** The aggregate `cpu` line of /proc/stat; null if absent or malformed. */
+export function parseCpuTimes(procStat: string): CpuTimes | null {
+  const line = procStat.split('\n').find((row) => row.startsWith('cpu '));
+  if (line === undefined) return null;
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already inside user and nice.
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (ticks.length < 8 || ticks.some((value) => !Number.isFinite(value))) return null;
+  return { totalTicks: ticks.reduce((sum, value) => sum + value, 0), stealTicks: ticks[7]! };
+}
+
+export async function readCpuTimes(): Promise<CpuTimes | null> {
+  return parseCpuTimes(await readFile('/proc/stat', 'utf8').catch(() => ''));
+}
+
+/** Stolen share of all CPU time between two readings, in percent (1 decimal); null without both. */
+export function stealShare(before: CpuTimes | null, after: CpuTimes | null): number | null {
+  if (before === null || after === null || after.totalTicks <= before.totalTicks) return null;
+  return Math.round(((after.stealTicks - before.stealTicks) / (after.totalTicks - before.totalTicks)) * 1000) / 10;
+}
+
+/** The fixed work: integer hashing over a small table, ~20–40 ms of one core on the 2-core benchmark machine. */
+function fixedWork(): number {
+  const table = new Uint32Array(4096);
+  let hash = 2166136261;
+  for (let round = 0; round < 5000; round += 1) {
+    for (let index = 0; index < table.length; index += 1) {
+      hash = Math.imul(hash ^ (table[index]! + round), 16777619) >>> 0;
+      table[index] = hash;
+    }
+  }
+  return hash;
+}
+
+/** CPU ms of the fixed work, fastest of `tries` (1 decimal); lower is a faster host. */
+export function probeHostSpeed(tries = 5): number {
+  let fastest = Infinity;
+  let sink = 0;
+  for (let attempt = 0; attempt < tries; attempt += 1) {
+    const started = process.cpuUsage();
+    sink ^= fixedWork();
+    const used = process.cpuUsage(started);
+    fastest = Math.min(fastest, (used.user + used.system) / 1000);
+  }
+  // Keeps the work from being optimised away.
+  if (sink === 0.5) throw new Error('unreachable');
+  return Math.round(fastest * 10) / 10;
+}
