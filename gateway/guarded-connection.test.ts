@@ -33,12 +33,14 @@ function recordingSocket(options: { highWaterMark?: number } = {}) {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Reads the way Aedes 1.x does: on each 'readable', one read() of whatever is there. */
+/**
+ * Reads the way Aedes 1.x does: on 'readable', read() whatever is there, handle it, read again once
+ * handled (here at once), until a read finds nothing; then wait for the next 'readable'.
+ */
 function readLikeAedes(stream: { on(event: 'readable', listener: () => void): unknown; read(): Buffer | null }): Buffer[] {
   const received: Buffer[] = [];
   stream.on('readable', () => {
-    const chunk = stream.read();
-    if (chunk !== null) received.push(chunk);
+    for (let chunk = stream.read(); chunk !== null; chunk = stream.read()) received.push(chunk);
   });
   return received;
 }
@@ -149,23 +151,68 @@ describe('guardConnection', () => {
     expect(Buffer.concat(received)).toHaveLength(8);
   });
 
-  it('resumes a throttled reader that found the socket empty once bytes come', async () => {
+  it('gives a reader busy with its last bytes the next ones when it reads again, without a readable event', async () => {
     const { socket } = recordingSocket();
     const guarded = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
-    const received = readLikeAedes(guarded.stream);
+    let readables = 0;
+    guarded.stream.on('readable', () => (readables += 1));
     socket.push(Buffer.from([0x10, 0x00]));
     await tick();
+    expect(readables).toBe(1);
+    expect(guarded.stream.read()).toEqual(Buffer.from([0x10, 0x00]));
     guarded.connectAccepted();
-    guarded.throttle('global', true);
-    guarded.stream.emit('readable');
-    guarded.throttle('global', false);
+    socket.push(Buffer.from([0xc0, 0x00]));
+    socket.push(Buffer.from([0xe0, 0x00]));
     await tick();
+    // Still handling the CONNECT (no read came back empty): no event, the bytes wait for its next read.
+    expect(readables).toBe(1);
+    expect(guarded.stream.read()).toEqual(Buffer.from([0xc0, 0x00, 0xe0, 0x00]));
+    expect(guarded.stream.read()).toBeNull();
     socket.push(Buffer.from([0xc0, 0x00]));
     await tick();
-    expect(Buffer.concat(received)).toEqual(Buffer.from([0x10, 0x00, 0xc0, 0x00]));
+    expect(readables).toBe(2);
   });
 
-  it('passes on the end of a device that closed its side while throttled, once reading resumes', async () => {
+  it('stops reading the device while 64 KiB wait for the reader, and reads on once it took them', async () => {
+    const { socket } = recordingSocket();
+    const guarded = guardConnection(socket, { maxPacketBytes: 1 << 20, preConnectMaxBytes: 1 << 20, onRefused: () => undefined });
+    socket.push(Buffer.from([0x10, 0x00]));
+    await tick();
+    guarded.stream.read();
+    guarded.connectAccepted();
+    // One PUBLISH of 100,000 bytes arriving in 10,000-byte chunks, nobody reading.
+    socket.push(Buffer.from([0x30, 0x9d, 0x8d, 0x06]));
+    for (let index = 0; index < 10; index += 1) socket.push(Buffer.alloc(10_000));
+    await tick();
+    expect(socket.isPaused()).toBe(true);
+    expect(socket.readableLength).toBeGreaterThan(0);
+    expect(guarded.stream.read()!.length).toBeGreaterThanOrEqual(64 * 1024);
+    await tick();
+    expect(guarded.stream.read()!.length).toBeGreaterThan(0);
+    expect(socket.readableLength).toBe(0);
+  });
+
+  it('passes on the end of a device that closed its side only after the reader took its last bytes', async () => {
+    const { socket } = recordingSocket();
+    const guarded = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
+    const events: string[] = [];
+    guarded.stream.on('end', () => events.push('end'));
+    socket.push(Buffer.from([0x10, 0x00]));
+    await tick();
+    guarded.stream.read();
+    guarded.connectAccepted();
+    // The reader is busy (its last read was not empty): the DISCONNECT and the FIN wait for it.
+    socket.push(Buffer.from([0xe0, 0x00]));
+    socket.push(null);
+    await tick();
+    expect(events).toEqual([]);
+    events.push(`read ${guarded.stream.read()!.toString('hex')}`);
+    await tick();
+    expect(events).toEqual(['read e000', 'end']);
+    expect(guarded.stream.read()).toBeNull();
+  });
+
+  it('passes on the end at once when nothing waits for the reader', async () => {
     const { socket } = recordingSocket();
     const guarded = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
     readLikeAedes(guarded.stream);
@@ -174,11 +221,7 @@ describe('guardConnection', () => {
     socket.push(Buffer.from([0x10, 0x00]));
     await tick();
     guarded.connectAccepted();
-    guarded.throttle('client', true);
     socket.push(null);
-    await tick();
-    expect(ended).toBe(false);
-    guarded.throttle('client', false);
     await tick();
     expect(ended).toBe(true);
   });

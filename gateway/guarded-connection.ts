@@ -9,12 +9,13 @@
  *  - sets the session-present flag of an accepting CONNACK when the gateway knows the device's session
  *    was stored: Aedes reports a session only when it has subscriptions (README, "Persistent sessions").
  *
- * It is not a stream of its own (ADR 0025): Aedes reads in paused mode (`'readable'`, then `read()`),
- * so `read()` here reads the device's stream, scans what it got and hands it on, or returns nothing
- * while a throttle holds; the bytes then stay in the stream's buffer, which stops reading from the
- * socket once full. Writes, corks and `destroy` go straight to the device's stream. A second Duplex
- * in between cost 14 % of the gateway's CPU at 10,000 msg/s together with the socket's own
- * (docs/benchmarks/profiles.md).
+ * It is not a stream of its own (ADR 0025). The device's stream flows: each chunk is scanned as it
+ * arrives and kept until Aedes, which reads in paused mode, takes everything kept with one `read()`
+ * ('readable' tells it there is something when its last read found nothing). Throttles pause the
+ * device's stream, and so does having 64 KiB kept; bytes then wait in the socket and TCP
+ * backpressure reaches the device. Writes go to the device's stream, the writes of a corked tick as
+ * one buffer. The Duplex this replaces cost, with the socket's own stream layer, 14 % of the
+ * gateway's CPU at 10,000 msg/s (docs/benchmarks/profiles.md).
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -50,8 +51,10 @@ export interface GuardedConnection {
   flushed(): Promise<void>;
 }
 
-// The events of the device's stream that Aedes and `finished` listen for.
-const forwardedEvents = ['readable', 'end', 'finish', 'close', 'error', 'drain'] as const;
+// The events of the device's stream that Aedes and `finished` listen for ('end' is passed on once Aedes has every byte).
+const forwardedEvents = ['finish', 'close', 'error', 'drain'] as const;
+// What the device's stream may hold for Aedes before the gateway stops reading it (a Readable's default).
+const highWaterMarkBytes = 64 * 1024;
 
 export function guardConnection(
   source: Duplex,
@@ -59,8 +62,12 @@ export function guardConnection(
 ): GuardedConnection {
   const guard = createPacketSizeGuard(options);
   const reasons = new Set<ThrottleReason | 'connect'>();
-  // Aedes asked for bytes while a throttle held: it waits for 'readable' before asking again.
-  let starved = false;
+  // Bytes read from the device that Aedes has not taken yet; at this many the device is not read further.
+  let buffered: Buffer[] = [];
+  let bufferedBytes = 0;
+  // Aedes' last read found nothing: it reads again on the next 'readable' (else it reads when its batch is done).
+  let aedesWaiting = true;
+  let ended = false;
   // The CONNACK's bytes (mqtt-packet writes them as four one-byte writes in one call) until all four are here.
   let connack: Buffer[] | null = [];
   let markSessionPresent = false;
@@ -72,29 +79,44 @@ export function guardConnection(
   });
   for (const event of forwardedEvents) source.on(event, (...args: unknown[]) => stream.emit(event, ...args));
 
-  const resumeReading = (): void => {
-    if (reasons.size > 0 || !starved) return;
-    starved = false;
-    // Bytes already buffered: tell Aedes. None: read(0) starts the socket reading again (its next
-    // bytes emit 'readable'), or emits 'end' if the device already closed its side.
-    if (source.readableLength > 0) stream.emit('readable');
-    else source.read(0);
+  const updateFlow = (): void => {
+    if (reasons.size === 0 && bufferedBytes < highWaterMarkBytes) source.resume();
+    else source.pause();
   };
 
-  stream.read = () => {
-    if (reasons.size > 0) {
-      starved = true;
-      return null;
-    }
-    const chunk = source.read() as Buffer | null;
-    if (chunk === null) return null;
+  // The device's stream flows: each chunk is scanned as it arrives and kept until Aedes reads it.
+  source.on('data', (chunk: Buffer) => {
     const verdict = guard.scan(chunk);
     if (!verdict.ok) {
       options.onRefused(verdict);
       source.destroy();
-      return null;
+      return;
     }
     if (guard.awaitingAcceptance()) reasons.add('connect');
+    buffered.push(chunk);
+    bufferedBytes += chunk.length;
+    updateFlow();
+    if (aedesWaiting) {
+      aedesWaiting = false;
+      stream.emit('readable');
+    }
+  });
+  source.on('end', () => {
+    ended = true;
+    if (bufferedBytes === 0) stream.emit('end');
+  });
+
+  stream.read = () => {
+    if (bufferedBytes === 0) {
+      aedesWaiting = true;
+      return null;
+    }
+    const chunk = buffered.length === 1 ? buffered[0]! : Buffer.concat(buffered, bufferedBytes);
+    buffered = [];
+    bufferedBytes = 0;
+    updateFlow();
+    // The device closed its side after these bytes: Aedes hears of it once it has them.
+    if (ended) process.nextTick(() => stream.emit('end'));
     return chunk;
   };
 
@@ -112,7 +134,13 @@ export function guardConnection(
     return source.write(bytes, callback);
   };
 
-  stream.write = (chunk, callback) => {
+  // Bytes written while corked, sent as one buffer on uncork: one plain socket write per tick and
+  // device (e.g. every PUBACK a Kafka batch released for it), not a writev of 2 chunks per packet.
+  let corks = 0;
+  let corked: Buffer[] = [];
+  let corkedCallbacks: ((error?: Error | null) => void)[] = [];
+
+  const send = (chunk: Buffer, callback?: (error?: Error | null) => void): boolean => {
     if (source.destroyed) {
       if (callback) process.nextTick(callback, new Error('connection closed'));
       return false;
@@ -120,10 +148,24 @@ export function guardConnection(
     if (connack !== null && chunk.length > 0) return writeConnack(chunk, callback);
     return source.write(chunk, callback);
   };
-  // mqtt-packet corks per packet: the packets written in one tick (e.g. every PUBACK a Kafka batch
-  // released for this device) leave in one socket write.
-  stream.cork = () => source.cork();
-  stream.uncork = () => source.uncork();
+
+  stream.write = (chunk, callback) => {
+    if (corks === 0) return send(chunk, callback);
+    corked.push(chunk);
+    if (callback) corkedCallbacks.push(callback);
+    return !source.writableNeedDrain;
+  };
+  stream.cork = () => {
+    corks += 1;
+  };
+  stream.uncork = () => {
+    if (corks === 0 || --corks > 0 || corked.length === 0) return;
+    const chunks = corked;
+    const callbacks = corkedCallbacks;
+    corked = [];
+    corkedCallbacks = [];
+    send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), callbacks.length === 0 ? undefined : (error) => callbacks.forEach((callback) => callback(error)));
+  };
   stream.end = () => source.end();
   stream.destroy = (error) => source.destroy(error);
 
@@ -133,13 +175,13 @@ export function guardConnection(
       if (reasons.has(reason) === on) return false;
       if (on) reasons.add(reason);
       else reasons.delete(reason);
-      resumeReading();
+      updateFlow();
       return true;
     },
     connectAccepted() {
       guard.accept();
       reasons.delete('connect');
-      resumeReading();
+      updateFlow();
     },
     sessionPresent() {
       markSessionPresent = true;
@@ -147,8 +189,9 @@ export function guardConnection(
     flushed() {
       // An empty write completes after everything written before it reached the kernel, corked bytes too.
       return new Promise((resolve) => {
-        if (source.writable) source.write(Buffer.alloc(0), () => resolve());
-        else resolve();
+        if (!source.writable) resolve();
+        else if (corks > 0) stream.write(Buffer.alloc(0), () => resolve());
+        else source.write(Buffer.alloc(0), () => resolve());
       });
     },
   };
