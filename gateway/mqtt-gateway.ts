@@ -22,7 +22,6 @@
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Registry } from 'prom-client';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Duplex } from 'node:stream';
 import { commandDeliveryPayload, decodeCommandResult, readCommandDelivery, type CommandEvent, type DeviceCommand } from '../core/device-command.ts';
 import type { DeviceRegistry } from '../core/device-registry.ts';
 import type { Logger } from '../core/logger.ts';
@@ -132,8 +131,7 @@ export function createMqttGateway(deps: {
       onRefused: ({ reason, packetBytes }) =>
         refused(accepted.remoteAddress, reason, { packetBytes, maxPacketBytes: config.maxPacketBytes, preConnectMaxBytes: config.preConnectMaxBytes }),
     });
-    // Aedes' type asks for a Duplex; it uses only what DeviceStream has (gateway/guarded-connection.ts).
-    const client = broker.handle(guard.stream as unknown as Duplex);
+    const client = broker.handle(guard.stream);
     connections.open(client, { guard, certificateSubject: accepted.certificateSubject, remoteAddress: accepted.remoteAddress });
     guard.stream.once('close', () => connections.close(client));
   };
