@@ -33,7 +33,7 @@ import { readEnricherView, readGatewayView, readMetricsText, type EnricherView, 
 import { chooseProbeDevices } from './rate-schedule.ts';
 import { pipelineEnv, runNames, type RunNames } from './run-names.ts';
 import { createStageSampler, type StageSample } from './stage-sampler.ts';
-import { probeHostSpeed, readCpuTimes, stealShare } from './host-speed.ts';
+import { median, probeHostSpeed, readCpuTimes, sampleHostSpeed, stealShare } from './host-speed.ts';
 import { stageThroughput, type CountSample, type StageThroughput } from './stage-throughput.ts';
 import { probeMetric } from './telemetry-generator.ts';
 
@@ -207,8 +207,12 @@ export interface Warmup {
 }
 
 export interface HostSpeed {
-  /** CPU ms of a fixed piece of work in the harness just before the measured load and after its drain (loadtest/host-speed.ts); lower is faster. */
-  speedProbeMs: { before: number; after: number };
+  /**
+   * CPU ms of a fixed piece of work (loadtest/host-speed.ts) in the harness: at rest just before the
+   * measured load and after its drain, and every few seconds during the load and drain in a worker thread
+   * (its CPU, ~0.5 % of a core, counts in the load generator's); lower is faster.
+   */
+  speedProbeMs: { before: number; duringLoad: number[]; duringLoadMedian: number | null; after: number };
   /** Share of the machine's CPU time stolen by the hypervisor during the measured load and drain, %; null where /proc/stat is unreadable. */
   stealPercent: number | null;
 }
@@ -234,6 +238,9 @@ export interface ProcessRestart {
   /** SIGKILL = a crash, SIGTERM = a graceful stop. */
   signal: 'SIGKILL' | 'SIGTERM';
 }
+
+/** How often the host's speed is probed during the load: ~25 ms of CPU every 4 s, in the load generator's figure. */
+const hostSpeedIntervalMs = 4000;
 
 /** How long a gateway or enricher child may take to be ready: minutes on a machine shared by several stacks (load average 40–60 seen). */
 const pipelineReadyTimeoutMs = 180_000;
@@ -415,6 +422,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     for (const [name, pid] of Object.entries(measured)) sampler.watch(name, pid);
     const cpuTimesAtStart = await readCpuTimes();
     await sampler.markStart();
+    const speedDuringLoad = sampleHostSpeed(hostSpeedIntervalMs);
     probe?.start();
     const loadStarted = performance.now();
     let lastProgress: StageSample | null = null;
@@ -501,7 +509,11 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     await stages.stop();
     for (const [error, times] of samplingErrors) problems.push(`sampling: ${error}${times > 1 ? ` (${times} times)` : ''}`);
     const processes = await sampler.markEnd();
-    const host: HostSpeed = { speedProbeMs: { before: speedProbeBeforeMs, after: probeHostSpeed() }, stealPercent: stealShare(cpuTimesAtStart, await readCpuTimes()) };
+    const duringLoadMs = await speedDuringLoad.stop();
+    const host: HostSpeed = {
+      speedProbeMs: { before: speedProbeBeforeMs, duringLoad: duringLoadMs, duringLoadMedian: median(duringLoadMs), after: probeHostSpeed() },
+      stealPercent: stealShare(cpuTimesAtStart, await readCpuTimes()),
+    };
     const gatewayView = await readGatewayView(metricsUrl.gateway, warmedMetrics?.gateway === gateway ? warmedMetrics.gatewayText : null);
     const enricherView = enricher ? await readEnricherView(metricsUrl.enricher, warmedMetrics?.enricher === enricher ? warmedMetrics.enricherText : null) : null;
     await probe?.stop();

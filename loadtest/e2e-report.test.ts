@@ -75,9 +75,9 @@ describe('reports', () => {
     expect(text).not.toContain('CPU');
   });
   it('prints the host speed probe and steal beside the figures they qualify', () => {
-    expect(formatHost({ speedProbeMs: { before: 24.1, after: 31.5 }, stealPercent: 0.4 })).toBe(
-      'host        speed probe 24.1 ms of CPU before the load, 31.5 after (fixed work; lower is a faster host: compare CPU per message between runs of like speed); steal 0.4 %',
+    expect(formatHost({ speedProbeMs: { before: 22.6, duringLoad: [31.5, 35.1, 29.9], duringLoadMedian: 31.5, after: 22.9 }, stealPercent: 0.4 })).toBe(
+      'host        speed probe (fixed work, ms of CPU; lower is a faster host) 22.6 at rest, 31.5 median during the load (31.5, 35.1, 29.9), 22.9 after; steal 0.4 %: compare CPU per message between runs of like speed',
     );
-    expect(formatHost({ speedProbeMs: { before: 24.1, after: 24 }, stealPercent: null })).toMatch(/steal n\/a %$/);
+    expect(formatHost({ speedProbeMs: { before: 22.6, duringLoad: [], duringLoadMedian: null, after: 22.9 }, stealPercent: null })).toMatch(/n\/a median .*steal n\/a %/);
   });
 });

@@ -65,7 +65,8 @@ export function formatE2eReport(result: E2eResult): string {
 
 /** The warm-up in one line: what it offered, when the pipeline caught up, and that the audits include it. */
 export function formatHost(host: HostSpeed): string {
-  return `host        speed probe ${host.speedProbeMs.before} ms of CPU before the load, ${host.speedProbeMs.after} after (fixed work; lower is a faster host: compare CPU per message between runs of like speed); steal ${host.stealPercent ?? 'n/a'} %`;
+  const { before, duringLoad, duringLoadMedian, after } = host.speedProbeMs;
+  return `host        speed probe (fixed work, ms of CPU; lower is a faster host) ${before} at rest, ${duringLoadMedian ?? 'n/a'} median during the load (${duringLoad.join(', ')}), ${after} after; steal ${host.stealPercent ?? 'n/a'} %: compare CPU per message between runs of like speed`;
 }
 
 export function formatWarmup(warmup: Warmup, ratePerSec: number): string {

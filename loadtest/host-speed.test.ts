@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCpuTimes, probeHostSpeed, stealShare } from './host-speed.ts';
+import { median, parseCpuTimes, probeHostSpeed, sampleHostSpeed, stealShare } from './host-speed.ts';
 
 describe('host speed', () => {
   it('reads total and steal ticks from the aggregate cpu line of /proc/stat', () => {
@@ -19,5 +19,19 @@ describe('host speed', () => {
     const ms = probeHostSpeed(2);
     expect(ms).toBeGreaterThan(0);
     expect(ms).toBeLessThan(10_000);
+  });
+
+  it('probes in a worker thread while the caller\'s loop runs on, until stopped', async () => {
+    const sampler = sampleHostSpeed(50);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const probes = await sampler.stop();
+    expect(probes.length).toBeGreaterThan(0);
+    for (const ms of probes) expect(ms).toBeGreaterThan(0);
+  });
+
+  it('takes the median of the probes', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(median([])).toBeNull();
   });
 });

@@ -4,11 +4,16 @@
  * once (BENCHMARKS.md, "Host speed"): a per-message CPU figure means little without the speed of
  * the host it was taken on.
  *  - `probeHostSpeed`: CPU milliseconds a fixed piece of single-threaded work takes, the fastest of
- *    a few tries (the fastest is the one least disturbed); lower is a faster host.
+ *    a few tries (the fastest is the one least disturbed); lower is a faster host. At rest it came
+ *    out the same (22.5–23 ms) in slow and fast spells: what varies is how fast work runs beside
+ *    the load, so
+ *  - `sampleHostSpeed` runs the same work once every few seconds during the load, in a worker
+ *    thread (timed by that thread's CPU clock), without holding up the devices' event loop.
  *  - `readCpuTimes` / `stealShare`: the share of the machine's CPU time the hypervisor gave to
  *    others (steal, /proc/stat) over a window.
  */
 import { readFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 
 export interface CpuTimes {
   /** All CPUs together, clock ticks since boot. */
@@ -37,7 +42,7 @@ export function stealShare(before: CpuTimes | null, after: CpuTimes | null): num
 }
 
 /** The fixed work: integer hashing over a small table, ~20–40 ms of one core on the 2-core benchmark machine. */
-function fixedWork(): number {
+export function fixedWork(): number {
   const table = new Uint32Array(4096);
   let hash = 2166136261;
   for (let round = 0; round < 5000; round += 1) {
@@ -62,4 +67,35 @@ export function probeHostSpeed(tries = 5): number {
   // Keeps the work from being optimised away.
   if (sink === 0.5) throw new Error('unreachable');
   return Math.round(fastest * 10) / 10;
+}
+
+export interface HostSpeedSampler {
+  /** Ends the sampling; the CPU ms of each probe taken, in order. */
+  stop(): Promise<number[]>;
+}
+
+/** Times the fixed work every `intervalMs` in a worker thread until stopped (each probe ~20–40 ms of CPU). */
+export function sampleHostSpeed(intervalMs: number): HostSpeedSampler {
+  const worker = new Worker(new URL('./host-speed-worker.ts', import.meta.url));
+  const probes: number[] = [];
+  worker.on('message', (ms: number) => probes.push(ms));
+  // A failing probe costs the figure, not the run.
+  worker.on('error', () => undefined);
+  const timer = setInterval(() => worker.postMessage('probe'), intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await worker.terminate();
+      return probes;
+    },
+  };
+}
+
+/** The middle value (the mean of the middle two), 1 decimal; null for none. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  const value = Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;
+  return Math.round(value * 10) / 10;
 }
