@@ -20,8 +20,8 @@ describe('reports', () => {
   it('lists sweep points by offered rate with the knee', () => {
     const text = formatSweepReport(
       [
-        { offeredPerSec: 5000, achievedPerSec: 3000, ackedPerSec: 3100, lost: 0, p99PubackMs: 250, p99QueryableMs: null, cpuMicrosPerMessage: {} },
-        { offeredPerSec: 2000, achievedPerSec: 2000, ackedPerSec: 2000, lost: 0, p99PubackMs: 12.345, p99QueryableMs: 180, cpuMicrosPerMessage: {} },
+        { offeredPerSec: 5000, achievedPerSec: 3000, ackedPerSec: 3100, lost: 0, p99PubackMs: 250, p99QueryableMs: null, hostProbeMs: 27.25, cpuMicrosPerMessage: {} },
+        { offeredPerSec: 2000, achievedPerSec: 2000, ackedPerSec: 2000, lost: 0, p99PubackMs: 12.345, p99QueryableMs: 180, hostProbeMs: null, cpuMicrosPerMessage: {} },
       ],
       { sustainedPerSec: 2000, firstSaturatedPerSec: 5000, reason: 'at 5000 msg/s offered: achieved 3000 msg/s < 95 % of offered' },
     );
@@ -29,6 +29,8 @@ describe('reports', () => {
     expect(lines[1]).toContain('2,000');
     expect(lines[1]).toContain('12.3');
     expect(lines[2]).toContain('n/a');
+    expect(lines[1]).toMatch(/n\/a$/);
+    expect(lines[2]).toMatch(/ 27\.3$/);
     expect(lines.at(-1)).toBe('knee: sustained 2,000 msg/s; at 5000 msg/s offered: achieved 3000 msg/s < 95 % of offered');
   });
 
@@ -51,7 +53,7 @@ describe('reports', () => {
   });
 
   it('adds CPU µs per message by process, the pipeline total without the harness, and the harness', () => {
-    const base = { achievedPerSec: 0, ackedPerSec: 0, lost: 0, p99PubackMs: 1, p99QueryableMs: null };
+    const base = { achievedPerSec: 0, ackedPerSec: 0, lost: 0, p99PubackMs: 1, p99QueryableMs: null, hostProbeMs: null };
     const text = formatSweepReport(
       [
         { ...base, offeredPerSec: 10_000, cpuMicrosPerMessage: { 'load-generator': 30, questdb: 20, kafka: 15, enricher: 25, gateway: 40 } },
@@ -71,7 +73,7 @@ describe('reports', () => {
   });
 
   it('has no CPU table when no process was measured', () => {
-    const text = formatSweepReport([{ offeredPerSec: 1000, achievedPerSec: 1000, ackedPerSec: 1000, lost: 0, p99PubackMs: 1, p99QueryableMs: null, cpuMicrosPerMessage: {} }], { sustainedPerSec: 1000, firstSaturatedPerSec: null, reason: 'r' });
+    const text = formatSweepReport([{ offeredPerSec: 1000, achievedPerSec: 1000, ackedPerSec: 1000, lost: 0, p99PubackMs: 1, p99QueryableMs: null, hostProbeMs: null, cpuMicrosPerMessage: {} }], { sustainedPerSec: 1000, firstSaturatedPerSec: null, reason: 'r' });
     expect(text).not.toContain('CPU');
   });
   it('prints the host speed probe and steal beside the figures they qualify', () => {

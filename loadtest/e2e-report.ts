@@ -99,10 +99,10 @@ export function formatProcesses(result: Pick<E2eResult, 'processes' | 'attributi
 }
 
 export function formatSweepReport(points: readonly SweepPoint[], knee: Knee): string {
-  const header = '  offered/s   achieved/s   acked/s   lost   p99 PUBACK ms   p99 queryable ms';
+  const header = '  offered/s   achieved/s   acked/s   lost   p99 PUBACK ms   p99 queryable ms   host probe ms';
   const rows = [...points]
     .sort((a, b) => a.offeredPerSec - b.offeredPerSec)
-    .map((p) => `  ${n(p.offeredPerSec).padStart(9)}   ${n(p.achievedPerSec).padStart(10)}   ${n(p.ackedPerSec).padStart(7)}   ${n(p.lost).padStart(4)}   ${ms(p.p99PubackMs).padStart(13)}   ${p.p99QueryableMs === null ? 'n/a'.padStart(16) : ms(p.p99QueryableMs).padStart(16)}`);
+    .map((p) => `  ${n(p.offeredPerSec).padStart(9)}   ${n(p.achievedPerSec).padStart(10)}   ${n(p.ackedPerSec).padStart(7)}   ${n(p.lost).padStart(4)}   ${ms(p.p99PubackMs).padStart(13)}   ${p.p99QueryableMs === null ? 'n/a'.padStart(16) : ms(p.p99QueryableMs).padStart(16)}   ${(p.hostProbeMs === null ? 'n/a' : p.hostProbeMs.toFixed(1)).padStart(13)}`);
   return [header, ...rows, `knee: sustained ${n(knee.sustainedPerSec)} msg/s; ${knee.reason}`, ...formatSweepCpu(points)].join('\n');
 }
 
@@ -137,6 +137,7 @@ export function sweepPointOf(result: E2eResult): SweepPoint {
     lost: (result.lost.questdb ?? 0) + (result.lost.kafka ?? 0),
     p99PubackMs: result.latency.pubackMs.p99Ms,
     p99QueryableMs: result.latency.queryableMs?.p99Ms ?? null,
+    hostProbeMs: result.host.speedProbeMs.duringLoadMedian,
     cpuMicrosPerMessage: cpuMicrosPerMessageByRole(result.processes),
   };
 }

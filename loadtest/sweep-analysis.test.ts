@@ -8,6 +8,7 @@ const point = (offered: number, achieved: number, lost = 0, cpuMicrosPerMessage:
   lost,
   p99PubackMs: offered / 1000,
   p99QueryableMs: offered / 100,
+  hostProbeMs: null,
   cpuMicrosPerMessage,
 });
 

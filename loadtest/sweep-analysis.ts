@@ -13,6 +13,8 @@ export interface SweepPoint {
   lost: number;
   p99PubackMs: number;
   p99QueryableMs: number | null;
+  /** Median of the host speed probes during the run's load (ms of CPU for fixed work; lower is faster); null if none. */
+  hostProbeMs: number | null;
   /**
    * CPU µs per message by process role, only what was measured: each pipeline process less what the
    * harness's queries cost it, and that cost under the harness (`load-generator`) with its own CPU.
