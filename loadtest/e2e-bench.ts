@@ -423,6 +423,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const cpuTimesAtStart = await readCpuTimes();
     await sampler.markStart();
     const speedDuringLoad = sampleHostSpeed(hostSpeedIntervalMs);
+    // Also when the run fails before its end: the probe's worker and timer must not outlive it.
+    stops.push(async () => void (await speedDuringLoad.stop()));
     probe?.start();
     const loadStarted = performance.now();
     let lastProgress: StageSample | null = null;
