@@ -63,12 +63,13 @@ export function formatE2eReport(result: E2eResult): string {
   return lines.join('\n');
 }
 
-/** The warm-up in one line: what it offered, when the pipeline caught up, and that the audits include it. */
+/** The host's speed around the measured load in one line: the probes and the steal. */
 export function formatHost(host: HostSpeed): string {
   const { before, duringLoad, duringLoadMedian, after } = host.speedProbeMs;
   return `host        speed probe (fixed work, ms of CPU; lower is a faster host) ${before} at rest, ${duringLoadMedian ?? 'n/a'} median during the load (${duringLoad.join(', ')}), ${after} after; steal ${host.stealPercent ?? 'n/a'} %: compare CPU per message between runs of like speed`;
 }
 
+/** The warm-up in one line: what it offered, when the pipeline caught up, and that the audits include it. */
 export function formatWarmup(warmup: Warmup, ratePerSec: number): string {
   const caughtUp = warmup.caughtUpMs === null ? 'DID NOT catch up' : `caught up ${(warmup.caughtUpMs / 1000).toFixed(1)} s after it`;
   return `warm-up     ${warmup.seconds} s at ${n(ratePerSec)} msg/s before the measured load: offered ${n(warmup.offered)}  acknowledged ${n(warmup.acknowledged)}; ${caughtUp}; not in the figures below but audited (Kafka records, QuestDB rows, lost, duplicates cover it)`;
