@@ -137,4 +137,80 @@ describe('guardConnection', () => {
     expect([...(await written(0, false))]).toEqual([0x20, 0x02, 0x00, 0x00, 0xd0, 0x00]);
     expect([...(await written(5, true))]).toEqual([0x20, 0x02, 0x00, 0x05, 0xd0, 0x00]);
   });
+
+  it('offers takeChunk only chunks of whole packets after the CONNECT was accepted, with nothing waiting for Aedes', async () => {
+    const { socket } = recordingSocket();
+    const offered: string[] = [];
+    let take = true;
+    const guarded = guardConnection(socket, {
+      maxPacketBytes: 1024,
+      preConnectMaxBytes: 4096,
+      onRefused: () => undefined,
+      takeChunk: (chunk) => {
+        offered.push(chunk.toString('hex'));
+        return take;
+      },
+    });
+    const toAedes: string[] = [];
+    const read = (): void => {
+      for (let chunk = guarded.stream.read() as Buffer | null; chunk !== null; chunk = guarded.stream.read() as Buffer | null) toAedes.push(chunk.toString('hex'));
+    };
+    guarded.stream.on('readable', read);
+    socket.push(Buffer.from([0x10, 0x01, 0xaa]));
+    await tick();
+    guarded.connectAccepted();
+    socket.push(Buffer.from([0xc0, 0x00])); // whole: taken
+    await tick();
+    socket.push(Buffer.from([0xc0, 0x00, 0x30])); // ends inside a packet: to Aedes
+    await tick();
+    socket.push(Buffer.from([0x00, 0xc0, 0x00])); // starts inside one: to Aedes
+    await tick();
+    take = false;
+    socket.push(Buffer.from([0xc0, 0x00])); // declined: to Aedes
+    await tick();
+    expect(offered).toEqual(['c000', 'c000']);
+    expect(toAedes).toEqual(['1001aa', 'c00030', '00c000', 'c000']);
+  });
+
+  it('offers nothing while Aedes has bytes still to read, so packets keep their order', async () => {
+    const { socket } = recordingSocket();
+    const offered: string[] = [];
+    const guarded = guardConnection(socket, {
+      maxPacketBytes: 1024,
+      preConnectMaxBytes: 4096,
+      onRefused: () => undefined,
+      takeChunk: (chunk) => {
+        offered.push(chunk.toString('hex'));
+        return true;
+      },
+    });
+    guarded.connectAccepted();
+    socket.push(Buffer.from([0xc0, 0x00]));
+    await tick();
+    guarded.stream.push(Buffer.from([0xe0, 0x00])); // as if a chunk were still unread by Aedes
+    socket.push(Buffer.from([0xc0, 0x00]));
+    await tick();
+    expect(offered).toEqual(['c000']);
+    expect(guarded.stream.read()).toEqual(Buffer.from([0xe0, 0x00, 0xc0, 0x00]));
+  });
+
+  it('writes bytes after the corked ones before them, and stops reading the device while they wait', async () => {
+    const { socket, writes, drain } = recordingSocket({ highWaterMark: 4 });
+    const guarded = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
+    guarded.connectAccepted();
+    guarded.stream.cork();
+    guarded.stream.write(Buffer.from([0x40, 0x02, 0x00, 0x01]));
+    process.nextTick(() => guarded.stream.uncork());
+    const over = guarded.stream.writableHighWaterMark; // with the corked 4 bytes, over the guard's own mark
+    guarded.write(Buffer.alloc(over, 0x40));
+    await tick();
+    expect(socket.isPaused()).toBe(true);
+    for (let i = 0; i < 8 && socket.isPaused(); i++) {
+      drain();
+      await tick();
+    }
+    expect(socket.isPaused()).toBe(false);
+    expect(Buffer.concat(writes).subarray(0, 5)).toEqual(Buffer.from([0x40, 0x02, 0x00, 0x01, 0x40]));
+    expect(Buffer.concat(writes)).toHaveLength(4 + over);
+  });
 });

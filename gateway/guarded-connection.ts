@@ -6,14 +6,18 @@
  *  - lets the gateway stop reading from the device (throttle) while too many of its publishes wait
  *    for Kafka, so TCP backpressure reaches the device instead of the gateway buffering without bound,
  *  - sets the session-present flag of an accepting CONNACK when the gateway knows the device's session
- *    was stored: Aedes reports a session only when it has subscriptions (README, "Persistent sessions").
+ *    was stored: Aedes reports a session only when it has subscriptions (README, "Persistent sessions"),
+ *  - offers each chunk of whole packets to `takeChunk` once the CONNECT was accepted and Aedes has read
+ *    everything before it, so the gateway can answer telemetry without Aedes (ADR 0025); bytes it
+ *    writes with `write` leave after everything Aedes wrote before, and a device that does not read
+ *    them is not read either.
  * Aedes reads in paused mode and keeps reading while packets are pending; pausing the source
  * socket here is what actually stops the bytes.
  */
 import { Duplex } from 'node:stream';
 import { createPacketSizeGuard, type GuardVerdict } from './packet-size-guard.ts';
 
-export type ThrottleReason = 'client' | 'global' | 'rate' | 'shutdown';
+export type ThrottleReason = 'client' | 'global' | 'rate' | 'shutdown' | 'unread_acks';
 
 export interface GuardedConnection {
   stream: Duplex;
@@ -28,11 +32,19 @@ export interface GuardedConnection {
   sessionPresent(): void;
   /** Resolves once every byte written so far (corked ones too) was handed to the device's socket, or the stream is gone. */
   flushed(): Promise<void>;
+  /** Writes bytes to the device after everything written before; stops reading from it while they wait. */
+  write(bytes: Buffer): void;
 }
 
 export function guardConnection(
   source: Duplex,
-  options: { maxPacketBytes: number; preConnectMaxBytes: number; onRefused: (verdict: Exclude<GuardVerdict, { ok: true }>) => void },
+  options: {
+    maxPacketBytes: number;
+    preConnectMaxBytes: number;
+    onRefused: (verdict: Exclude<GuardVerdict, { ok: true }>) => void;
+    /** Given a chunk of whole packets that Aedes would read next; true when it took the chunk, which Aedes then never sees. */
+    takeChunk?: (chunk: Buffer) => boolean;
+  },
 ): GuardedConnection {
   const guard = createPacketSizeGuard(options);
   const reasons = new Set<ThrottleReason | 'connect'>();
@@ -86,7 +98,11 @@ export function guardConnection(
     },
   });
 
+  const { takeChunk } = options;
+  let accepted = false;
+
   source.on('data', (chunk: Buffer) => {
+    const startsPacket = guard.atPacketBoundary();
     const verdict = guard.scan(chunk);
     if (!verdict.ok) {
       options.onRefused(verdict);
@@ -94,6 +110,8 @@ export function guardConnection(
       return;
     }
     if (guard.awaitingAcceptance()) reasons.add('connect');
+    // Aedes has parsed every byte before this chunk (none waits in its buffer or its parser), so taking it keeps the order.
+    if (takeChunk && accepted && startsPacket && stream.readableLength === 0 && guard.atPacketBoundary() && takeChunk(chunk)) return;
     if (!stream.push(chunk)) wantsData = false;
     updateFlow();
   });
@@ -113,6 +131,7 @@ export function guardConnection(
       return true;
     },
     connectAccepted() {
+      accepted = true;
       guard.accept();
       reasons.delete('connect');
       updateFlow();
@@ -125,6 +144,15 @@ export function guardConnection(
       return new Promise((resolve) => {
         if (stream.writable) stream.write(Buffer.alloc(0), () => resolve());
         else resolve();
+      });
+    },
+    write(bytes) {
+      if (!stream.writable || stream.write(bytes) || reasons.has('unread_acks')) return;
+      reasons.add('unread_acks');
+      updateFlow();
+      stream.once('drain', () => {
+        reasons.delete('unread_acks');
+        updateFlow();
       });
     },
   };

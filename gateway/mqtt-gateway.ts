@@ -25,7 +25,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { commandDeliveryPayload, decodeCommandResult, readCommandDelivery, type CommandEvent, type DeviceCommand } from '../core/device-command.ts';
 import type { DeviceRegistry } from '../core/device-registry.ts';
 import type { Logger } from '../core/logger.ts';
-import { PublishRefusedError, type PublishRefusal, type PublishSink } from '../core/publish-sink.ts';
+import { PublishRefusedError, type DevicePublish, type PublishRefusal, type PublishRoute, type PublishSink } from '../core/publish-sink.ts';
 import { createSampledLogger } from '../core/sampled-logger.ts';
 import { describeError } from '../core/errors.ts';
 import { retry } from '../core/retry.ts';
@@ -35,9 +35,11 @@ import { createDeviceAuthenticator } from './device-authenticator.ts';
 import { createDeviceConnections } from './device-connections.ts';
 import type { GatewayConfig } from './gateway-config.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
-import { guardConnection } from './guarded-connection.ts';
+import { failClient, refreshKeepalive } from './aedes-client.ts';
+import { guardConnection, type GuardedConnection } from './guarded-connection.ts';
 import { skipAedesFanOut, type KafkaOnlyPublishes } from './kafka-only-publishes.ts';
 import { createMqttListeners, type AcceptedConnection } from './mqtt-listeners.ts';
+import { pubackBytes, readQos1Publishes } from './qos1-publishes.ts';
 import type { PendingCommands } from './pending-commands.ts';
 import { createSessionStore } from './session-store.ts';
 import { createStoredSessions } from './stored-sessions.ts';
@@ -125,13 +127,15 @@ export function createMqttGateway(deps: {
       accepted.stream.destroy();
       return;
     }
+    let client: Client | null = null;
     const guard = guardConnection(accepted.stream, {
       maxPacketBytes: config.maxPacketBytes,
       preConnectMaxBytes: config.preConnectMaxBytes,
       onRefused: ({ reason, packetBytes }) =>
         refused(accepted.remoteAddress, reason, { packetBytes, maxPacketBytes: config.maxPacketBytes, preConnectMaxBytes: config.preConnectMaxBytes }),
+      takeChunk: (chunk) => client !== null && takeTelemetry(client, guard, chunk),
     });
-    const client = broker.handle(guard.stream);
+    client = broker.handle(guard.stream);
     connections.open(client, { guard, certificateSubject: accepted.certificateSubject, remoteAddress: accepted.remoteAddress });
     guard.stream.once('close', () => connections.close(client));
   };
@@ -143,9 +147,9 @@ export function createMqttGateway(deps: {
   // A refused publish is counted and logged (sampled); a QoS 1/2 one gets no acknowledgement and
   // its connection is closed, whether the gateway refused it or the sink found it can never be
   // forwarded (e.g. too large for its Kafka topic).
-  const countRefusal = (client: Client, packet: PublishPacket, error: PublishRefusedError): void => {
+  const countRefusal = (client: Client, topic: string, error: PublishRefusedError): void => {
     metrics.refused.inc({ reason: error.reason });
-    sampled.warn(`publish:${error.reason}`, { deviceId: client.id, topic: packet.topic, reason: error.reason, detail: error.message }, 'publish refused');
+    sampled.warn(`publish:${error.reason}`, { deviceId: client.id, topic, reason: error.reason, detail: error.message }, 'publish refused');
   };
 
   // QoS 0 is shed first: counted by reason, and per device in the sampled log line.
@@ -158,7 +162,7 @@ export function createMqttGateway(deps: {
 
   const refusePublish = (client: Client, packet: PublishPacket, reason: PublishRefusal, callback: (error?: Error | null) => void): void => {
     const error = new PublishRefusedError(reason, `publish to ${packet.topic} refused: ${reason}`);
-    countRefusal(client, packet, error);
+    countRefusal(client, packet.topic, error);
     callback(error);
   };
 
@@ -211,6 +215,50 @@ export function createMqttGateway(deps: {
     connections.submit(client, written, (error) => callback(error ?? null), payload.length);
   };
 
+  // A device's publish to one of its data topics, already routed: rate-limited, then forwarded. `done`
+  // runs once, with an error when the publish must not be acknowledged (QoS 0: at once, with none).
+  const forwardPublish = (client: Client, route: PublishRoute, publish: DevicePublish, done: (error: Error | null) => void): void => {
+    const { qos, receivedAtMs } = publish;
+    // Over its rate: QoS 0 is dropped, QoS 1/2 is taken; either way the device is not read until its budget refills.
+    const rate = connections.get(client)?.rateLimit.admit(publish.payload.length, { mayDrop: qos === 0, nowMs: receivedAtMs });
+    if (rate && rate.limitedBy !== null) {
+      metrics.rateLimited.inc({ qos, limit: rate.limitedBy });
+      sampled.warn(`rate:${rate.limitedBy}`, { deviceId: client.id, qos, limit: rate.limitedBy, pauseMs: rate.pauseMs }, 'device over its rate limit; not read until its budget refills');
+    }
+    if (rate && rate.pauseMs > 0) connections.pauseForRate(client, rate.pauseMs);
+    if (rate && !rate.admitted) {
+      dropQos0(client, 'rate_limited');
+      done(null);
+      return;
+    }
+    if (qos === 0) {
+      if (connections.overloaded()) {
+        dropQos0(client, 'overloaded');
+      } else {
+        route.forward(publish).catch((error: unknown) => {
+          if (!(error instanceof PublishRefusedError)) dropQos0(client, 'kafka_failed');
+          else if (error.reason === 'queue_full') dropQos0(client, 'queue_full');
+          else countRefusal(client, publish.mqttTopic, error);
+        });
+      }
+      done(null);
+      return;
+    }
+    connections.submit(client, route.forward(publish), (error) => {
+      if (error instanceof PublishRefusedError) {
+        countRefusal(client, publish.mqttTopic, error);
+      } else if (error) {
+        metrics.failed.inc();
+        sampled.warn('kafka', { deviceId: client.id, err: describeError(error) }, 'publish not acknowledged by Kafka; closing connection so the device resends');
+      } else {
+        metrics.acknowledged.inc();
+        metrics.pubackLatency.observe((Date.now() - receivedAtMs) / 1000);
+      }
+      done(error ?? null);
+    }, publish.payload.length);
+  };
+
+  // Aedes' authorizePublish hook: every publish Aedes parsed, wills of devices gone included.
   const onPublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
     if (!client) return onOrphanWill(packet, callback);
     const receivedAtMs = Date.now();
@@ -224,53 +272,36 @@ export function createMqttGateway(deps: {
     if (route === null) return refusePublish(client, packet, 'unmapped_topic', callback);
     // Bound for Kafka alone: once acknowledged, Aedes does not fan it out to (impossible) subscribers.
     kafkaOnly?.markKafkaOnly(packet);
-    const publish = {
-      deviceId: client.id,
-      mqttTopic: packet.topic,
-      payload: payloadBytes(packet),
-      qos,
-      retain: packet.retain,
-      receivedAtMs,
-    };
+    const retain = packet.retain;
     // Aedes stores a retained packet after this hook; no one may subscribe to a data topic, so keep none.
     packet.retain = false;
-    // Over its rate: QoS 0 is dropped, QoS 1/2 is taken; either way the device is not read until its budget refills.
-    const rate = connections.get(client)?.rateLimit.admit(publish.payload.length, { mayDrop: qos === 0, nowMs: receivedAtMs });
-    if (rate && rate.limitedBy !== null) {
-      metrics.rateLimited.inc({ qos, limit: rate.limitedBy });
-      sampled.warn(`rate:${rate.limitedBy}`, { deviceId: client.id, qos, limit: rate.limitedBy, pauseMs: rate.pauseMs }, 'device over its rate limit; not read until its budget refills');
+    forwardPublish(client, route, { deviceId: client.id, mqttTopic: packet.topic, payload: payloadBytes(packet), qos, retain, receivedAtMs }, callback);
+  };
+
+  // The fast lane (ADR 0025): a chunk of whole QoS 1 publishes, each to a data topic of the device's own
+  // that routes to Kafka, is answered here with Aedes' outcome (forwarded, PUBACK in order once Kafka
+  // has it, or the connection closed) without Aedes parsing it. Anything else goes to Aedes whole.
+  const takeTelemetry = (client: Client, guard: GuardedConnection, chunk: Buffer): boolean => {
+    if (connections.get(client)?.ready !== true) return false;
+    const publishes = readQos1Publishes(chunk);
+    if (publishes === null) return false;
+    const routes: PublishRoute[] = [];
+    for (const { topic } of publishes) {
+      const route = isCommandResultTopic(client.id, topic, config.topicLayout) || !authorizePublish(client.id, topic, config.topicLayout).ok ? null : sink.route(topic);
+      if (route === null) return false;
+      routes.push(route);
     }
-    if (rate && rate.pauseMs > 0) connections.pauseForRate(client, rate.pauseMs);
-    if (rate && !rate.admitted) {
-      dropQos0(client, 'rate_limited');
-      callback(null);
-      return;
-    }
-    if (qos === 0) {
-      if (connections.overloaded()) {
-        dropQos0(client, 'overloaded');
-      } else {
-        route.forward(publish).catch((error: unknown) => {
-          if (!(error instanceof PublishRefusedError)) dropQos0(client, 'kafka_failed');
-          else if (error.reason === 'queue_full') dropQos0(client, 'queue_full');
-          else countRefusal(client, packet, error);
-        });
-      }
-      callback(null);
-      return;
-    }
-    connections.submit(client, route.forward(publish), (error) => {
-      if (error instanceof PublishRefusedError) {
-        countRefusal(client, packet, error);
-      } else if (error) {
-        metrics.failed.inc();
-        sampled.warn('kafka', { deviceId: client.id, err: describeError(error) }, 'publish not acknowledged by Kafka; closing connection so the device resends');
-      } else {
-        metrics.acknowledged.inc();
-        metrics.pubackLatency.observe((Date.now() - receivedAtMs) / 1000);
-      }
-      callback(error ?? null);
-    }, publish.payload.length);
+    const receivedAtMs = Date.now();
+    refreshKeepalive(client);
+    metrics.fastLane.inc(publishes.length);
+    publishes.forEach(({ topic, messageId, payload, retain }, index) => {
+      metrics.received.inc({ qos: 1 });
+      forwardPublish(client, routes[index]!, { deviceId: client.id, mqttTopic: topic, payload, qos: 1, retain, receivedAtMs }, (error) => {
+        if (error) failClient(client, error);
+        else guard.write(pubackBytes(messageId));
+      });
+    });
+    return true;
   };
 
   const createBroker = async (): Promise<Aedes> => {

@@ -1,0 +1,66 @@
+import { generate, parser, type IPublishPacket, type Packet } from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+import { pubackBytes, readQos1Publishes } from './qos1-publishes.ts';
+
+const publish = (topic: string, payload: Buffer | string, options: Partial<IPublishPacket> = {}): Buffer =>
+  generate({ cmd: 'publish', topic, payload, qos: 1, messageId: 7, retain: false, dup: false, ...options });
+
+/** What mqtt-packet, Aedes' parser, reads from the same bytes. */
+function parsedByMqttPacket(bytes: Buffer): Packet[] {
+  const packets: Packet[] = [];
+  const reader = parser({ protocolVersion: 4 });
+  reader.on('packet', (packet) => packets.push(packet));
+  reader.on('error', (error) => {
+    throw error;
+  });
+  reader.parse(bytes);
+  return packets;
+}
+
+describe('readQos1Publishes', () => {
+  it('reads every publish of a chunk as mqtt-packet does: topic, packet id, payload, retain', () => {
+    const payloads = [Buffer.alloc(0), Buffer.from('{"v":1}'), Buffer.alloc(127, 1), Buffer.alloc(128, 2), Buffer.alloc(20_000, 3)];
+    const chunk = Buffer.concat(payloads.map((payload, index) => publish(`devices/d-${index}/telemetry`, payload, { messageId: 65_535 - index, retain: index % 2 === 1, dup: index === 2 })));
+    const ours = readQos1Publishes(chunk);
+    const theirs = parsedByMqttPacket(chunk) as IPublishPacket[];
+    expect(ours).toHaveLength(payloads.length);
+    expect(ours!.map(({ topic, messageId, payload, retain }) => ({ topic, messageId, payload: Buffer.from(payload), retain }))).toEqual(
+      theirs.map(({ topic, messageId, payload, retain }) => ({ topic, messageId, payload: Buffer.from(payload as Buffer), retain })),
+    );
+  });
+
+  it('reads UTF-8 topics as mqtt-packet does', () => {
+    const chunk = publish('devices/größe-✓/telemetry', 'x');
+    expect(readQos1Publishes(chunk)![0]!.topic).toBe((parsedByMqttPacket(chunk)[0] as IPublishPacket).topic);
+  });
+
+  it('leaves every chunk that is not only whole QoS 1 publishes to Aedes', () => {
+    const one = publish('devices/d/telemetry', 'abc');
+    const cases: Record<string, Buffer> = {
+      empty: Buffer.alloc(0),
+      'QoS 0': publish('devices/d/telemetry', 'abc', { qos: 0, messageId: undefined }),
+      'QoS 2': publish('devices/d/telemetry', 'abc', { qos: 2 }),
+      'QoS 3 (malformed)': Buffer.from([0x36, ...one.subarray(1)]),
+      'a publish then a PINGREQ': Buffer.concat([one, generate({ cmd: 'pingreq' })]),
+      'a PUBACK': generate({ cmd: 'puback', messageId: 3 }),
+      'cut in its body': one.subarray(0, one.length - 1),
+      'cut in its length': Buffer.concat([one, Buffer.from([0x32])]),
+      'a length of five bytes': Buffer.from([0x32, 0x80, 0x80, 0x80, 0x80, 0x01]),
+      'an empty topic': Buffer.from([0x32, 0x05, 0x00, 0x00, 0x00, 0x01, 0x61]),
+      'a topic longer than its packet': Buffer.from([0x32, 0x05, 0x00, 0x09, 0x61, 0x00, 0x01]),
+      'packet id 0': publish('devices/d/telemetry', 'abc', { messageId: 0 }),
+    };
+    for (const [name, chunk] of Object.entries(cases)) expect(readQos1Publishes(chunk), name).toBeNull();
+  });
+
+  it('gives payloads as views into the chunk, not copies', () => {
+    const chunk = publish('devices/d/telemetry', 'abc');
+    expect(readQos1Publishes(chunk)![0]!.payload.buffer).toBe(chunk.buffer);
+  });
+});
+
+describe('pubackBytes', () => {
+  it('is the PUBACK mqtt-packet writes', () => {
+    for (const messageId of [1, 255, 256, 65_535]) expect(pubackBytes(messageId)).toEqual(generate({ cmd: 'puback', messageId }));
+  });
+});
