@@ -36,7 +36,7 @@ export function createGatewayMetrics(
     connects: new Counter({ name: 'tributary_gateway_connects_total', help: 'CONNECT outcomes', labelNames: ['outcome'], registers }),
     authRefusals: new Counter({ name: 'tributary_gateway_auth_refusals_total', help: 'CONNECTs refused by authentication, by reason (bad_credentials, rate_limited, busy, ...)', labelNames: ['reason'], registers }),
     received: new Counter({ name: 'tributary_gateway_publishes_received_total', help: 'PUBLISH packets received from devices', labelNames: ['qos'], registers }),
-    fastLane: new Counter({ name: 'tributary_gateway_fast_lane_publishes_total', help: 'QoS 1 telemetry publishes the gateway read and acknowledged without Aedes (ADR 0025); the rest of the received ones went through Aedes', registers }),
+    fastLane: new Counter({ name: 'tributary_gateway_fast_lane_publishes_total', help: 'QoS 0 and 1 publishes to data topics the gateway read without Aedes (ADR 0025); the rest of the received ones went through Aedes', registers }),
     acknowledged: new Counter({ name: 'tributary_gateway_publishes_acknowledged_total', help: 'QoS 1/2 publishes acknowledged after Kafka had them', registers }),
     failed: new Counter({ name: 'tributary_gateway_publishes_failed_total', help: 'QoS 1/2 publishes Kafka did not take: no PUBACK, connection closed', registers }),
     refused: new Counter({ name: 'tributary_gateway_publishes_refused_total', help: 'publishes refused by policy or as too large for Kafka (the connection is closed, except for QoS 0 too large)', labelNames: ['reason'], registers }),

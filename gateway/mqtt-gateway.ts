@@ -9,6 +9,8 @@
  * connection, so the device resends after reconnecting. QoS 0 is forwarded without waiting and
  * every loss is counted. The Kafka record carries the retain flag the device sent, but Aedes keeps no
  * retained payload: no device may subscribe to a data topic, so none could ever receive it.
+ * The fast lane (ADR 0025) does the same for a chunk of whole QoS 0/1 telemetry publishes without
+ * Aedes parsing it, writing the PUBACK itself in the same order.
  *
  * Commands: `handOver` gives a command to its device's persistent session (in memory, or in Redis
  * shared by every replica, see session-store.ts); a device is forwarded nothing but its own commands,
@@ -39,7 +41,7 @@ import { failClient, refreshKeepalive } from './aedes-client.ts';
 import { guardConnection, type GuardedConnection } from './guarded-connection.ts';
 import { skipAedesFanOut, type KafkaOnlyPublishes } from './kafka-only-publishes.ts';
 import { createMqttListeners, type AcceptedConnection } from './mqtt-listeners.ts';
-import { pubackBytes, readQos1Publishes } from './qos1-publishes.ts';
+import { pubackBytes, readWholePublishes } from './whole-publishes.ts';
 import type { PendingCommands } from './pending-commands.ts';
 import { createSessionStore } from './session-store.ts';
 import { createStoredSessions } from './stored-sessions.ts';
@@ -278,12 +280,13 @@ export function createMqttGateway(deps: {
     forwardPublish(client, route, { deviceId: client.id, mqttTopic: packet.topic, payload: payloadBytes(packet), qos, retain, receivedAtMs }, callback);
   };
 
-  // The fast lane (ADR 0025): a chunk of whole QoS 1 publishes, each to a data topic of the device's own
-  // that routes to Kafka, is answered here with Aedes' outcome (forwarded, PUBACK in order once Kafka
-  // has it, or the connection closed) without Aedes parsing it. Anything else goes to Aedes whole.
+  // The fast lane (ADR 0025): a chunk of whole QoS 0 and 1 publishes, each to a data topic of the
+  // device's own that routes to Kafka, is handled here as the hook above would (forwarded; a QoS 1
+  // PUBACK in order once Kafka has it, or the connection closed) without Aedes parsing it. Any other
+  // chunk goes to Aedes whole.
   const takeTelemetry = (client: Client, guard: GuardedConnection, chunk: Buffer): boolean => {
     if (connections.get(client)?.ready !== true) return false;
-    const publishes = readQos1Publishes(chunk);
+    const publishes = readWholePublishes(chunk);
     if (publishes === null) return false;
     const routes: PublishRoute[] = [];
     for (const { topic } of publishes) {
@@ -294,11 +297,11 @@ export function createMqttGateway(deps: {
     const receivedAtMs = Date.now();
     refreshKeepalive(client);
     metrics.fastLane.inc(publishes.length);
-    publishes.forEach(({ topic, messageId, payload, retain }, index) => {
-      metrics.received.inc({ qos: 1 });
-      forwardPublish(client, routes[index]!, { deviceId: client.id, mqttTopic: topic, payload, qos: 1, retain, receivedAtMs }, (error) => {
+    publishes.forEach(({ topic, qos, messageId, payload, retain }, index) => {
+      metrics.received.inc({ qos });
+      forwardPublish(client, routes[index]!, { deviceId: client.id, mqttTopic: topic, payload, qos, retain, receivedAtMs }, (error) => {
         if (error) failClient(client, error);
-        else guard.write(pubackBytes(messageId));
+        else if (qos === 1) guard.write(pubackBytes(messageId));
       });
     });
     return true;

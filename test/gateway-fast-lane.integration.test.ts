@@ -72,7 +72,7 @@ describe('gateway fast lane', () => {
     device.socket.destroy();
   });
 
-  it('keeps PUBACKs in arrival order when Aedes answers some publishes of a device and the fast lane others', async () => {
+  it('keeps PUBACKs in arrival order when Aedes answers some publishes of a device and the fast lane others (QoS 0 and 2 beside them)', async () => {
     const before = { lane: await fastLaneCount(), records: await harness.recordCount(harness.topics.telemetry) };
     const device = await rawDevice('lane-2', 'secret-lane-2', 60);
     // One chunk each, written back to back: whole publishes go to the fast lane; a publish sharing its
@@ -85,6 +85,8 @@ describe('gateway fast lane', () => {
       cut.subarray(0, 10),
       cut.subarray(10),
       Buffer.concat([telemetry('lane-2', 5), telemetry('lane-2', 6)]),
+      generate({ cmd: 'publish', topic: 'devices/lane-2/telemetry', payload: '{"v":1,"qos":0}', qos: 0, retain: false, dup: false }),
+      generate({ cmd: 'publish', topic: 'devices/lane-2/telemetry', payload: '{"v":1,"qos":2}', qos: 2, messageId: 7, retain: false, dup: false }),
     ];
     for (const chunk of chunks) {
       device.socket.write(chunk);
@@ -93,9 +95,10 @@ describe('gateway fast lane', () => {
     await eventually(async () => device.received.filter((packet) => packet.cmd === 'puback').length, (count) => count === 6, 10_000, 'PUBACKs');
     expect(device.received.filter((packet) => packet.cmd === 'puback').map((packet) => (packet as { messageId: number }).messageId)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(device.received.some((packet) => packet.cmd === 'pingresp')).toBe(true);
-    expect(await harness.recordCount(harness.topics.telemetry)).toBe(before.records + 6);
-    // 1, 3, 5 and 6 in the fast lane; 2 (beside a PINGREQ) and 4 (cut) through Aedes
-    expect(await fastLaneCount()).toBe(before.lane + 4);
+    await eventually(async () => device.received.some((packet) => packet.cmd === 'pubrec'), (seen) => seen, 10_000, 'PUBREC of the QoS 2 publish');
+    expect(await harness.recordCount(harness.topics.telemetry)).toBe(before.records + 8);
+    // 1, 3, 5, 6 and the QoS 0 one in the fast lane; 2 (beside a PINGREQ), 4 (cut) and the QoS 2 one through Aedes
+    expect(await fastLaneCount()).toBe(before.lane + 5);
     device.socket.destroy();
   });
 });

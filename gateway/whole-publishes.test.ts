@@ -1,6 +1,6 @@
 import { generate, parser, type IPublishPacket, type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { pubackBytes, readQos1Publishes } from './qos1-publishes.ts';
+import { pubackBytes, readWholePublishes } from './whole-publishes.ts';
 
 const publish = (topic: string, payload: Buffer | string, options: Partial<IPublishPacket> = {}): Buffer =>
   generate({ cmd: 'publish', topic, payload, qos: 1, messageId: 7, retain: false, dup: false, ...options });
@@ -17,28 +17,34 @@ function parsedByMqttPacket(bytes: Buffer): Packet[] {
   return packets;
 }
 
-describe('readQos1Publishes', () => {
-  it('reads every publish of a chunk as mqtt-packet does: topic, packet id, payload, retain', () => {
-    const payloads = [Buffer.alloc(0), Buffer.from('{"v":1}'), Buffer.alloc(127, 1), Buffer.alloc(128, 2), Buffer.alloc(20_000, 3)];
-    const chunk = Buffer.concat(payloads.map((payload, index) => publish(`devices/d-${index}/telemetry`, payload, { messageId: 65_535 - index, retain: index % 2 === 1, dup: index === 2 })));
-    const ours = readQos1Publishes(chunk);
+describe('readWholePublishes', () => {
+  it('reads every publish of a chunk as mqtt-packet does: topic, QoS, packet id, payload, retain', () => {
+    const payloads = [Buffer.alloc(0), Buffer.from('{"v":1}'), Buffer.alloc(127, 1), Buffer.alloc(128, 2), Buffer.alloc(20_000, 3), Buffer.from('x'), Buffer.alloc(0)];
+    const chunk = Buffer.concat(
+      payloads.map((payload, index) =>
+        index >= 5
+          ? publish(`devices/d-${index}/telemetry`, payload, { qos: 0, messageId: undefined, retain: index === 6 })
+          : publish(`devices/d-${index}/telemetry`, payload, { messageId: 65_535 - index, retain: index % 2 === 1, dup: index === 2 }),
+      ),
+    );
+    const ours = readWholePublishes(chunk);
     const theirs = parsedByMqttPacket(chunk) as IPublishPacket[];
     expect(ours).toHaveLength(payloads.length);
-    expect(ours!.map(({ topic, messageId, payload, retain }) => ({ topic, messageId, payload: Buffer.from(payload), retain }))).toEqual(
-      theirs.map(({ topic, messageId, payload, retain }) => ({ topic, messageId, payload: Buffer.from(payload as Buffer), retain })),
+    expect(ours!.map(({ topic, qos, messageId, payload, retain }) => ({ topic, qos, messageId, payload: Buffer.from(payload), retain }))).toEqual(
+      theirs.map(({ topic, qos, messageId, payload, retain }) => ({ topic, qos, messageId: messageId ?? 0, payload: Buffer.from(payload as Buffer), retain })),
     );
   });
 
   it('reads UTF-8 topics as mqtt-packet does', () => {
     const chunk = publish('devices/größe-✓/telemetry', 'x');
-    expect(readQos1Publishes(chunk)![0]!.topic).toBe((parsedByMqttPacket(chunk)[0] as IPublishPacket).topic);
+    expect(readWholePublishes(chunk)![0]!.topic).toBe((parsedByMqttPacket(chunk)[0] as IPublishPacket).topic);
   });
 
-  it('leaves every chunk that is not only whole QoS 1 publishes to Aedes', () => {
+  it('leaves every chunk that is not only whole QoS 0 and 1 publishes to Aedes', () => {
     const one = publish('devices/d/telemetry', 'abc');
     const cases: Record<string, Buffer> = {
       empty: Buffer.alloc(0),
-      'QoS 0': publish('devices/d/telemetry', 'abc', { qos: 0, messageId: undefined }),
+      'QoS 0 without a topic byte': Buffer.from([0x30, 0x02, 0x00, 0x00]),
       'QoS 2': publish('devices/d/telemetry', 'abc', { qos: 2 }),
       'QoS 3 (malformed)': Buffer.from([0x36, ...one.subarray(1)]),
       'a publish then a PINGREQ': Buffer.concat([one, generate({ cmd: 'pingreq' })]),
@@ -50,12 +56,12 @@ describe('readQos1Publishes', () => {
       'a topic longer than its packet': Buffer.from([0x32, 0x05, 0x00, 0x09, 0x61, 0x00, 0x01]),
       'packet id 0': publish('devices/d/telemetry', 'abc', { messageId: 0 }),
     };
-    for (const [name, chunk] of Object.entries(cases)) expect(readQos1Publishes(chunk), name).toBeNull();
+    for (const [name, chunk] of Object.entries(cases)) expect(readWholePublishes(chunk), name).toBeNull();
   });
 
   it('gives payloads as views into the chunk, not copies', () => {
     const chunk = publish('devices/d/telemetry', 'abc');
-    expect(readQos1Publishes(chunk)![0]!.payload.buffer).toBe(chunk.buffer);
+    expect(readWholePublishes(chunk)![0]!.payload.buffer).toBe(chunk.buffer);
   });
 });
 
