@@ -29,6 +29,22 @@ function recordingSocket(options: { highWaterMark?: number } = {}) {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A guarded connection whose fast lane records each chunk offered (hex) and takes it while `take()` says so. */
+function withFastLane(take: () => boolean) {
+  const { socket } = recordingSocket();
+  const offered: string[] = [];
+  const guarded = guardConnection(socket, {
+    maxPacketBytes: 1024,
+    preConnectMaxBytes: 4096,
+    onRefused: () => undefined,
+    takeChunk: (chunk) => {
+      offered.push(chunk.toString('hex'));
+      return take();
+    },
+  });
+  return { socket, guarded, offered };
+}
+
 describe('guardConnection', () => {
   it('sends the packets written in one corked tick as one socket write, bytes in order', async () => {
     const { socket, writes } = recordingSocket();
@@ -139,18 +155,8 @@ describe('guardConnection', () => {
   });
 
   it('offers takeChunk only chunks of whole packets after the CONNECT was accepted, with nothing waiting for Aedes', async () => {
-    const { socket } = recordingSocket();
-    const offered: string[] = [];
     let take = true;
-    const guarded = guardConnection(socket, {
-      maxPacketBytes: 1024,
-      preConnectMaxBytes: 4096,
-      onRefused: () => undefined,
-      takeChunk: (chunk) => {
-        offered.push(chunk.toString('hex'));
-        return take;
-      },
-    });
+    const { socket, guarded, offered } = withFastLane(() => take);
     const toAedes: string[] = [];
     const read = (): void => {
       for (let chunk = guarded.stream.read() as Buffer | null; chunk !== null; chunk = guarded.stream.read() as Buffer | null) toAedes.push(chunk.toString('hex'));
@@ -173,17 +179,7 @@ describe('guardConnection', () => {
   });
 
   it('offers nothing while Aedes has bytes still to read, so packets keep their order', async () => {
-    const { socket } = recordingSocket();
-    const offered: string[] = [];
-    const guarded = guardConnection(socket, {
-      maxPacketBytes: 1024,
-      preConnectMaxBytes: 4096,
-      onRefused: () => undefined,
-      takeChunk: (chunk) => {
-        offered.push(chunk.toString('hex'));
-        return true;
-      },
-    });
+    const { socket, guarded, offered } = withFastLane(() => true);
     guarded.connectAccepted();
     socket.push(Buffer.from([0xc0, 0x00]));
     await tick();
