@@ -45,6 +45,9 @@ describe('readWholePublishes', () => {
     const cases: Record<string, Buffer> = {
       empty: Buffer.alloc(0),
       'QoS 0 without a topic byte': Buffer.from([0x30, 0x02, 0x00, 0x00]),
+      'QoS 0 of length 0': Buffer.from([0x30, 0x00]),
+      'QoS 1 of length 1': Buffer.from([0x32, 0x01, 0x00]),
+      'QoS 1 without a packet id': Buffer.from([0x32, 0x03, 0x00, 0x01, 0x61]),
       'QoS 2': publish('devices/d/telemetry', 'abc', { qos: 2 }),
       'QoS 3 (malformed)': Buffer.from([0x36, ...one.subarray(1)]),
       'a publish then a PINGREQ': Buffer.concat([one, generate({ cmd: 'pingreq' })]),
@@ -57,6 +60,41 @@ describe('readWholePublishes', () => {
       'packet id 0': publish('devices/d/telemetry', 'abc', { messageId: 0 }),
     };
     for (const [name, chunk] of Object.entries(cases)) expect(readWholePublishes(chunk), name).toBeNull();
+  });
+
+  it('reads any chunk it takes as mqtt-packet does, whole: 3,000 mutated and cut chunks', () => {
+    // A seeded generator (xorshift): the same chunks every run.
+    let seed = 0x2545f491;
+    const random = (below: number): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % below;
+    };
+    let taken = 0;
+    for (let round = 0; round < 3_000; round++) {
+      const packets = Array.from({ length: 1 + random(3) }, () =>
+        random(2) === 0
+          ? publish(`devices/d${random(100)}/telemetry`, Buffer.alloc(random(200), 0x61), { messageId: 1 + random(65_535), retain: random(2) === 1 })
+          : publish(`devices/d${random(100)}/events`, 'x'.repeat(random(20)), { qos: 0, messageId: undefined }),
+      );
+      let chunk = Buffer.concat(packets);
+      for (let flips = random(3); flips > 0; flips--) chunk[random(chunk.length)]! ^= 1 << random(8);
+      if (random(4) === 0) chunk = chunk.subarray(0, random(chunk.length));
+      const ours = readWholePublishes(chunk);
+      if (ours === null) continue;
+      taken += 1;
+      const reader = parser({ protocolVersion: 4 });
+      const theirs: IPublishPacket[] = [];
+      reader.on('packet', (packet) => theirs.push(packet as IPublishPacket));
+      reader.on('error', (error: Error) => expect.fail(`mqtt-packet refused a chunk the fast lane took: ${error.message} (${chunk.toString('hex')})`));
+      expect(reader.parse(chunk), 'bytes mqtt-packet left unparsed').toBe(0);
+      expect(ours.map(({ topic, qos, messageId, payload, retain }) => ({ topic, qos, messageId, payload: Buffer.from(payload), retain }))).toEqual(
+        theirs.map(({ topic, qos, messageId, payload, retain }) => ({ topic, qos, messageId: messageId ?? 0, payload: Buffer.from(payload as Buffer), retain })),
+      );
+    }
+    // Most chunks stay whole publishes; the mutated and cut ones exercise the refusals.
+    expect(taken).toBeGreaterThan(1_000);
   });
 
   it('gives payloads as views into the chunk, not copies', () => {
