@@ -217,6 +217,12 @@ export function createMqttGateway(deps: {
     connections.submit(client, written, (error) => callback(error ?? null), payload.length);
   };
 
+  // The one place that decides where a device's publish to a data topic goes, or why it is refused.
+  const routeFor = (deviceId: string, topic: string): PublishRoute | 'forbidden_topic' | 'unmapped_topic' => {
+    if (!authorizePublish(deviceId, topic, config.topicLayout).ok) return 'forbidden_topic';
+    return sink.route(topic) ?? 'unmapped_topic';
+  };
+
   // A device's publish to one of its data topics, already routed: rate-limited, then forwarded. `done`
   // runs once, with an error when the publish must not be acknowledged (QoS 0: at once, with none).
   const forwardPublish = (client: Client, route: PublishRoute, publish: DevicePublish, done: (error: Error | null) => void): void => {
@@ -267,11 +273,8 @@ export function createMqttGateway(deps: {
     const qos = packet.qos;
     metrics.received.inc({ qos });
     if (isCommandResultTopic(client.id, packet.topic, config.topicLayout)) return onCommandResult(client, packet, callback);
-    // The one place that decides where a publish goes, or why it is refused.
-    const decision = authorizePublish(client.id, packet.topic, config.topicLayout);
-    if (!decision.ok) return refusePublish(client, packet, 'forbidden_topic', callback);
-    const route = sink.route(packet.topic);
-    if (route === null) return refusePublish(client, packet, 'unmapped_topic', callback);
+    const route = routeFor(client.id, packet.topic);
+    if (typeof route === 'string') return refusePublish(client, packet, route, callback);
     // Bound for Kafka alone: once acknowledged, Aedes does not fan it out to (impossible) subscribers.
     kafkaOnly?.markKafkaOnly(packet);
     const retain = packet.retain;
@@ -290,8 +293,9 @@ export function createMqttGateway(deps: {
     if (publishes === null) return false;
     const routes: PublishRoute[] = [];
     for (const { topic } of publishes) {
-      const route = isCommandResultTopic(client.id, topic, config.topicLayout) || !authorizePublish(client.id, topic, config.topicLayout).ok ? null : sink.route(topic);
-      if (route === null) return false;
+      // Command results and refusals are Aedes' hook's to answer.
+      const route = isCommandResultTopic(client.id, topic, config.topicLayout) ? null : routeFor(client.id, topic);
+      if (route === null || typeof route === 'string') return false;
       routes.push(route);
     }
     const receivedAtMs = Date.now();
