@@ -51,6 +51,7 @@ function pipelineDashboard(): Dashboard {
     .withPanel(
       promPanel('MQTT publishes in, acknowledged, failed', 'ops', [
         [rate('tributary_gateway_publishes_received_total', 'qos'), 'received QoS {{qos}}'],
+        [rate('tributary_gateway_fast_lane_publishes_total'), 'of those, read without Aedes (fast lane)'],
         [rate('tributary_gateway_publishes_acknowledged_total'), 'acknowledged (in Kafka)'],
         [rate('tributary_gateway_publishes_failed_total'), 'failed (Kafka did not take)'],
       ]),
