@@ -99,7 +99,6 @@ export function guardConnection(
   });
 
   const { takeChunk } = options;
-  let accepted = false;
 
   source.on('data', (chunk: Buffer) => {
     const startsPacket = guard.atPacketBoundary();
@@ -111,7 +110,7 @@ export function guardConnection(
     }
     if (guard.awaitingAcceptance()) reasons.add('connect');
     // Aedes has parsed every byte before this chunk (none waits in its buffer or its parser), so taking it keeps the order.
-    if (takeChunk && accepted && startsPacket && stream.readableLength === 0 && guard.atPacketBoundary() && takeChunk(chunk)) return;
+    if (takeChunk && guard.isAccepted() && startsPacket && stream.readableLength === 0 && guard.atPacketBoundary() && takeChunk(chunk)) return;
     if (!stream.push(chunk)) wantsData = false;
     updateFlow();
   });
@@ -131,7 +130,6 @@ export function guardConnection(
       return true;
     },
     connectAccepted() {
-      accepted = true;
       guard.accept();
       reasons.delete('connect');
       updateFlow();

@@ -16,6 +16,8 @@ export interface PacketSizeGuard {
   accept(): void;
   /** True once the first packet (the CONNECT) arrived whole and it is not yet accepted: read no further until it is. */
   awaitingAcceptance(): boolean;
+  /** True once `accept()` was called. */
+  isAccepted(): boolean;
   /** True when every byte scanned so far belongs to a whole packet: the next chunk starts a packet. */
   atPacketBoundary(): boolean;
 }
@@ -77,6 +79,7 @@ export function createPacketSizeGuard(limits: { maxPacketBytes: number; preConne
       accepted = true;
     },
     awaitingAcceptance: () => firstPacketComplete && !accepted,
+    isAccepted: () => accepted,
     atPacketBoundary: () => bodyRemaining === 0 && phase === 0,
   };
 }

@@ -21,6 +21,7 @@ import type { DashboardClientsOptions, DashboardClientsReport } from './dashboar
 import { runE2eBench, type E2eCompanion, type E2eOptions, type E2eResult } from './e2e-bench.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import { freePort, runTributary, startPipelineProcess, type PipelineProcess } from './pipeline-process.ts';
+import { median } from './median.ts';
 import { harnessProcess } from './process-roles.ts';
 import { createProcessSampler, type ProcessUsageReport } from './process-usage.ts';
 import { simulatedMetrics } from './telemetry-generator.ts';
@@ -70,11 +71,10 @@ export interface ApiBenchResult {
 
 const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : round((sorted[middle - 1]! + sorted[middle]!) / 2);
+/** The median of whole numbers, whole again; null for none. */
+function roundedMedian(values: readonly number[]): number | null {
+  const middle = median(values);
+  return middle === null ? null : round(middle);
 }
 
 /** The API's read and job settings, for a bench the rate limit high enough never to answer 429. */
@@ -203,7 +203,7 @@ export async function runApiBench(options: ApiBenchOptions): Promise<ApiBenchRes
           options.e2e.onProgress?.(`replay by ${via}: ${result.records} records, ${result.wallRecordsPerSec} records/s (wall), ${result.reportedRecordsPerSec} records/s (its own)`);
         }
       }
-      const rates = (via: 'cli' | 'job'): number | null => median(runs.filter((run) => run.via === via).map((run) => run.wallRecordsPerSec));
+      const rates = (via: 'cli' | 'job'): number | null => roundedMedian(runs.filter((run) => run.via === via).map((run) => run.wallRecordsPerSec));
       replay = { topicRecords, runs, medianRecordsPerSec: { cli: rates('cli'), job: rates('job') } };
     },
     async stop() {

@@ -33,6 +33,7 @@ import { createPlatformaticProducer } from '../kafka/platformatic-producer.ts';
 import { createKafkajsProducer } from './kafkajs-producer.ts';
 import { createLatencyHistogram, type LatencySummary } from './latency-histogram.ts';
 import { createRateSchedule } from './rate-schedule.ts';
+import { median as medianOrNull } from './median.ts';
 import { createRdkafkaProducer, loadNodeRdkafka, type RdkafkaModule } from './rdkafka-producer.ts';
 import { buildTelemetryPayload } from './telemetry-generator.ts';
 
@@ -123,11 +124,9 @@ export function runOrder<T>(clients: readonly T[], cells: readonly CellSpec[], r
   return order;
 }
 
+/** The median, NaN for none (it prints as such in the comparison tables). */
 export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return medianOrNull(values) ?? Number.NaN;
 }
 
 export interface CellMedian {

@@ -33,7 +33,7 @@ import { readEnricherView, readGatewayView, readMetricsText, type EnricherView, 
 import { chooseProbeDevices } from './rate-schedule.ts';
 import { pipelineEnv, runNames, type RunNames } from './run-names.ts';
 import { createStageSampler, type StageSample } from './stage-sampler.ts';
-import { median, probeHostSpeed, readCpuTimes, sampleHostSpeed, stealShare } from './host-speed.ts';
+import { medianProbeMs, probeHostSpeed, readCpuTimes, sampleHostSpeed, stealShare } from './host-speed.ts';
 import { stageThroughput, type CountSample, type StageThroughput } from './stage-throughput.ts';
 import { probeMetric } from './telemetry-generator.ts';
 
@@ -513,7 +513,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const processes = await sampler.markEnd();
     const duringLoadMs = await speedDuringLoad.stop();
     const host: HostSpeed = {
-      speedProbeMs: { before: speedProbeBeforeMs, duringLoad: duringLoadMs, duringLoadMedian: median(duringLoadMs), after: probeHostSpeed() },
+      speedProbeMs: { before: speedProbeBeforeMs, duringLoad: duringLoadMs, duringLoadMedian: medianProbeMs(duringLoadMs), after: probeHostSpeed() },
       stealPercent: stealShare(cpuTimesAtStart, await readCpuTimes()),
     };
     const gatewayView = await readGatewayView(metricsUrl.gateway, warmedMetrics?.gateway === gateway ? warmedMetrics.gatewayText : null);

@@ -14,6 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
+import { median } from './median.ts';
 
 export interface CpuTimes {
   /** All CPUs together, clock ticks since boot. */
@@ -94,11 +95,8 @@ export function sampleHostSpeed(intervalMs: number): HostSpeedSampler {
   };
 }
 
-/** The middle value (the mean of the middle two), 1 decimal; null for none. */
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  const value = Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;
-  return Math.round(value * 10) / 10;
+/** The median probe, 1 decimal like the probes; null for none. */
+export function medianProbeMs(probes: readonly number[]): number | null {
+  const middle = median(probes);
+  return middle === null ? null : Math.round(middle * 10) / 10;
 }

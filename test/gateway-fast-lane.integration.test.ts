@@ -43,12 +43,7 @@ beforeAll(async () => {
   harness = await startGatewayHarness({ brokers: inject('kafkaBrokers') });
   await harness.registerDevice('lane-1', 'secret-lane-1');
   await harness.registerDevice('lane-2', 'secret-lane-2');
-  await eventually(
-    () => harness.connect('lane-2', 'secret-lane-2').then(async (client) => (await client.endAsync(), true), () => false),
-    (ok) => ok,
-    20_000,
-    'registry loaded',
-  );
+  await harness.waitUntilAccepted('lane-2', 'secret-lane-2');
 });
 
 afterAll(async () => {

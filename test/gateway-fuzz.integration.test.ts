@@ -34,12 +34,7 @@ beforeAll(async () => {
   harness = await startGatewayHarness({ brokers: inject('kafkaBrokers') });
   await harness.registerDevice(fuzzDevice.deviceId, fuzzDevice.secret);
   await harness.registerDevice(legitDevice.deviceId, legitDevice.secret);
-  await eventually(
-    () => harness.connect(legitDevice.deviceId, legitDevice.secret).then((client) => client.endAsync().then(() => true), () => false),
-    (connected) => connected,
-    30_000,
-    'registry loaded',
-  );
+  await harness.waitUntilAccepted(legitDevice.deviceId, legitDevice.secret, 30_000);
 });
 
 afterAll(async () => {

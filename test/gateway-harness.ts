@@ -10,7 +10,7 @@ import { createEnvReader } from '../core/config.ts';
 import { encodeDeviceRecord, hashSecret, type DeviceRecord } from '../core/device-record.ts';
 import { createShutdown } from '../core/lifecycle.ts';
 import { createLogger, silentLogger, type Logger } from '../core/logger.ts';
-import { uniqueName } from './helpers.ts';
+import { eventually, uniqueName } from './helpers.ts';
 import { deleteGroups, deleteTopics } from './kafka-cleanup.ts';
 
 export interface GatewayHarness {
@@ -23,6 +23,8 @@ export interface GatewayHarness {
   registerDevice(deviceId: string, secret: string, extra?: Partial<DeviceRecord>): Promise<void>;
   removeDevice(deviceId: string): Promise<void>;
   connect(deviceId: string, secret: string, options?: IClientOptions): Promise<MqttClient>;
+  /** Resolves once the gateway accepts this device's CONNECT (the registry follows its topic, so a new device takes a moment). */
+  waitUntilAccepted(deviceId: string, secret: string, timeoutMs?: number): Promise<void>;
   /** Sum of end offsets over all partitions of a topic: how many records it holds. */
   recordCount(topic: string): Promise<number>;
   /** Reads `count` records from the beginning of the topic (waits for them); its group is deleted by `close`. */
@@ -123,6 +125,15 @@ export async function startGatewayHarness(options: {
     }
     await producer.send({ topic: topics.devices, acks: -1, messages: [{ key: deviceId, value }] });
   };
+  const connect = (deviceId: string, secret: string, clientOptions: IClientOptions = {}): Promise<MqttClient> =>
+    mqtt.connectAsync(clientOptions.protocol === 'ws' ? `ws://127.0.0.1:${ports.ws}/mqtt` : `mqtt://127.0.0.1:${ports.tcp}`, {
+      clientId: deviceId,
+      username: deviceId,
+      password: secret,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      ...clientOptions,
+    });
   return {
     gateway,
     kafka,
@@ -137,15 +148,10 @@ export async function startGatewayHarness(options: {
       await writeDevice(deviceId, encodeDeviceRecord(record));
     },
     removeDevice: (deviceId) => writeDevice(deviceId, null),
-    connect(deviceId, secret, clientOptions = {}) {
-      return mqtt.connectAsync(clientOptions.protocol === 'ws' ? `ws://127.0.0.1:${ports.ws}/mqtt` : `mqtt://127.0.0.1:${ports.tcp}`, {
-        clientId: deviceId,
-        username: deviceId,
-        password: secret,
-        reconnectPeriod: 0,
-        connectTimeout: 10_000,
-        ...clientOptions,
-      });
+    connect,
+    async waitUntilAccepted(deviceId, secret, timeoutMs = 20_000) {
+      const accepted = (): Promise<boolean> => connect(deviceId, secret).then((client) => client.endAsync().then(() => true), () => false);
+      await eventually(accepted, (ok) => ok, timeoutMs, `gateway accepts ${deviceId}`);
     },
     async recordCount(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);

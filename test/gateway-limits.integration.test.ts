@@ -95,12 +95,7 @@ beforeAll(async () => {
   await harness.registerDevice('eager-1', 'secret-eager');
   await harness.registerDevice('ws-1', 'secret-ws');
   await harness.registerDevice('steady-1', 'secret-steady');
-  await eventually(
-    () => harness.connect('eager-1', 'secret-eager').then((client) => client.endAsync().then(() => true), () => false),
-    (connected) => connected,
-    20_000,
-    'registry loaded',
-  );
+  await harness.waitUntilAccepted('eager-1', 'secret-eager');
 });
 
 afterAll(async () => {

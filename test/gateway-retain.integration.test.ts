@@ -6,7 +6,6 @@ import aedesPersistence, { type AedesMemoryPersistence } from 'aedes-persistence
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { recordHeaders } from '../core/envelope.ts';
 import { startGatewayHarness, type GatewayHarness } from './gateway-harness.ts';
-import { eventually } from './helpers.ts';
 
 // A CommonJS factory whose types declare an ES default export: at run time the default import is the factory.
 const persistence = (aedesPersistence as unknown as () => AedesMemoryPersistence)();
@@ -15,12 +14,7 @@ let harness: GatewayHarness;
 beforeAll(async () => {
   harness = await startGatewayHarness({ brokers: inject('kafkaBrokers'), brokerPersistence: persistence });
   await harness.registerDevice('keeper-1', 'keeper-secret');
-  await eventually(
-    () => harness.connect('keeper-1', 'keeper-secret').then(async (c) => void (await c.endAsync())).then(() => true, () => false),
-    (ok) => ok,
-    20_000,
-    'device registered',
-  );
+  await harness.waitUntilAccepted('keeper-1', 'keeper-secret');
 });
 
 afterAll(async () => {
