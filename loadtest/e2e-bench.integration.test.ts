@@ -6,7 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
 import { runE2eBench, type E2eOptions, type E2eResult } from './e2e-bench.ts';
+import { createKafkaAuditor } from './kafka-audit.ts';
+import { dropQuestdbTables, questdbExec, questdbRowCount } from './questdb-audit.ts';
 import { smallE2eRun } from '../test/small-e2e-run.ts';
 
 const smallRun = (logDir: string): E2eOptions =>
@@ -56,6 +59,20 @@ describe('e2e benchmark smoke run', () => {
     expect(result.processes.map((p) => p.name).sort()).toEqual(['enricher', 'gateway', 'load-generator']);
     expect(result.processes.every((p) => p.peakRssMiB > 0)).toBe(true);
   });
+
+  it('removed the run\'s topics and tables once it was audited', async () => {
+    // telemetry, devices, dead letters, events, alerts; the readings and completeness tables
+    expect(result.runData).toEqual({ kept: false, removedTopics: 5, removedTables: 2 });
+    const admin = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      expect((await admin.listTopics()).filter((topic) => topic.startsWith(result.names.topicPrefix))).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
+    const tables = await questdbExec(inject('questdbHttpUrl'), 'SELECT table_name FROM tables()');
+    expect(tables.map(([name]) => String(name)).filter((name) => name.startsWith(result.names.tablePrefix))).toEqual([]);
+  });
 });
 
 describe('e2e benchmark with a gateway crash', () => {
@@ -94,11 +111,21 @@ describe('e2e benchmark with a warm-up', () => {
 
   beforeAll(async () => {
     logDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
-    result = await runE2eBench({ ...smallRun(logDir), warmupMs: 2000 });
+    result = await runE2eBench({ ...smallRun(logDir), warmupMs: 2000, keepData: true });
   }, 180_000);
 
   afterAll(async () => {
     await rm(logDir, { recursive: true, force: true });
+    const kafka = createKafkaAuditor(inject('kafkaBrokers'));
+    await kafka.deleteTopicsByPrefix(result.names.topicPrefix).finally(() => kafka.close());
+    await dropQuestdbTables(inject('questdbHttpUrl'), result.names.tablePrefix);
+  });
+
+  it('kept the run\'s data when asked to', async () => {
+    expect(result.runData).toEqual({ kept: true, removedTopics: 0, removedTables: 0 });
+    expect(await questdbRowCount(inject('questdbHttpUrl'), result.names.table)).toBe(result.counts.expectedRows);
+    const kafka = createKafkaAuditor(inject('kafkaBrokers'));
+    expect(await kafka.recordCount(result.names.telemetryTopic).finally(() => kafka.close())).toBe(result.counts.kafkaRecords);
   });
 
   it('warmed up at the run\'s rate until the pipeline caught up, then counted the measured load alone', () => {

@@ -27,11 +27,11 @@ import { compareLedgers, type LedgerComparison } from './message-ledger.ts';
 import { freePort, startPipelineProcess, type PipelineProcess } from './pipeline-process.ts';
 import { harnessProcess, restartedName } from './process-roles.ts';
 import { createProcessSampler, measureCores, type ProcessUsageReport } from './process-usage.ts';
-import { auditQuestdb, questdbRowCount, questdbWalApplied } from './questdb-audit.ts';
+import { auditQuestdb, dropQuestdbTables, questdbRowCount, questdbWalApplied } from './questdb-audit.ts';
 import { createQueryableProbe, type QueryableProbeStats } from './queryable-probe.ts';
 import { readEnricherView, readGatewayView, readMetricsText, type EnricherView, type GatewayView } from './service-views.ts';
 import { chooseProbeDevices } from './rate-schedule.ts';
-import { pipelineEnv, runNames, type RunNames } from './run-names.ts';
+import { benchPartitions, pipelineEnv, runNames, type RunNames } from './run-names.ts';
 import { createStageSampler, type StageSample } from './stage-sampler.ts';
 import { medianProbeMs, probeHostSpeed, readCpuTimes, sampleHostSpeed, stealShare } from './host-speed.ts';
 import { stageThroughput, type CountSample, type StageThroughput } from './stage-throughput.ts';
@@ -57,6 +57,10 @@ export interface E2eOptions {
   auditKafka: boolean;
   /** How long to wait after the load for acks, Kafka and QuestDB to catch up. */
   drainTimeoutMs: number;
+  /** Partitions of the run's data topics (telemetry, dead letters, events, alerts); default {@link benchPartitions}. */
+  partitions?: number;
+  /** Keep the run's topics and tables after it; by default they are removed once audited. */
+  keepData?: boolean;
   /** Queryable-latency probe: poll interval and the most probe messages per second. */
   probePollMs: number;
   maxProbeRatePerSec: number;
@@ -190,6 +194,15 @@ export interface E2eResult {
   /** True when nothing acknowledged was lost and every count agrees. */
   countsAgree: boolean;
   problems: string[];
+  /** What became of the run's topics and tables once it was audited (filled in as the run stops). */
+  runData: RunData;
+}
+
+export interface RunData {
+  /** Left on the stack (`keepData`); otherwise removed, the counts say how many. */
+  kept: boolean;
+  removedTopics: number;
+  removedTables: number;
 }
 
 export interface Warmup {
@@ -254,7 +267,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
   const problems: string[] = [];
   const stops: Array<() => Promise<unknown>> = [];
   const kafka = createKafkaAuditor(options.kafkaBrokers);
-  stops.push(() => kafka.close());
+  const runData: RunData = { kept: options.keepData ?? false, removedTopics: 0, removedTables: 0 };
   const sampler = createProcessSampler(1000);
   stops.push(() => Promise.resolve(sampler.stop()));
   // One folder per run: a sweep's gateway and enricher logs stay apart.
@@ -289,7 +302,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     }
     const env = pipelineEnv(
       names,
-      { kafkaBrokers: options.kafkaBrokers, replicationFactor, questdbHttpUrl: options.questdbHttpUrl, mqttPort, gatewayHttpPort, enrichHttpPort },
+      { kafkaBrokers: options.kafkaBrokers, replicationFactor, partitions: options.partitions ?? benchPartitions, questdbHttpUrl: options.questdbHttpUrl, mqttPort, gatewayHttpPort, enrichHttpPort },
       {
         gateway: { TRIBUTARY_MQTT_HOST: hostOf('gateway'), TRIBUTARY_HTTP_HOST: hostOf('gateway'), ...relayed.gateway, ...options.gatewayEnv },
         enrich: { TRIBUTARY_HTTP_HOST: hostOf('enricher'), ...relayed.enrich, ...options.enrichEnv },
@@ -595,6 +608,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         enrich: options.enrich,
         auditKafka: options.auditKafka,
         drainTimeoutMs: options.drainTimeoutMs,
+        partitions: options.partitions ?? benchPartitions,
         probePollMs: options.probePollMs,
         maxProbeRatePerSec: options.maxProbeRatePerSec,
         logDir,
@@ -637,9 +651,10 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       fault: fault?.timeline ?? null,
       countsAgree,
       problems,
+      runData,
     };
   } finally {
-    // Reverse order: devices, probe, enricher, gateway, sampler, Kafka client.
+    // Reverse order: devices, probe, enricher, gateway, sampler.
     for (const stop of stops.reverse()) {
       try {
         await stop();
@@ -647,6 +662,16 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         problems.push(`stopping: ${String(error)}`);
       }
     }
+    // Once nothing reads or writes them: a stack that runs benchmark after benchmark would otherwise keep every run's topics and tables.
+    if (!runData.kept) {
+      try {
+        runData.removedTopics = (await kafka.deleteTopicsByPrefix(names.topicPrefix)).length;
+        if (options.enrich) runData.removedTables = (await dropQuestdbTables(options.questdbHttpUrl, names.tablePrefix)).length;
+      } catch (error) {
+        problems.push(`removing the run's topics and tables: ${String(error)}`);
+      }
+    }
+    await kafka.close().catch((error: unknown) => void problems.push(`closing the Kafka client: ${String(error)}`));
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatHost, formatLatency, formatProcesses, formatSweepReport, formatWarmup } from './e2e-report.ts';
+import { formatHost, formatLatency, formatProcesses, formatRunData, formatSweepReport, formatWarmup } from './e2e-report.ts';
 import { createLatencyHistogram } from './latency-histogram.ts';
+import { runNames } from './run-names.ts';
 
 describe('reports', () => {
   it('formats a latency summary, and says when there is none', () => {
@@ -81,5 +82,10 @@ describe('reports', () => {
       'host        speed probe (fixed work, ms of CPU; lower is a faster host) 22.6 at rest, 31.5 median during the load (31.5, 35.1, 29.9), 22.9 after; steal 0.4 %: compare CPU per message between runs of like speed',
     );
     expect(formatHost({ speedProbeMs: { before: 22.6, duringLoad: [], duringLoadMedian: null, after: 22.9 }, stealPercent: null })).toMatch(/n\/a median .*steal n\/a %/);
+  });
+  it('says whether the run\'s topics and tables were removed or where they were kept', () => {
+    const names = runNames('mx1abc');
+    expect(formatRunData({ kept: false, removedTopics: 5, removedTables: 2 }, names)).toBe('run data    removed 5 topics and 2 tables (--keep-data keeps them)');
+    expect(formatRunData({ kept: true, removedTopics: 0, removedTables: 0 }, names)).toBe('run data    kept: topics bench.mx1abc.*, tables bench_mx1abc_*');
   });
 });

@@ -1,8 +1,9 @@
 /** The human-readable summaries the bench command prints. Pure. */
 import type { FleetStats } from './device-fleet.ts';
-import type { E2eResult, HostSpeed, Warmup } from './e2e-bench.ts';
+import type { E2eResult, HostSpeed, RunData, Warmup } from './e2e-bench.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import { harnessProcess, orderProcesses } from './process-roles.ts';
+import type { RunNames } from './run-names.ts';
 import { cpuMicrosPerMessageByRole, type Knee, type SweepPoint } from './sweep-analysis.ts';
 
 const n = (value: number | null | undefined): string => (value === null || value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US'));
@@ -28,7 +29,7 @@ export function formatE2eReport(result: E2eResult): string {
   const stage = (name: string, t: { count: number; perSec: number; steadyPerSec: number; completedAfterMs: number | null } | null): string =>
     t === null ? `  ${name.padEnd(13)} n/a` : `  ${name.padEnd(13)} ${n(t.count).padStart(11)}   ${n(t.perSec).padStart(7)}/s overall  ${n(t.steadyPerSec).padStart(7)}/s steady  done after ${t.completedAfterMs === null ? 'never' : `${(t.completedAfterMs / 1000).toFixed(1)} s`}`;
   const lines = [
-    `run ${result.runId}: ${n(result.options.devices)} devices, QoS ${result.options.qos}, ${n(result.options.ratePerSec)} msg/s offered for ${result.options.durationMs / 1000} s, ${result.fleet.readingsPerMessage} readings/msg, v2 ${result.options.v2Percent} %`,
+    `run ${result.runId}: ${n(result.options.devices)} devices, QoS ${result.options.qos}, ${n(result.options.ratePerSec)} msg/s offered for ${result.options.durationMs / 1000} s, ${result.fleet.readingsPerMessage} readings/msg, v2 ${result.options.v2Percent} %${result.options.partitions === undefined ? '' : `, ${result.options.partitions} partitions`}`,
     ...(result.fault
       ? [
           `fault       ${result.fault.kind}: ${result.fault.description}; in effect ${result.fault.injectedAtMs === null ? 'never' : `${(result.fault.injectedAtMs / 1000).toFixed(1)} s`}–${result.fault.healedAtMs === null ? 'never healed' : `${(result.fault.healedAtMs / 1000).toFixed(1)} s`} into the load${result.fault.samplingErrors > 0 ? `; ${result.fault.samplingErrors} stage samples failed meanwhile` : ''}${result.fault.error ? `; ERROR ${result.fault.error}` : ''}`,
@@ -57,10 +58,17 @@ export function formatE2eReport(result: E2eResult): string {
     ...formatProcesses(result),
     formatHost(result.host),
     `drain       ${result.drain.caughtUp ? 'caught up' : 'DID NOT catch up'} ${(result.drain.afterLoadMs / 1000).toFixed(1)} s after the load ended`,
+    formatRunData(result.runData, result.names),
     `verdict     ${result.countsAgree ? 'counts agree: nothing acknowledged was lost, no duplicate rows' : 'COUNTS DISAGREE'}`,
     ...result.problems.map((problem) => `problem     ${problem}`),
   ];
   return lines.join('\n');
+}
+
+/** What became of the run's topics and tables. */
+export function formatRunData(runData: RunData, names: RunNames): string {
+  if (runData.kept) return `run data    kept: topics ${names.topicPrefix}*, tables ${names.tablePrefix}*`;
+  return `run data    removed ${runData.removedTopics} topics and ${runData.removedTables} tables (--keep-data keeps them)`;
 }
 
 /** The host's speed around the measured load in one line: the probes and the steal. */

@@ -18,6 +18,11 @@ export interface KafkaAuditor {
   groupLag(groupId: string, topic: string): Promise<number>;
   /** Creates a topic unless it exists. */
   ensureTopic(topic: string, partitions: number, config?: Record<string, string>, replicationFactor?: number): Promise<void>;
+  /**
+   * Deletes every topic whose name starts with `prefix`; returns their names. Kafka then drops the
+   * offsets committed on them, and a consumer group left empty with no offsets goes with them.
+   */
+  deleteTopicsByPrefix(prefix: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -64,6 +69,12 @@ export function createKafkaAuditor(brokers: readonly string[]): KafkaAuditor {
     },
     // The product's admin: it waits until every partition answers, which kafkajs' own waitForLeaders does not.
     ensureTopic: (topic, partitions, config = {}, replicationFactor = 1) => topics.ensureTopics([{ topic, partitions, replicationFactor, config }]),
+    async deleteTopicsByPrefix(prefix) {
+      const client = await ready();
+      const topics = (await client.listTopics()).filter((name) => name.startsWith(prefix));
+      if (topics.length > 0) await client.deleteTopics({ topics, timeout: 30_000 });
+      return topics;
+    },
     async readLedger({ topic, deviceCount, deviceIndexOf, timeoutMs }) {
       const ends = await endOffsets(topic);
       const messages = createMessageLedger(deviceCount);

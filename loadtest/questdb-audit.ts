@@ -33,6 +33,13 @@ export async function questdbWalApplied(httpUrl: string, table: string): Promise
   return row !== undefined && row[0] === false && Number(row[1]) >= Number(row[2]);
 }
 
+/** Drops every table whose name starts with `prefix`; returns their names. */
+export async function dropQuestdbTables(httpUrl: string, prefix: string): Promise<string[]> {
+  const tables = (await questdbExec(httpUrl, 'SELECT table_name FROM tables()')).map(([name]) => String(name)).filter((name) => name.startsWith(prefix));
+  for (const table of tables) await questdbExec(httpUrl, `DROP TABLE IF EXISTS '${table}'`);
+  return tables;
+}
+
 /** Splits one CSV line from /exp (fields quoted only when they must be, `""` escapes a quote). */
 export function parseCsvLine(line: string): string[] {
   const fields: string[] = [];

@@ -10,6 +10,9 @@ describe('run names and pipeline environment', () => {
     expect(validateTablePrefix(names.tablePrefix).ok).toBe(true);
     expect(readingsTableName(names.tablePrefix)).toBe(names.table);
     expect(new Set([names.telemetryTopic, names.devicesTopic, names.deadLetterTopic]).size).toBe(3);
+    // The prefix the run's clean-up deletes by: it covers every topic the run makes, and only its own.
+    for (const topic of [names.telemetryTopic, names.devicesTopic, names.deadLetterTopic]) expect(topic.startsWith(names.topicPrefix), topic).toBe(true);
+    expect(runNames('mwri1abc1').telemetryTopic.startsWith(names.topicPrefix)).toBe(false);
   });
 
   it('points both children at the same topics and lets extra settings win', () => {
@@ -22,6 +25,13 @@ describe('run names and pipeline environment', () => {
       expect(env.gateway[key], key).toBe(env.enrich[key]);
     }
     expect(env.gateway).toMatchObject({ TRIBUTARY_KAFKA_BROKERS: '127.0.0.1:1,127.0.0.1:2', TRIBUTARY_KAFKA_REPLICATION_FACTOR: '2', TRIBUTARY_MQTT_TCP_PORT: '1883', TRIBUTARY_KAFKA_LINGER_MS: '2', LOG_LEVEL: 'debug' });
+    expect(env.gateway.TRIBUTARY_KAFKA_PARTITIONS).toBeUndefined();
+    for (const key of ['TRIBUTARY_TOPIC_EVENTS', 'TRIBUTARY_TOPIC_ALERTS']) expect(env.gateway[key]!.startsWith(names.topicPrefix), key).toBe(true);
     expect(env.enrich).toMatchObject({ TRIBUTARY_QUESTDB_TABLE_PREFIX: names.tablePrefix, TRIBUTARY_ENRICH_GROUP: names.consumerGroup, LOG_LEVEL: 'warn' });
+  });
+
+  it('gives both children the run\'s partitions when it sets them', () => {
+    const env = pipelineEnv(names, { kafkaBrokers: ['127.0.0.1:1'], replicationFactor: 1, partitions: 4, questdbHttpUrl: '', mqttPort: 1, gatewayHttpPort: 2, enrichHttpPort: 3 });
+    expect([env.gateway.TRIBUTARY_KAFKA_PARTITIONS, env.enrich.TRIBUTARY_KAFKA_PARTITIONS]).toEqual(['4', '4']);
   });
 });

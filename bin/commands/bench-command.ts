@@ -24,6 +24,7 @@ import { faultIsolation } from '../../loadtest/faults/fault-isolation.ts';
 import type { FaultNetwork } from '../../infra/fault-network.ts';
 import type { FaultNeeds, ScheduledFault } from '../../loadtest/faults/fault.ts';
 import { findGroupMembers } from '../../loadtest/process-usage.ts';
+import { benchPartitions } from '../../loadtest/run-names.ts';
 import { renderLineChart } from '../../loadtest/svg-plot.ts';
 import { findKnee, renderSweepPlots } from '../../loadtest/sweep-analysis.ts';
 import { intFlag, parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
@@ -83,6 +84,10 @@ ${faultKindsHelp('                               ')}
   --questdb-disk-mb <n>      the local stack's QuestDB root on a tmpfs of this size (needs root; a
                              disk-full fault fills it; default: what the kind needs, else the disk)
   --drain-timeout <s>        wait this long for Kafka and QuestDB to catch up (default 120)
+  --partitions <n>           partitions of the run's data topics (default 4; the product's
+                             TRIBUTARY_KAFKA_PARTITIONS default of 12 costs more on a 2-core box)
+  --keep-data                keep the run's topics, consumer groups and QuestDB tables (default: removed
+                             once the run is audited, so repeated runs do not fill the stack's disk)
   --probe-poll <ms>          publish→queryable probe poll interval (default 50)
   --rest-window <s>          before the load: each process's CPU at rest, then as long again with only
                              the harness querying, to attribute CPU (default 10; 0 skips)
@@ -163,6 +168,8 @@ const options = {
   'no-enrich': { type: 'boolean', default: false },
   'no-kafka-audit': { type: 'boolean', default: false },
   'drain-timeout': { type: 'string' },
+  partitions: { type: 'string' },
+  'keep-data': { type: 'boolean', default: false },
   'probe-poll': { type: 'string' },
   'rest-window': { type: 'string' },
   warmup: { type: 'string' },
@@ -463,6 +470,8 @@ async function e2eAction(values: Values): Promise<number> {
           enrich: !values['no-enrich'],
           auditKafka: !values['no-kafka-audit'],
           drainTimeoutMs: rangedInt(values, 'drain-timeout', 120, 1, 3600) * 1000,
+          partitions: rangedInt(values, 'partitions', benchPartitions, 1, 10_000),
+          keepData: values['keep-data'] === true,
           probePollMs: rangedInt(values, 'probe-poll', 50, 5, 10_000),
           restWindowMs: rangedInt(values, 'rest-window', 10, 0, 600) * 1000,
           warmupMs: rangedInt(values, 'warmup', 0, 0, 600) * 1000,
