@@ -454,6 +454,8 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
     sampler.stop();
     await Promise.all(devices.map((device) => device.connection?.end() ?? Promise.resolve()));
     await gateway?.stop();
+    // The run's topics go once nothing uses them, as in bench e2e (ADR 0026).
+    await auditor.deleteTopicsByPrefix(names.topicPrefix).catch((error: unknown) => void problems.push(`removing the run's topics: ${String(error)}`));
     await Promise.allSettled([producer.disconnect(), admin.disconnect(), auditor.close()]);
   }
 }

@@ -141,6 +141,8 @@ export async function runConnectionSweep(options: {
       await gateway.stop();
     }
   } finally {
+    // The run's topics go once the gateway stopped, as in bench e2e (ADR 0026).
+    await kafka.deleteTopicsByPrefix(`bench.${runId}.`).catch((error: unknown) => progress(`could not remove the run's topics bench.${runId}.*: ${String(error)}`));
     await kafka.close();
   }
 }
