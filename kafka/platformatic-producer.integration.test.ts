@@ -18,6 +18,7 @@ import { createKafkajsProducer } from '../loadtest/kafkajs-producer.ts';
 import { createRdkafkaProducer, loadNodeRdkafka, type RdkafkaModule } from '../loadtest/rdkafka-producer.ts';
 import { topicMetadata, uniqueName } from '../test/helpers.ts';
 import { faultStackOptions } from '../test/test-stacks.ts';
+import { createKafkajsAdmin } from './kafkajs-admin.ts';
 import { createPlatformaticProducer } from './platformatic-producer.ts';
 
 // Provided by test/global-setup.ts; a run without it (e.g. only this file) uses the default home.
@@ -107,7 +108,9 @@ describe('producer adapters on the 3-broker cluster', () => {
     const rdkafka = cachedRdkafka();
     const clients = ['kafkajs', 'platformatic', ...(rdkafka ? ['rdkafka'] : [])];
     const topics = clients.map((client) => uniqueName(`producers.${client}`));
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 3 })), waitForLeaders: true });
+    // The product's admin waits until every partition answers: kafkajs' waitForLeaders failed here in CI when a broker still answered "unknown topic".
+    const topicAdmin = createKafkajsAdmin(kafka);
+    await topicAdmin.ensureTopics(topics.map((topic) => ({ topic, partitions: 6, replicationFactor: 3 }))).finally(() => topicAdmin.close());
     const metadata = await topicMetadata(admin, topics[0]!);
     const victimId = metadata.partitions.find((partition) => partition.partitionId === 0)?.leader;
     await admin.disconnect();

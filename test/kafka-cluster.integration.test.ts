@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
 import { startStack, stackDir, stopStack, type StackState } from '../infra/stack.ts';
 import { createKafkaClientFactory } from '../kafka/kafka-client-factory.ts';
+import { createKafkajsAdmin } from '../kafka/kafkajs-admin.ts';
 import { topicMetadata, uniqueName } from './helpers.ts';
 import { faultStackOptions } from './test-stacks.ts';
 
@@ -31,7 +32,9 @@ describe('3-broker cluster', () => {
     await admin.connect();
     const topic = uniqueName('cluster.test');
     expect((await admin.describeCluster()).brokers).toHaveLength(3);
-    await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 3 }], waitForLeaders: true });
+    // The product's admin waits until every partition answers (kafkajs' waitForLeaders gives up on a broker still answering "unknown topic").
+    const topicAdmin = createKafkajsAdmin(kafka);
+    await topicAdmin.ensureTopics([{ topic, partitions: 6, replicationFactor: 3 }]).finally(() => topicAdmin.close());
     const metadata = await topicMetadata(admin, topic);
     for (const partition of metadata.partitions) expect(partition.replicas).toHaveLength(3);
     await admin.disconnect();
