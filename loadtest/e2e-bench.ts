@@ -679,7 +679,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
  * Injects a fault `atMs` into the load and heals it `forMs` later. `healNow` heals at once (load
  * over, or the run failing) and waits for an injection under way; it is safe to call twice.
  */
-function scheduleFault(plan: ScheduledFault, loadStarted: number, environment: FaultEnvironment): { timeline: FaultTimeline; inEffect: () => boolean; healNow: () => Promise<void> } {
+export function scheduleFault(plan: ScheduledFault, loadStarted: number, environment: FaultEnvironment): { timeline: FaultTimeline; inEffect: () => boolean; healNow: () => Promise<void> } {
   const { fault } = plan;
   const timeline: FaultTimeline = { kind: fault.kind, description: fault.describe(), injectedAtMs: null, healedAtMs: null, error: null, samplingErrors: 0 };
   const since = (): number => Math.round(performance.now() - loadStarted);
@@ -690,7 +690,9 @@ function scheduleFault(plan: ScheduledFault, loadStarted: number, environment: F
     (healing ??= (async () => {
       clearTimeout(healTimer);
       await injecting;
-      if (timeline.injectedAtMs === null) return;
+      // A failed injection may have done part of its work (a broker paused, then a wait timed out):
+      // heal undoes whatever was done, or a paused broker would outlive the run.
+      if (!started) return;
       await fault.heal(environment).then(() => void (timeline.healedAtMs = since()), fail);
     })());
   let injecting: Promise<void> = Promise.resolve();

@@ -48,7 +48,10 @@ export interface Fault {
   describe(): string;
   /** Puts the fault in effect; resolves once it is. */
   inject(environment: FaultEnvironment): Promise<void>;
-  /** Ends it; resolves once the faulty part is back (a healed fault leaves nothing behind). */
+  /**
+   * Ends it; resolves once the faulty part is back (a healed fault leaves nothing behind). Also
+   * called after an `inject` that failed part-way, so it undoes only what was done.
+   */
   heal(environment: FaultEnvironment): Promise<void>;
 }
 

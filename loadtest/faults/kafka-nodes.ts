@@ -28,6 +28,20 @@ async function withAdmin<T>(environment: FaultEnvironment, use: (admin: Admin) =
   }
 }
 
+/**
+ * The environment with its bootstrap list less node `nodeId` (from the stack's state), for asking
+ * the cluster while that node is paused: a client that picks a paused broker waits for its timeouts.
+ * Without a stack directory, the environment as it is.
+ */
+export async function withoutNode(environment: FaultEnvironment, nodeId: number): Promise<FaultEnvironment> {
+  if (environment.stackDir === null) return environment;
+  const state = await readStackState(environment.stackDir);
+  const node = state?.kafka.nodes.find((candidate) => candidate.nodeId === nodeId);
+  if (!node) return environment;
+  const kafkaBrokers = environment.kafkaBrokers.filter((address) => !address.endsWith(`:${node.brokerPort}`));
+  return kafkaBrokers.length > 0 ? { ...environment, kafkaBrokers } : environment;
+}
+
 /** The telemetry topic's partitions as the brokers report them now. */
 export function telemetryPartitions(environment: FaultEnvironment): Promise<PartitionReplicas[]> {
   return withAdmin(environment, async (admin) => {
