@@ -148,7 +148,7 @@ export async function runApiBench(options: ApiBenchOptions): Promise<ApiBenchRes
       enrichEnv = run.env.enrich;
       const apiPort = await freePort();
       const ownTopics = Object.fromEntries(
-        (['JOBS', 'JOB_STATE', 'JOB_EVENTS', 'API_TOKENS', 'COMMANDS', 'COMMAND_EVENTS'] as const).map((name) => [`TRIBUTARY_TOPIC_${name}`, `bench.${run.names.runId}.${name.toLowerCase().replace(/_/g, '-')}`]),
+        (['JOBS', 'JOB_STATE', 'JOB_EVENTS', 'API_TOKENS', 'COMMANDS', 'COMMAND_EVENTS'] as const).map((name) => [`TRIBUTARY_TOPIC_${name}`, `${run.names.topicPrefix}${name.toLowerCase().replace(/_/g, '-')}`]),
       );
       env = {
         ...replayEnv(run.env.enrich),

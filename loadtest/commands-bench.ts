@@ -158,8 +158,8 @@ export async function runCommandsBench(options: CommandsBenchOptions): Promise<C
   const loadBefore = loadavg().map((value) => round(value, 2));
   const progress = options.onProgress ?? (() => undefined);
   const names = runNames(runId);
-  const commandsTopic = `bench.${runId}.commands`;
-  const commandEventsTopic = `bench.${runId}.command-events`;
+  const commandsTopic = `${names.topicPrefix}commands`;
+  const commandEventsTopic = `${names.topicPrefix}command-events`;
   const commandsGroup = `bench-${runId}-commands`;
   const logDir = join(options.logDir, runId);
   await mkdir(logDir, { recursive: true });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
+import { runNames, runTopicsEnv } from './run-names.ts';
 import { createDeviceFleet, type DeviceFleet } from './device-fleet.ts';
 import { createKafkaAuditor } from './kafka-audit.ts';
 import { freePort, startPipelineProcess } from './pipeline-process.ts';
@@ -60,7 +61,8 @@ export async function runConnectionSweep(options: {
   const counts = [...options.counts].sort((a, b) => a - b);
   const total = counts.at(-1) ?? 0;
   const progress = options.onProgress ?? (() => undefined);
-  const devicesTopic = `bench.${runId}.devices`;
+  const names = runNames(runId);
+  const devicesTopic = names.devicesTopic;
   const logDir = join(options.logDir, runId);
   await mkdir(logDir, { recursive: true });
   const kafka = createKafkaAuditor(options.kafkaBrokers);
@@ -75,13 +77,9 @@ export async function runConnectionSweep(options: {
       command: 'gateway',
       env: {
         TRIBUTARY_KAFKA_BROKERS: options.kafkaBrokers.join(','),
-        TRIBUTARY_TOPIC_TELEMETRY: `bench.${runId}.telemetry`,
-        TRIBUTARY_TOPIC_EVENTS: `bench.${runId}.events`,
-        TRIBUTARY_TOPIC_DEVICES: devicesTopic,
-        TRIBUTARY_TOPIC_DEAD_LETTER: `bench.${runId}.dlq`,
-        TRIBUTARY_TOPIC_ALERTS: `bench.${runId}.alerts`,
+        ...runTopicsEnv(names),
         TRIBUTARY_HTTP_HOST: '127.0.0.1',
-        TRIBUTARY_GATEWAY_ID: `bench-${runId}`,
+        TRIBUTARY_GATEWAY_ID: names.gatewayId,
         TRIBUTARY_MQTT_HOST: '127.0.0.1',
         TRIBUTARY_MQTT_TCP_PORT: String(mqttPort),
         TRIBUTARY_MQTT_WS_ENABLED: 'false',
@@ -142,7 +140,7 @@ export async function runConnectionSweep(options: {
     }
   } finally {
     // The run's topics go once the gateway stopped, as in bench e2e (ADR 0026).
-    await kafka.deleteTopicsByPrefix(`bench.${runId}.`).catch((error: unknown) => progress(`could not remove the run's topics bench.${runId}.*: ${String(error)}`));
+    await kafka.deleteTopicsByPrefix(names.topicPrefix).catch((error: unknown) => progress(`could not remove the run's topics ${names.topicPrefix}*: ${String(error)}`));
     await kafka.close();
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readingsTableName, validateTablePrefix } from '../core/questdb-tables.ts';
-import { pipelineEnv, runNames } from './run-names.ts';
+import { pipelineEnv, runNames, runTopicsEnv } from './run-names.ts';
 
 describe('run names and pipeline environment', () => {
   const names = runNames('mwri1abc12');
@@ -9,9 +9,10 @@ describe('run names and pipeline environment', () => {
     expect(names.telemetryTopic).toBe('bench.mwri1abc12.telemetry');
     expect(validateTablePrefix(names.tablePrefix).ok).toBe(true);
     expect(readingsTableName(names.tablePrefix)).toBe(names.table);
-    expect(new Set([names.telemetryTopic, names.devicesTopic, names.deadLetterTopic]).size).toBe(3);
+    const topics = Object.values(runTopicsEnv(names));
+    expect(new Set(topics).size).toBe(5);
     // The prefix the run's clean-up deletes by: it covers every topic the run makes, and only its own.
-    for (const topic of [names.telemetryTopic, names.devicesTopic, names.deadLetterTopic]) expect(topic.startsWith(names.topicPrefix), topic).toBe(true);
+    for (const topic of topics) expect(topic.startsWith(names.topicPrefix), topic).toBe(true);
     expect(runNames('mwri1abc1').telemetryTopic.startsWith(names.topicPrefix)).toBe(false);
   });
 

@@ -13,25 +13,44 @@ export const benchPartitions = 4;
 export interface RunNames {
   runId: string;
   telemetryTopic: string;
+  eventsTopic: string;
   devicesTopic: string;
   deadLetterTopic: string;
+  alertsTopic: string;
   table: string;
   tablePrefix: string;
   consumerGroup: string;
   /** Every Kafka topic of the run starts with it (the API bench's companion topics too). */
   topicPrefix: string;
+  gatewayId: string;
 }
 
 export function runNames(runId: string): RunNames {
+  const topicPrefix = `bench.${runId}.`;
+  const tablePrefix = `bench_${runId}_`;
   return {
     runId,
-    telemetryTopic: `bench.${runId}.telemetry`,
-    devicesTopic: `bench.${runId}.devices`,
-    deadLetterTopic: `bench.${runId}.dlq`,
-    table: `bench_${runId}_readings`,
-    tablePrefix: `bench_${runId}_`,
+    telemetryTopic: `${topicPrefix}telemetry`,
+    eventsTopic: `${topicPrefix}events`,
+    devicesTopic: `${topicPrefix}devices`,
+    deadLetterTopic: `${topicPrefix}dlq`,
+    alertsTopic: `${topicPrefix}alerts`,
+    table: `${tablePrefix}readings`,
+    tablePrefix,
     consumerGroup: `bench-${runId}-enrich`,
-    topicPrefix: `bench.${runId}.`,
+    topicPrefix,
+    gatewayId: `bench-${runId}`,
+  };
+}
+
+/** The settings that point a gateway or an enricher at the run's own topics. */
+export function runTopicsEnv(names: RunNames): Record<string, string> {
+  return {
+    TRIBUTARY_TOPIC_TELEMETRY: names.telemetryTopic,
+    TRIBUTARY_TOPIC_EVENTS: names.eventsTopic,
+    TRIBUTARY_TOPIC_DEVICES: names.devicesTopic,
+    TRIBUTARY_TOPIC_DEAD_LETTER: names.deadLetterTopic,
+    TRIBUTARY_TOPIC_ALERTS: names.alertsTopic,
   };
 }
 
@@ -45,18 +64,14 @@ export function pipelineEnv(
     TRIBUTARY_KAFKA_BROKERS: settings.kafkaBrokers.join(','),
     TRIBUTARY_KAFKA_REPLICATION_FACTOR: String(settings.replicationFactor),
     ...(settings.partitions !== undefined && { TRIBUTARY_KAFKA_PARTITIONS: String(settings.partitions) }),
-    TRIBUTARY_TOPIC_TELEMETRY: names.telemetryTopic,
-    TRIBUTARY_TOPIC_EVENTS: `${names.topicPrefix}events`,
-    TRIBUTARY_TOPIC_DEVICES: names.devicesTopic,
-    TRIBUTARY_TOPIC_DEAD_LETTER: names.deadLetterTopic,
-    TRIBUTARY_TOPIC_ALERTS: `${names.topicPrefix}alerts`,
+    ...runTopicsEnv(names),
     TRIBUTARY_HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   };
   return {
     gateway: {
       ...shared,
-      TRIBUTARY_GATEWAY_ID: `bench-${names.runId}`,
+      TRIBUTARY_GATEWAY_ID: names.gatewayId,
       TRIBUTARY_MQTT_HOST: '127.0.0.1',
       TRIBUTARY_MQTT_TCP_PORT: String(settings.mqttPort),
       TRIBUTARY_MQTT_WS_ENABLED: 'false',
