@@ -209,4 +209,24 @@ describe('guardConnection', () => {
     expect(Buffer.concat(writes).subarray(0, 5)).toEqual(Buffer.from([0x40, 0x02, 0x00, 0x01, 0x40]));
     expect(Buffer.concat(writes)).toHaveLength(4 + over);
   });
+
+  it('writes bytes straight to the socket once nothing of Aedes waits, and stops reading the device until the socket drains', async () => {
+    const { socket, writes, drain } = recordingSocket({ highWaterMark: 4 });
+    const guarded = guardConnection(socket, { maxPacketBytes: 1024, preConnectMaxBytes: 4096, onRefused: () => undefined });
+    guarded.connectAccepted();
+    guarded.stream.write(Buffer.from([0x20, 0x02, 0x00, 0x00])); // the CONNACK, through the guard
+    drain();
+    await tick();
+    guarded.write(Buffer.from([0x40, 0x02, 0x00, 0x01]));
+    guarded.write(Buffer.from([0x40, 0x02, 0x00, 0x02]));
+    // the socket holds 4 bytes: the second PUBACK waits, and so does the device
+    expect(guarded.stream.writableLength).toBe(0);
+    expect(socket.isPaused()).toBe(true);
+    drain();
+    await tick();
+    drain();
+    await tick();
+    expect(socket.isPaused()).toBe(false);
+    expect(Buffer.concat(writes)).toEqual(Buffer.from([0x20, 0x02, 0x00, 0x00, 0x40, 0x02, 0x00, 0x01, 0x40, 0x02, 0x00, 0x02]));
+  });
 });

@@ -145,10 +145,15 @@ export function guardConnection(
       });
     },
     write(bytes) {
-      if (!stream.writable || stream.write(bytes) || reasons.has('unread_acks')) return;
+      if (!stream.writable) return;
+      // Nothing of Aedes' waits in the guard (no corked or unsent bytes): straight to the socket, in
+      // order, without a second stream layer per PUBACK. Otherwise behind what waits.
+      const direct = connackWritten && stream.writableLength === 0 && !source.destroyed;
+      const target = direct ? source : stream;
+      if (target.write(bytes) || reasons.has('unread_acks')) return;
       reasons.add('unread_acks');
       updateFlow();
-      stream.once('drain', () => {
+      target.once('drain', () => {
         reasons.delete('unread_acks');
         updateFlow();
       });
