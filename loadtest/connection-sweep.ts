@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
-import { runNames, runTopicsEnv } from './run-names.ts';
 import { createDeviceFleet, type DeviceFleet } from './device-fleet.ts';
 import { createKafkaAuditor } from './kafka-audit.ts';
 import { freePort, startPipelineProcess } from './pipeline-process.ts';
 import { readProcessUsage } from './process-usage.ts';
+import { gatewayEnv, runNames } from './run-names.ts';
 import { metricTotal } from '../core/prometheus-text.ts';
 
 export interface ConnectionStep {
@@ -75,18 +75,7 @@ export async function runConnectionSweep(options: {
     const gateway = await startPipelineProcess({
       name: 'gateway',
       command: 'gateway',
-      env: {
-        TRIBUTARY_KAFKA_BROKERS: options.kafkaBrokers.join(','),
-        ...runTopicsEnv(names),
-        TRIBUTARY_HTTP_HOST: '127.0.0.1',
-        TRIBUTARY_GATEWAY_ID: names.gatewayId,
-        TRIBUTARY_MQTT_HOST: '127.0.0.1',
-        TRIBUTARY_MQTT_TCP_PORT: String(mqttPort),
-        TRIBUTARY_MQTT_WS_ENABLED: 'false',
-        TRIBUTARY_GATEWAY_HTTP_PORT: String(httpPort),
-        LOG_LEVEL: 'warn',
-        ...options.gatewayEnv,
-      },
+      env: gatewayEnv(names, { kafkaBrokers: options.kafkaBrokers, mqttPort, gatewayHttpPort: httpPort }, options.gatewayEnv),
       readyUrl: `http://127.0.0.1:${httpPort}/readyz`,
       logDir,
       readyTimeoutMs: 60_000,

@@ -54,32 +54,47 @@ export function runTopicsEnv(names: RunNames): Record<string, string> {
   };
 }
 
-/** Environment for `tributary gateway` and `tributary enrich` of one run (extra entries win). */
-export function pipelineEnv(
-  names: RunNames,
-  settings: { kafkaBrokers: readonly string[]; replicationFactor: number; partitions?: number; questdbHttpUrl: string; mqttPort: number; gatewayHttpPort: number; enrichHttpPort: number },
-  extra: { gateway?: Record<string, string>; enrich?: Record<string, string> } = {},
-): { gateway: Record<string, string>; enrich: Record<string, string> } {
-  const shared = {
+interface SharedSettings {
+  kafkaBrokers: readonly string[];
+  /** Unset: the product's default. */
+  replicationFactor?: number;
+  partitions?: number;
+}
+
+function sharedEnv(names: RunNames, settings: SharedSettings): Record<string, string> {
+  return {
     TRIBUTARY_KAFKA_BROKERS: settings.kafkaBrokers.join(','),
-    TRIBUTARY_KAFKA_REPLICATION_FACTOR: String(settings.replicationFactor),
+    ...(settings.replicationFactor !== undefined && { TRIBUTARY_KAFKA_REPLICATION_FACTOR: String(settings.replicationFactor) }),
     ...(settings.partitions !== undefined && { TRIBUTARY_KAFKA_PARTITIONS: String(settings.partitions) }),
     ...runTopicsEnv(names),
     TRIBUTARY_HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   };
+}
+
+/** Environment for the `tributary gateway` of one run, on loopback, MQTT over TCP only (extra entries win). */
+export function gatewayEnv(names: RunNames, settings: SharedSettings & { mqttPort: number; gatewayHttpPort: number }, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    gateway: {
-      ...shared,
-      TRIBUTARY_GATEWAY_ID: names.gatewayId,
-      TRIBUTARY_MQTT_HOST: '127.0.0.1',
-      TRIBUTARY_MQTT_TCP_PORT: String(settings.mqttPort),
-      TRIBUTARY_MQTT_WS_ENABLED: 'false',
-      TRIBUTARY_GATEWAY_HTTP_PORT: String(settings.gatewayHttpPort),
-      ...extra.gateway,
-    },
+    ...sharedEnv(names, settings),
+    TRIBUTARY_GATEWAY_ID: names.gatewayId,
+    TRIBUTARY_MQTT_HOST: '127.0.0.1',
+    TRIBUTARY_MQTT_TCP_PORT: String(settings.mqttPort),
+    TRIBUTARY_MQTT_WS_ENABLED: 'false',
+    TRIBUTARY_GATEWAY_HTTP_PORT: String(settings.gatewayHttpPort),
+    ...extra,
+  };
+}
+
+/** Environment for `tributary gateway` and `tributary enrich` of one run (extra entries win). */
+export function pipelineEnv(
+  names: RunNames,
+  settings: SharedSettings & { replicationFactor: number; questdbHttpUrl: string; mqttPort: number; gatewayHttpPort: number; enrichHttpPort: number },
+  extra: { gateway?: Record<string, string>; enrich?: Record<string, string> } = {},
+): { gateway: Record<string, string>; enrich: Record<string, string> } {
+  return {
+    gateway: gatewayEnv(names, settings, extra.gateway),
     enrich: {
-      ...shared,
+      ...sharedEnv(names, settings),
       TRIBUTARY_QUESTDB_URL: settings.questdbHttpUrl,
       TRIBUTARY_QUESTDB_TABLE_PREFIX: names.tablePrefix,
       TRIBUTARY_ENRICH_GROUP: names.consumerGroup,
