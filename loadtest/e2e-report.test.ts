@@ -43,6 +43,9 @@ describe('reports', () => {
     });
     expect(lines[2]).toMatch(/questdb\s+0\.10\s+60\s+50\s+2\.0\s+5\.0/);
     expect(lines[3]).toContain('load-generator (harness)');
+    // every row's CPU figure ends where the header's "CPU (cores)" ends, the harness's longer name included
+    const cpuColumnEnd = lines[0]!.indexOf('CPU (cores)') + 'CPU (cores)'.length;
+    for (const row of lines.slice(1, 4)) expect(row.slice(cpuColumnEnd - 4, cpuColumnEnd)).toBe('0.10');
     expect(lines.at(-2)).toBe('            pipeline (all but the harness): 100 µs/msg under load, 90 less the harness\'s queries; 3.0 % of a core at rest');
     expect(lines.at(-1)).toContain('lower bound');
   });

@@ -96,10 +96,10 @@ export function formatProcesses(result: Pick<E2eResult, 'processes' | 'attributi
   const sum = (values: Array<number | null | undefined>): number | null => (values.some((v) => v === null || v === undefined) ? null : values.reduce<number>((a, v) => a + (v ?? 0), 0));
   const restTotal = attribution ? sum(pipeline.map((p) => attribution.atRestCores[p.name])) : null;
   return [
-    'processes   name                 CPU (cores)  CPU µs/msg  less harness  at rest %  harness %  peak RSS MiB',
+    'processes   name                     CPU (cores)  CPU µs/msg  less harness  at rest %  harness %  peak RSS MiB',
     ...result.processes.map(
       (p) =>
-        `            ${(harness(p.name) ? `${p.name} (harness)` : p.name).padEnd(20)} ${p.cpuCores.toFixed(2).padStart(11)}  ${micros(p.cpuMicrosPerMessage).padStart(10)}  ${micros(harness(p.name) ? null : p.pipelineCpuMicrosPerMessage).padStart(12)}  ${percent(attribution?.atRestCores[p.name]).padStart(9)}  ${percent(attribution?.harnessCores[p.name]).padStart(9)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`,
+        `            ${(harness(p.name) ? `${p.name} (harness)` : p.name).padEnd(24)} ${p.cpuCores.toFixed(2).padStart(11)}  ${micros(p.cpuMicrosPerMessage).padStart(10)}  ${micros(harness(p.name) ? null : p.pipelineCpuMicrosPerMessage).padStart(12)}  ${percent(attribution?.atRestCores[p.name]).padStart(9)}  ${percent(attribution?.harnessCores[p.name]).padStart(9)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`,
     ),
     `            pipeline (all but the harness): ${micros(sum(pipeline.map((p) => p.cpuMicrosPerMessage)))} µs/msg under load${attribution ? `, ${micros(sum(pipeline.map((p) => p.pipelineCpuMicrosPerMessage)))} less the harness's queries` : ''}${restTotal === null ? '' : `; ${(restTotal * 100).toFixed(1)} % of a core at rest`}`,
     // What the harness's queries cost at rest overstates their cost under load, when the servers' threads are awake anyway.
