@@ -17,7 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { eventLoopLatenessMs } from '../core/process-metrics.ts';
 import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 import { createBenchCredentials, registerBenchDevices } from './bench-devices.ts';
-import { createDeviceFleet, type DeviceCredential, type FleetClient, type FleetStats } from './device-fleet.ts';
+import { createDeviceFleet, defaultTickMs, type DeviceCredential, type FleetClient, type FleetStats } from './device-fleet.ts';
 import type { FaultNetwork } from '../infra/fault-network.ts';
 import { createDelayRelay, type DelayRelay } from './faults/delay-relay.ts';
 import type { FaultEnvironment, FaultTimeline, ScheduledFault } from './faults/fault.ts';
@@ -49,6 +49,8 @@ export interface E2eOptions {
   readings: number;
   maxInflightPerDevice: number;
   connectConcurrency: number;
+  /** The fleet's schedule tick, ms (device-fleet.ts; default {@link defaultTickMs}). */
+  tickMs?: number;
   /** The load generator's MQTT client (device-fleet.ts; default raw). */
   client?: FleetClient;
   /** Run the enricher and audit QuestDB; off measures gateway + Kafka only. */
@@ -337,6 +339,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       readings: options.readings,
       maxInflightPerDevice: options.maxInflightPerDevice,
       connectConcurrency: options.connectConcurrency,
+      tickMs: options.tickMs ?? defaultTickMs,
       client: options.client ?? 'raw',
       keepaliveS: 120,
       reconnect: true,
@@ -604,6 +607,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         readings: options.readings,
         maxInflightPerDevice: options.maxInflightPerDevice,
         connectConcurrency: options.connectConcurrency,
+        tickMs: options.tickMs ?? defaultTickMs,
         client: options.client ?? 'raw',
         enrich: options.enrich,
         auditKafka: options.auditKafka,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../cli-args.ts';
-import { primeOptions } from './bench-command.ts';
+import { loadOptions, primeOptions } from './bench-command.ts';
 
 describe('primeOptions (bench e2e --prime)', () => {
   it('is off without --prime', () => {
@@ -17,5 +17,17 @@ describe('primeOptions (bench e2e --prime)', () => {
   it('refuses --prime-rate without --prime, and a bad length', () => {
     expect(() => primeOptions({ 'prime-rate': '300' }, [1000])).toThrow(UsageError);
     expect(() => primeOptions({ prime: 'soon' }, [1000])).toThrow(UsageError);
+  });
+});
+
+describe('loadOptions (the fleet)', () => {
+  it('releases due messages every millisecond unless --tick-ms says otherwise', () => {
+    expect(loadOptions({}).tickMs).toBe(1);
+    expect(loadOptions({ 'tick-ms': '5' }).tickMs).toBe(5);
+  });
+
+  it('refuses a tick of 0 or beyond a second', () => {
+    expect(() => loadOptions({ 'tick-ms': '0' })).toThrow(UsageError);
+    expect(() => loadOptions({ 'tick-ms': '1001' })).toThrow(UsageError);
   });
 });

@@ -16,7 +16,7 @@ import { formatApiReport } from '../../loadtest/api-report.ts';
 import { runCommandsBench } from '../../loadtest/commands-bench.ts';
 import { formatCommandsReport } from '../../loadtest/commands-report.ts';
 import { runConnectionSweep } from '../../loadtest/connection-sweep.ts';
-import { createDeviceFleet, type FleetClient } from '../../loadtest/device-fleet.ts';
+import { createDeviceFleet, defaultTickMs, type FleetClient } from '../../loadtest/device-fleet.ts';
 import { runE2eBench, type E2eOptions, type E2eResult } from '../../loadtest/e2e-bench.ts';
 import { formatE2eReport, formatFleetReport, formatSweepReport, sweepPointOf } from '../../loadtest/e2e-report.ts';
 import { faultKinds, faultKindsHelp, isFaultKind } from '../../loadtest/faults/fault-catalog.ts';
@@ -50,6 +50,9 @@ Load options (devices, e2e, api):
   --readings <1..8>          readings per message (default 3)
   --inflight <n>             unacknowledged messages per device at most (default 8)
   --connect-concurrency <n>  connections opened at once (default 200)
+  --tick-ms <ms>             how often the open-loop schedule releases what is due (default 1); what
+                             falls due within a tick leaves as one burst (5 gives the figures before
+                             2026-12-04 late, docs/benchmarks/arrivals.md)
   --client <raw|mqttjs>      the devices' MQTT client: bare MQTT 3.1.1 connections (default; mqtt://
                              and mqtts://) or mqtt.js (any URL, the default for ws://)
 
@@ -154,6 +157,7 @@ const options = {
   readings: { type: 'string' },
   inflight: { type: 'string' },
   'connect-concurrency': { type: 'string' },
+  'tick-ms': { type: 'string' },
   client: { type: 'string' },
   url: { type: 'string' },
   ca: { type: 'string' },
@@ -251,7 +255,7 @@ function intList(text: string, name: string): number[] {
   return list;
 }
 
-function loadOptions(values: Values) {
+export function loadOptions(values: Values) {
   const qos = rangedInt(values, 'qos', 1, 0, 1) as 0 | 1;
   return {
     devices: rangedInt(values, 'devices', 100, 1, 200_000),
@@ -262,6 +266,7 @@ function loadOptions(values: Values) {
     readings: rangedInt(values, 'readings', 3, 1, 8),
     maxInflightPerDevice: rangedInt(values, 'inflight', 8, 1, 65_535),
     connectConcurrency: rangedInt(values, 'connect-concurrency', 200, 1, 10_000),
+    tickMs: rangedInt(values, 'tick-ms', defaultTickMs, 1, 1_000),
     client: fleetClient(values),
   };
 }
@@ -416,6 +421,7 @@ async function devicesAction(values: Values): Promise<number> {
     readings: load.readings,
     maxInflightPerDevice: load.maxInflightPerDevice,
     connectConcurrency: load.connectConcurrency,
+    tickMs: load.tickMs,
     client: load.client,
     keepaliveS: 120,
     reconnect: true,
