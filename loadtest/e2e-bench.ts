@@ -266,6 +266,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
   const runId = names.runId;
   const startedAt = new Date().toISOString();
   const progress = options.onProgress ?? (() => undefined);
+  // The fleet's defaults, resolved once: the fleet runs with them and the result records them.
+  const { client = 'raw', tickMs = defaultTickMs } = options;
   const problems: string[] = [];
   const stops: Array<() => Promise<unknown>> = [];
   const kafka = createKafkaAuditor(options.kafkaBrokers);
@@ -339,8 +341,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       readings: options.readings,
       maxInflightPerDevice: options.maxInflightPerDevice,
       connectConcurrency: options.connectConcurrency,
-      tickMs: options.tickMs ?? defaultTickMs,
-      client: options.client ?? 'raw',
+      tickMs,
+      client,
       keepaliveS: 120,
       reconnect: true,
       ...(probe && { observer: probe.observer }),
@@ -607,8 +609,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         readings: options.readings,
         maxInflightPerDevice: options.maxInflightPerDevice,
         connectConcurrency: options.connectConcurrency,
-        tickMs: options.tickMs ?? defaultTickMs,
-        client: options.client ?? 'raw',
+        tickMs,
+        client,
         enrich: options.enrich,
         auditKafka: options.auditKafka,
         drainTimeoutMs: options.drainTimeoutMs,
