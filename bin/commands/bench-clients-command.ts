@@ -29,7 +29,7 @@ afterwards each topic's end offsets must cover every acknowledged send.
                              table adds the medians (default 1)
   --devices <n>              simulated devices = distinct keys (default 1000)
   --partitions <n>           partitions of each bench topic (default 6)
-  --linger <ms>              producer linger (default $TRIBUTARY_KAFKA_LINGER_MS or 0, as the gateway)
+  --linger <ms>              producer linger (default $TRIBUTARY_KAFKA_LINGER_MS or 3, as the gateway)
   --max-batch <n>            records per request (default $TRIBUTARY_KAFKA_MAX_BATCH_RECORDS or 2000)
   --send-timeout <ms>        (default $TRIBUTARY_KAFKA_SEND_TIMEOUT_MS or 10000)
   --brokers <host:port,...>  use these brokers (default $TRIBUTARY_KAFKA_BROKERS); otherwise a fresh
