@@ -113,7 +113,7 @@ ${faultKindsHelp('                               ')}
                              the local stack's, which it then starts and measures (also connections);
                              with addresses, the Redis of the --stack-name stack
   --gateway-env NAME=value   extra environment for the gateway child (repeatable; also connections),
-                             e.g. TRIBUTARY_KAFKA_LINGER_MS=2 or NODE_OPTIONS=--cpu-prof
+                             e.g. TRIBUTARY_KAFKA_LINGER_MS=0 or NODE_OPTIONS=--cpu-prof
   --enrich-env NAME=value    extra environment for the enricher child (repeatable)
   Uses TRIBUTARY_KAFKA_BROKERS and TRIBUTARY_QUESTDB_URL when both are set; otherwise starts a
   fresh local stack tied to this process and stops it at the end.
