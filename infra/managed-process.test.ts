@@ -23,5 +23,28 @@ describe('startManagedProcess with an owner', () => {
 
     owner.kill('SIGKILL');
     await waitFor(() => !isGroupAlive(managed.pgid), { description: `process group ${managed.pgid} to end after its owner`, timeoutMs: 10_000, intervalMs: 100 });
-  });
+  }, 15_000);
+
+  it('ends the process group when the owner was gone before the watchdog started', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-watchdog-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const owner = spawn('true', [], { stdio: 'ignore' });
+    await new Promise((resolve) => owner.once('exit', resolve));
+    const managed = startManagedProcess({ command: 'sleep', args: ['600'], logFile: join(dir, 'log'), ownerPid: owner.pid });
+    cleanups.push(() => stopProcessGroup(managed.pgid, 1000));
+
+    await waitFor(() => !isGroupAlive(managed.pgid), { description: `process group ${managed.pgid} to end without its owner`, timeoutMs: 10_000, intervalMs: 100 });
+  }, 15_000);
+
+  it('exits with the status of the child when it ends first, leaving nothing of the group behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-watchdog-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const owner = spawn('sleep', ['600'], { stdio: 'ignore' });
+    cleanups.push(async () => void owner.kill('SIGKILL'));
+    const managed = startManagedProcess({ command: 'sh', args: ['-c', 'sleep 0.3; exit 3'], logFile: join(dir, 'log'), ownerPid: owner.pid });
+    cleanups.push(() => stopProcessGroup(managed.pgid, 1000));
+
+    expect(await managed.exited).toBe(3);
+    await waitFor(() => !isGroupAlive(managed.pgid), { description: `the watcher of process group ${managed.pgid} to end`, timeoutMs: 10_000, intervalMs: 100 });
+  }, 15_000);
 });

@@ -8,21 +8,30 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { falseOnTimeout, waitFor } from '../core/wait-for.ts';
 
-// Waits for whichever ends first, the owner (tail --pid checks it once a second without forking, unlike
-// a sleep loop, which cost 0.2 % of a core per server at rest) or the child; then SIGTERM, SIGKILL after 20 s.
+// Stops the child when the owner ends (tail --pid checks it once a second without forking, unlike a
+// sleep loop, which cost 0.2 % of a core per server at rest) or when this shell gets SIGTERM/SIGINT:
+// SIGTERM, SIGKILL after 20 s. The owner's watcher signals this shell instead of being waited on
+// with the child: `wait -n` on both hung whenever one had ended before the call (bash 5.2 does not
+// count it), e.g. an owner already gone, and left the server running. A signal that comes before
+// the `wait` runs its trap first, and the `wait` then returns at once.
 const watchdogScript = `
 owner=$1; shift
 "$@" &
 child=$!
-trap 'kill -TERM "$child" 2>/dev/null' TERM INT
-tail --pid="$owner" -f /dev/null &
-watcher=$!
-wait -n "$child" "$watcher"
-kill "$watcher" 2>/dev/null
-kill -TERM "$child" 2>/dev/null
-for i in $(seq 1 40); do kill -0 "$child" 2>/dev/null || break; sleep 0.5; done
-kill -KILL "$child" 2>/dev/null
+stop_child() {
+  kill -TERM "$child" 2>/dev/null
+  for i in $(seq 1 40); do kill -0 "$child" 2>/dev/null || return 0; sleep 0.5; done
+  kill -KILL "$child" 2>/dev/null
+}
+trap stop_child TERM INT
+( tail --pid="$owner" -f /dev/null; kill -TERM $$ ) &
 wait "$child"
+status=$?
+while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
+trap '' TERM
+kill -TERM 0 2>/dev/null
+wait
+exit "$status"
 `;
 
 export interface ManagedProcess {
