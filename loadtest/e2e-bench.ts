@@ -32,6 +32,7 @@ import { createQueryableProbe, type QueryableProbeStats } from './queryable-prob
 import { readEnricherView, readGatewayView, readMetricsText, type EnricherView, type GatewayView } from './service-views.ts';
 import { chooseProbeDevices } from './rate-schedule.ts';
 import { benchPartitions, pipelineEnv, runNames, type RunNames } from './run-names.ts';
+import { createRunTimeline, defaultTimelineIntervalMs, type TimelinePoint, type TimelineReading } from './run-timeline.ts';
 import { createStageSampler, type StageSample } from './stage-sampler.ts';
 import { medianProbeMs, probeHostSpeed, readCpuTimes, sampleHostSpeed, stealShare } from './host-speed.ts';
 import { stageThroughput, type CountSample, type StageThroughput } from './stage-throughput.ts';
@@ -105,6 +106,8 @@ export interface E2eOptions {
    * messages are audited with the measured ones. 0 skips it.
    */
   warmupMs?: number;
+  /** The timeline's interval (E2eResult.timeline); default {@link defaultTimelineIntervalMs}. */
+  timelineIntervalMs?: number;
   /** Reuse credentials (a sweep registers them in each run's own topic). */
   credentials?: readonly DeviceCredential[];
   /** Work another benchmark runs beside the pipeline (the API bench's dashboard clients and replays). */
@@ -191,6 +194,8 @@ export interface E2eResult {
   /** How fast the machine ran around the measured load: compare per-message CPU only between runs of like speed. */
   host: HostSpeed;
   drain: { caughtUp: boolean; afterLoadMs: number };
+  /** The run interval by interval, from the load's start through the drain (loadtest/run-timeline.ts). */
+  timeline: TimelinePoint[];
   /** The injected fault as it happened, or null without one. */
   fault: FaultTimeline | null;
   /** True when nothing acknowledged was lost and every count agrees. */
@@ -459,6 +464,15 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       progress: (line) => progress(`run ${runId}: ${line}`),
     }) : null;
     if (fault) stops.push(() => fault.healNow());
+    const timeline = createRunTimeline({ intervalMs: options.timelineIntervalMs ?? defaultTimelineIntervalMs, readingsPerMessage });
+    const readTimeline = (sample: StageSample): TimelineReading => ({
+      acknowledged: options.qos === 1 ? sample.acknowledged : sample.sent,
+      kafkaRecords: sample.kafka,
+      rows: options.enrich ? sample.rows : null,
+      pubackBuckets: fleet.pubackLatency.buckets(),
+      queryableBuckets: probe ? probe.latency.buckets() : null,
+      usage: sampler.latest(),
+    });
     const stages = createStageSampler({
       startedAt: loadStarted,
       fleetCounts: () => fleet.stats(),
@@ -471,13 +485,14 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         else countSamplingError(error);
       },
       onSample: (sample) => {
+        timeline.observe(sample.atMs, () => readTimeline(sample));
         if (lastProgress && sample.atMs - lastProgress.atMs < 1000) return;
         const kafkaRate = lastProgress ? Math.round(((sample.kafka - lastProgress.kafka) * 1000) / Math.max(1, sample.atMs - lastProgress.atMs)) : 0;
         lastProgress = sample;
         const stats = fleet.stats();
         progress(
           `[${(sample.atMs / 1000).toFixed(0).padStart(3)}s] offered ${stats.offered} ${describeFleet(stats)} kafka ${sample.kafka} (${kafkaRate}/s)` +
-            `${options.enrich ? ` rows ${sample.rows}` : ''} p99 puback ${fleet.pubackLatency.percentileMs(0.99).toFixed(1)} ms gw ${sampler.latestRssMiB().gateway ?? 0} MiB`,
+            `${options.enrich ? ` rows ${sample.rows}` : ''} p99 puback ${fleet.pubackLatency.percentileMs(0.99).toFixed(1)} ms gw ${sampler.latest().gateway?.rssMiB ?? 0} MiB`,
         );
       },
     });
@@ -527,6 +542,8 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     await probe?.settle(caughtUp ? 5000 : 0);
     const afterLoadMs = Math.round(performance.now() - loadStarted - loadMs);
     await stages.stop();
+    const lastSample = stages.latest();
+    if (lastSample) timeline.observe(lastSample.atMs, () => readTimeline(lastSample), { final: true });
     for (const [error, times] of samplingErrors) problems.push(`sampling: ${error}${times > 1 ? ` (${times} times)` : ''}`);
     const processes = await sampler.markEnd();
     const duringLoadMs = await speedDuringLoad.stop();
@@ -620,6 +637,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         logDir,
         serverPids: options.serverPids ?? {},
         restWindowMs: options.restWindowMs ?? 0,
+        timelineIntervalMs: options.timelineIntervalMs ?? defaultTimelineIntervalMs,
         warmupMs,
         ...(options.restartGateway && { restartGateway: options.restartGateway }),
         ...(options.restartEnricher && { restartEnricher: options.restartEnricher }),
@@ -654,6 +672,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       attribution,
       host,
       drain: { caughtUp, afterLoadMs },
+      timeline: [...timeline.points],
       fault: fault?.timeline ?? null,
       countsAgree,
       problems,

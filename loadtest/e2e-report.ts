@@ -4,6 +4,7 @@ import type { E2eResult, HostSpeed, RunData, Warmup } from './e2e-bench.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import { harnessProcess, orderProcesses } from './process-roles.ts';
 import type { RunNames } from './run-names.ts';
+import type { TimelinePoint } from './run-timeline.ts';
 import { cpuMicrosPerMessageByRole, type Knee, type SweepPoint } from './sweep-analysis.ts';
 
 const n = (value: number | null | undefined): string => (value === null || value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US'));
@@ -56,6 +57,7 @@ export function formatE2eReport(result: E2eResult): string {
       ? [`enricher    ${n(result.enricher.questdbWrites)} QuestDB writes, ${result.enricher.meanRowsPerWrite ?? 'n/a'} rows and ${result.enricher.meanWriteMs ?? 'n/a'} ms each on average; ${result.enricher.meanRecordsPerBatch ?? 'n/a'} records per Kafka batch; ${n(result.enricher.questdbWriteFailures)} failed writes retried, ${n(result.enricher.tableResumes)} suspended-table resumes`]
       : []),
     ...formatProcesses(result),
+    ...formatTimeline(result.timeline, result.options.timelineIntervalMs),
     formatHost(result.host),
     `drain       ${result.drain.caughtUp ? 'caught up' : 'DID NOT catch up'} ${(result.drain.afterLoadMs / 1000).toFixed(1)} s after the load ended`,
     formatRunData(result.runData, result.names),
@@ -63,6 +65,24 @@ export function formatE2eReport(result: E2eResult): string {
     ...result.problems.map((problem) => `problem     ${problem}`),
   ];
   return lines.join('\n');
+}
+
+/**
+ * The timeline, a line per interval: each stage's rate, the interval's own p99s, and each
+ * process's cores and RSS in the processes' usual order. Empty for a run recorded without one.
+ */
+export function formatTimeline(points: readonly TimelinePoint[] | undefined, intervalMs: number | undefined): string[] {
+  if (!points || points.length === 0) return [];
+  const names = orderProcesses(points.flatMap((p) => Object.keys(p.rssMiB)));
+  const p99 = (value: number | null): string => (value === null ? 'n/a' : ms(value)).padStart(6);
+  return [
+    `timeline    every ${intervalMs === undefined ? 'n/a' : intervalMs / 1000} s of the load and the drain; p99s of the interval alone; per process cores / RSS MiB`,
+    `      seconds    acked/s    Kafka/s   stored/s  PUBACK p99 ms  queryable p99 ms  ${names.join(' | ')}`,
+    ...points.map((p) => {
+      const usage = names.map((name) => `${p.cores[name] === undefined ? 'n/a' : p.cores[name].toFixed(2)} / ${p.rssMiB[name] ?? 'n/a'}`).join(' | ');
+      return `  ${`${Math.round(p.fromS)}–${Math.round(p.toS)}`.padStart(11)}  ${n(p.acknowledgedPerSec).padStart(9)}  ${n(p.kafkaPerSec).padStart(9)}  ${n(p.storedPerSec).padStart(9)}  ${p99(p.pubackP99Ms).padStart(13)}  ${p99(p.queryableP99Ms).padStart(16)}  ${usage}`;
+    }),
+  ];
 }
 
 /** What became of the run's topics and tables. */

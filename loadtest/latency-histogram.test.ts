@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram } from './latency-histogram.ts';
+import { createLatencyHistogram, percentileOfBucketsMs } from './latency-histogram.ts';
 
 function exactPercentile(sorted: number[], fraction: number): number {
   return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
@@ -69,5 +69,16 @@ describe('latency histogram', () => {
     expect(histogram.summary()).toMatchObject({ count: 3, minMs: 2, meanMs: 3, maxMs: 4 });
     // the 1,000 values of before the reset are in no bucket
     expect(histogram.buckets().map(([, count]) => count)).toEqual([1, 1, 1]);
+  });
+
+  it('reads a percentile from buckets alone as the histogram does', () => {
+    const histogram = createLatencyHistogram();
+    for (let i = 1; i <= 1000; i += 1) histogram.recordMs(i / 10);
+    const buckets = histogram.buckets();
+    for (const fraction of [0.01, 0.5, 0.99]) expect(percentileOfBucketsMs(buckets, fraction)).toBe(histogram.percentileMs(fraction));
+    // Buckets do not know the exact maximum: the top one's bound stands for it (within 1/128).
+    expect(percentileOfBucketsMs(buckets, 1)).toBeGreaterThanOrEqual(100);
+    expect(percentileOfBucketsMs(buckets, 1)).toBeLessThan(100 * (1 + 1 / 128));
+    expect(percentileOfBucketsMs([], 0.99)).toBe(0);
   });
 });

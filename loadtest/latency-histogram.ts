@@ -125,3 +125,20 @@ export function createLatencyHistogram(): LatencyHistogram {
   };
   return histogram;
 }
+
+/**
+ * The value (ms) at or below which `fraction` of the counts in `buckets` lie (pairs as
+ * {@link LatencyHistogram.buckets} gives them, in ascending bounds); 0 when they hold nothing.
+ * For a percentile of part of a run: the difference of two snapshots of one histogram's buckets.
+ */
+export function percentileOfBucketsMs(buckets: ReadonlyArray<readonly [number, number]>, fraction: number): number {
+  const total = buckets.reduce((sum, [, count]) => sum + count, 0);
+  if (total === 0) return 0;
+  const rank = Math.max(1, Math.ceil(Math.min(1, Math.max(0, fraction)) * total));
+  let seen = 0;
+  for (const [upperUs, count] of buckets) {
+    seen += count;
+    if (seen >= rank) return upperUs / 1000;
+  }
+  return buckets[buckets.length - 1]![0] / 1000;
+}

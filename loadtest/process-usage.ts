@@ -124,8 +124,8 @@ export interface ProcessSampler {
   markStart(): Promise<void>;
   /** Ends the window and reports every watched process (one that ended: as last sampled). */
   markEnd(): Promise<ProcessUsageReport[]>;
-  /** Latest RSS per process (MiB), for the progress line. */
-  latestRssMiB(): Record<string, number>;
+  /** Per process as last read: CPU seconds since it started (null: not read yet) and RSS (MiB); for the progress line and the timeline. */
+  latest(): Record<string, { cpuSeconds: number | null; rssMiB: number }>;
   stop(): void;
 }
 
@@ -189,7 +189,8 @@ export function createProcessSampler(intervalMs = 1000): ProcessSampler {
       }
       return reports;
     },
-    latestRssMiB: () => Object.fromEntries([...watched].map(([name, entry]) => [name, mib(entry.lastRss)])),
+    // Before the first timed read, the reading at markStart (a process watched sinceStart has none).
+    latest: () => Object.fromEntries([...watched].map(([name, entry]) => [name, { cpuSeconds: entry.lastCpu ?? (entry.startCpu === 0 ? null : entry.startCpu), rssMiB: mib(entry.lastRss) }])),
     stop() {
       if (timer) clearInterval(timer);
       timer = null;

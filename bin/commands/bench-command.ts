@@ -25,6 +25,7 @@ import type { FaultNetwork } from '../../infra/fault-network.ts';
 import type { FaultNeeds, ScheduledFault } from '../../loadtest/faults/fault.ts';
 import { findGroupMembers } from '../../loadtest/process-usage.ts';
 import { benchPartitions } from '../../loadtest/run-names.ts';
+import { defaultTimelineIntervalMs } from '../../loadtest/run-timeline.ts';
 import { renderLineChart } from '../../loadtest/svg-plot.ts';
 import { findKnee, renderSweepPlots } from '../../loadtest/sweep-analysis.ts';
 import { intFlag, parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
@@ -94,6 +95,9 @@ ${faultKindsHelp('                               ')}
   --probe-poll <ms>          publish→queryable probe poll interval (default 50)
   --rest-window <s>          before the load: each process's CPU at rest, then as long again with only
                              the harness querying, to attribute CPU (default 10; 0 skips)
+  --timeline <s>             the report's timeline interval: each stage's rate, the interval's own p99
+                             PUBACK and queryable latency, and each process's cores and RSS, every
+                             this many seconds of the load and the drain (default 10)
   --warmup <s>               before the measured load (after --rest-window): offer the same rate this
                              long, wait until the pipeline caught up, then measure from zero, so the
                              JVMs and V8 have compiled their hot paths; its messages are audited but
@@ -176,6 +180,7 @@ const options = {
   'keep-data': { type: 'boolean', default: false },
   'probe-poll': { type: 'string' },
   'rest-window': { type: 'string' },
+  timeline: { type: 'string' },
   warmup: { type: 'string' },
   prime: { type: 'string' },
   'prime-rate': { type: 'string' },
@@ -480,6 +485,7 @@ async function e2eAction(values: Values): Promise<number> {
           keepData: values['keep-data'] === true,
           probePollMs: rangedInt(values, 'probe-poll', 50, 5, 10_000),
           restWindowMs: rangedInt(values, 'rest-window', 10, 0, 600) * 1000,
+          timelineIntervalMs: rangedInt(values, 'timeline', defaultTimelineIntervalMs / 1000, 1, 3600) * 1000,
           warmupMs: rangedInt(values, 'warmup', 0, 0, 600) * 1000,
           maxProbeRatePerSec: 300,
           logDir: join(dirname(out), 'logs'),
