@@ -85,6 +85,8 @@ describe('reports', () => {
       'host        speed probe (fixed work, ms of CPU; lower is a faster host) 22.6 at rest, 31.5 median during the load (31.5, 35.1, 29.9), 22.9 after; steal 0.4 %: compare CPU per message between runs of like speed',
     );
     expect(formatHost({ speedProbeMs: { before: 22.6, duringLoad: [], duringLoadMedian: null, after: 22.9 }, stealPercent: null })).toMatch(/n\/a median .*steal n\/a %/);
+    const longRun = Array.from({ length: 150 }, (_, index) => 20 + (index % 10));
+    expect(formatHost({ speedProbeMs: { before: 20, duringLoad: longRun, duringLoadMedian: 24.5, after: 20 }, stealPercent: 0 })).toContain('24.5 median during the load (150 probes, 20–29), 20 after');
   });
   it('says whether the run\'s topics and tables were removed or where they were kept', () => {
     const names = runNames('mx1abc');

@@ -94,8 +94,12 @@ export function formatRunData(runData: RunData, names: RunNames): string {
 /** The host's speed around the measured load in one line: the probes and the steal. */
 export function formatHost(host: HostSpeed): string {
   const { before, duringLoad, duringLoadMedian, after } = host.speedProbeMs;
-  return `host        speed probe (fixed work, ms of CPU; lower is a faster host) ${before} at rest, ${duringLoadMedian ?? 'n/a'} median during the load (${duringLoad.join(', ')}), ${after} after; steal ${host.stealPercent ?? 'n/a'} %: compare CPU per message between runs of like speed`;
+  // A long run probes every 4 s: past a dozen probes, their range says what the list would.
+  const probes = duringLoad.length <= maxListedProbes ? duringLoad.join(', ') : `${duringLoad.length} probes, ${Math.min(...duringLoad)}–${Math.max(...duringLoad)}`;
+  return `host        speed probe (fixed work, ms of CPU; lower is a faster host) ${before} at rest, ${duringLoadMedian ?? 'n/a'} median during the load (${probes}), ${after} after; steal ${host.stealPercent ?? 'n/a'} %: compare CPU per message between runs of like speed`;
 }
+
+const maxListedProbes = 12;
 
 /** The warm-up in one line: what it offered, when the pipeline caught up, and that the audits include it. */
 export function formatWarmup(warmup: Warmup, ratePerSec: number): string {

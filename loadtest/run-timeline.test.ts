@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLatencyHistogram } from './latency-histogram.ts';
-import { bucketsSince, createRunTimeline, type TimelineReading } from './run-timeline.ts';
+import { bucketsSince, createRunTimeline, renderTimelinePlots, type TimelinePoint, type TimelineReading } from './run-timeline.ts';
 
 const reading = (overrides: Partial<TimelineReading>): TimelineReading => ({
   acknowledged: 0,
@@ -61,5 +61,31 @@ describe('run timeline', () => {
     timeline.observe(1000, () => reading({ rows: null, usage: { kafka: { cpuSeconds: 5.5, rssMiB: 400 }, 'gateway-restarted': { cpuSeconds: null, rssMiB: 0 } } }));
     expect(timeline.points[0]).toMatchObject({ cores: { kafka: 0.5 }, rssMiB: { kafka: 400, 'gateway-restarted': 0 }, storedPerSec: null });
     expect(timeline.points[0]!.cores).not.toHaveProperty('gateway-restarted');
+  });
+
+  it('plots each series over time, a process per line, skipping what an interval lacks', () => {
+    const point = (toS: number, overrides: Partial<TimelinePoint>): TimelinePoint => ({
+      fromS: toS - 10,
+      toS,
+      acknowledgedPerSec: 10_000,
+      kafkaPerSec: 10_000,
+      storedPerSec: 9_990,
+      pubacks: 100_000,
+      pubackP99Ms: 9,
+      queryableP99Ms: 180,
+      cores: { gateway: 0.4, kafka: 0.1 },
+      rssMiB: { gateway: 150, kafka: 500 },
+      ...overrides,
+    });
+    const plots = renderTimelinePlots([point(10, {}), point(20, { queryableP99Ms: null, cores: { kafka: 0.12 } })], 10_000, 'test run');
+    expect(plots.ratesSvg).toContain('Stage rates over time (test run)');
+    expect(plots.ratesSvg).toContain('>offered<');
+    expect(plots.latencySvg).toContain('publish→queryable');
+    // The queryable line has one point (the second interval had none), the PUBACK line two.
+    const polylines = [...plots.latencySvg.matchAll(/<polyline[^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' ').length);
+    expect(polylines).toEqual([2, 1]);
+    expect(plots.memorySvg).toContain('>gateway<');
+    expect(plots.memorySvg).toContain('>kafka<');
+    expect([...plots.cpuSvg.matchAll(/<polyline[^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' ').length)).toEqual([1, 2]);
   });
 });

@@ -5,6 +5,8 @@
  * cumulative readings; it keeps what it needs of the previous boundary.
  */
 import { percentileOfBucketsMs } from './latency-histogram.ts';
+import { orderProcesses } from './process-roles.ts';
+import { renderLineChart, type PlotSeries } from './svg-plot.ts';
 
 export interface TimelineReading {
   /** Cumulative since the load began: acknowledged messages (sent, QoS 0), Kafka records, QuestDB rows (null: not enriched). */
@@ -110,5 +112,43 @@ export function createRunTimeline(options: { intervalMs: number; readingsPerMess
       });
       previous = { atMs, reading };
     },
+  };
+}
+
+/** Fewer points than this make no useful plot: the report's table says it all. */
+export const fewestPlottedPoints = 6;
+
+/** The timeline as four line charts over time: stage rates, interval p99s, RSS and cores per process. */
+export function renderTimelinePlots(points: readonly TimelinePoint[], offeredPerSec: number, label: string): { ratesSvg: string; latencySvg: string; memorySvg: string; cpuSvg: string } {
+  const at = (p: TimelinePoint): number => p.toS;
+  const series = (name: string, value: (p: TimelinePoint) => number | null | undefined): PlotSeries => ({
+    name,
+    points: points.flatMap((p): Array<[number, number]> => {
+      const y = value(p);
+      return y === null || y === undefined ? [] : [[at(p), y]];
+    }),
+  });
+  const names = orderProcesses(points.flatMap((p) => Object.keys(p.rssMiB)));
+  const xLabel = 'seconds into the load (end of each interval)';
+  return {
+    ratesSvg: renderLineChart({
+      title: `Stage rates over time (${label})`,
+      xLabel,
+      yLabel: 'messages / s',
+      series: [
+        { name: 'offered', points: points.length === 0 ? [] : [[0, offeredPerSec], [at(points.at(-1)!), offeredPerSec]], dashed: true },
+        series('acknowledged', (p) => p.acknowledgedPerSec),
+        series('Kafka', (p) => p.kafkaPerSec),
+        series('stored', (p) => p.storedPerSec),
+      ],
+    }),
+    latencySvg: renderLineChart({
+      title: `p99 latency of each interval (${label})`,
+      xLabel,
+      yLabel: 'ms',
+      series: [series('publish→PUBACK', (p) => p.pubackP99Ms), series('publish→queryable', (p) => p.queryableP99Ms)],
+    }),
+    memorySvg: renderLineChart({ title: `RSS per process (${label})`, xLabel, yLabel: 'MiB', series: names.map((name) => series(name, (p) => p.rssMiB[name])) }),
+    cpuSvg: renderLineChart({ title: `CPU per process (${label})`, xLabel, yLabel: 'cores', series: names.map((name) => series(name, (p) => p.cores[name])) }),
   };
 }

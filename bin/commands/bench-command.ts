@@ -25,7 +25,7 @@ import type { FaultNetwork } from '../../infra/fault-network.ts';
 import type { FaultNeeds, ScheduledFault } from '../../loadtest/faults/fault.ts';
 import { findGroupMembers } from '../../loadtest/process-usage.ts';
 import { benchPartitions } from '../../loadtest/run-names.ts';
-import { defaultTimelineIntervalMs } from '../../loadtest/run-timeline.ts';
+import { defaultTimelineIntervalMs, fewestPlottedPoints, renderTimelinePlots } from '../../loadtest/run-timeline.ts';
 import { renderLineChart } from '../../loadtest/svg-plot.ts';
 import { findKnee, renderSweepPlots } from '../../loadtest/sweep-analysis.ts';
 import { intFlag, parseCommandArgs, rangedIntFlag, UsageError } from '../cli-args.ts';
@@ -107,7 +107,8 @@ ${faultKindsHelp('                               ')}
                              hot paths before any rate is measured (a sweep's first rate otherwise
                              carries Kafka's and QuestDB's JIT); audited like any run (default 0: none)
   --prime-rate <n>           its offered msg/s (default: the highest rate measured, at most 10,000)
-  --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it)
+  --out <file>               result JSON (default results/e2e-<timestamp>.json; plots beside it: a
+                             sweep's, or a single run's timeline once it has 6 intervals)
   --stack-name <name>        local stack to start when no addresses are given (default bench; a
                              running stack of that name is refused, not replaced); with addresses,
                              the running local stack whose Kafka/QuestDB JVMs to measure
@@ -512,8 +513,18 @@ async function e2eAction(values: Values): Promise<number> {
       }
       const primeOk = prime === null || prime.countsAgree;
       if (rates.length === 1) {
-        await writeJson(out, prime ? { ...results[0], prime } : results[0]);
+        const result = results[0]!;
+        await writeJson(out, prime ? { ...result, prime } : result);
         process.stdout.write(`result: ${out}\n`);
+        if (result.timeline.length >= fewestPlottedPoints) {
+          const stem = out.replace(/\.json$/, '');
+          const plots = renderTimelinePlots(result.timeline, result.options.ratePerSec, `${result.options.ratePerSec.toLocaleString('en-US')} msg/s offered, ${load.devices} devices`);
+          await writeFile(`${stem}.rates.svg`, plots.ratesSvg);
+          await writeFile(`${stem}.latency.svg`, plots.latencySvg);
+          await writeFile(`${stem}.memory.svg`, plots.memorySvg);
+          await writeFile(`${stem}.cpu.svg`, plots.cpuSvg);
+          process.stdout.write(`timeline plots: ${stem}.rates.svg, ${stem}.latency.svg, ${stem}.memory.svg, ${stem}.cpu.svg\n`);
+        }
       } else {
         const points = results.map(sweepPointOf);
         const knee = findKnee(points);
