@@ -13,7 +13,7 @@ import { dropQuestdbTables, questdbExec, questdbRowCount } from './questdb-audit
 import { smallE2eRun } from '../test/small-e2e-run.ts';
 
 const smallRun = (logDir: string): E2eOptions =>
-  smallE2eRun({ kafkaBrokers: inject('kafkaBrokers'), questdbHttpUrl: inject('questdbHttpUrl'), logDir }, { probePollMs: 100, maxProbeRatePerSec: 50 });
+  smallE2eRun({ kafkaBrokers: inject('kafkaBrokers'), questdbHttpUrl: inject('questdbHttpUrl'), logDir }, { probePollMs: 100, maxProbeRatePerSec: 50, timelineIntervalMs: 1000 });
 
 describe('e2e benchmark smoke run', () => {
   let logDir = '';
@@ -58,6 +58,19 @@ describe('e2e benchmark smoke run', () => {
     expect(result.latency.queryableMs?.count).toBeGreaterThan(0);
     expect(result.processes.map((p) => p.name).sort()).toEqual(['enricher', 'gateway', 'load-generator']);
     expect(result.processes.every((p) => p.peakRssMiB > 0)).toBe(true);
+  });
+
+  it('kept a timeline whose intervals follow each other and add up to the run', () => {
+    const { timeline } = result;
+    // 3 s of load at 1 s intervals, then the drain's remainder.
+    expect(timeline.length).toBeGreaterThanOrEqual(3);
+    expect(timeline[0]!.fromS).toBe(0);
+    for (let index = 1; index < timeline.length; index += 1) expect(timeline[index]!.fromS).toBe(timeline[index - 1]!.toS);
+    // Each interval's PUBACKs are the difference of two snapshots of the run's histogram: together, all of them.
+    expect(timeline.reduce((sum, point) => sum + point.pubacks, 0)).toBe(result.latency.pubackMs.count);
+    expect(timeline.every((point) => point.acknowledgedPerSec >= 0 && point.storedPerSec !== null)).toBe(true);
+    for (const point of timeline) expect(Object.keys(point.rssMiB).sort()).toEqual(['enricher', 'gateway', 'load-generator']);
+    expect(timeline.some((point) => point.pubackP99Ms !== null && point.pubackP99Ms > 0)).toBe(true);
   });
 
   it('removed the run\'s topics and tables once it was audited', async () => {

@@ -44,15 +44,15 @@ describe('run timeline', () => {
     expect(timeline.points[1]!.queryableP99Ms).toBeNull();
   });
 
-  it('closes a final partial interval only when it is long enough to mean something', () => {
+  it('closes the final interval however short, so the points add up to the run', () => {
     const timeline = createRunTimeline({ intervalMs: 10_000, readingsPerMessage: 1 });
     timeline.observe(0, () => reading({}));
     timeline.observe(10_000, () => reading({ acknowledged: 1000 }));
-    timeline.observe(10_500, () => reading({ acknowledged: 1010 }), { final: true });
+    timeline.observe(10_000, () => reading({ acknowledged: 1000 }), { final: true });
     expect(timeline.points).toHaveLength(1);
-    timeline.observe(13_000, () => reading({ acknowledged: 1300 }), { final: true });
+    timeline.observe(10_500, () => reading({ acknowledged: 1050 }), { final: true });
     expect(timeline.points).toHaveLength(2);
-    expect(timeline.points[1]).toMatchObject({ fromS: 10, toS: 13, acknowledgedPerSec: 100, pubacks: 0, pubackP99Ms: null, storedPerSec: 0 });
+    expect(timeline.points[1]).toMatchObject({ fromS: 10, toS: 10.5, acknowledgedPerSec: 100, pubacks: 0, pubackP99Ms: null, storedPerSec: 0 });
   });
 
   it('leaves out the cores of a process not read at both ends of an interval', () => {

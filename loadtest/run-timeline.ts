@@ -39,7 +39,10 @@ export interface TimelinePoint {
 }
 
 export interface RunTimeline {
-  /** Called with each stage sample; `read` is only called when an interval has ended (or with `final`). */
+  /**
+   * Called with each stage sample; `read` is only called when an interval has ended. With `final`
+   * (the run's last sample), what is left since the last point becomes one, however short.
+   */
   observe(atMs: number, read: () => TimelineReading, options?: { final?: boolean }): void;
   readonly points: readonly TimelinePoint[];
 }
@@ -62,8 +65,6 @@ const round = (value: number, digits: number): number => Math.round(value * 10 *
 /** Ten seconds: a 20 s run gets two points, a 10-minute soak sixty. */
 export const defaultTimelineIntervalMs = 10_000;
 
-/** A final interval shorter than this is dropped: its rates would be noise. */
-const shortestFinalMs = 1000;
 
 export function createRunTimeline(options: { intervalMs: number; readingsPerMessage: number }): RunTimeline {
   const { intervalMs, readingsPerMessage } = options;
@@ -83,7 +84,8 @@ export function createRunTimeline(options: { intervalMs: number; readingsPerMess
         previous = { atMs: 0, reading: { ...read(), acknowledged: 0, kafkaRecords: 0, rows: 0, pubackBuckets: [], queryableBuckets: [] } };
       }
       const elapsedMs = atMs - previous.atMs;
-      if (elapsedMs < (observeOptions?.final ? shortestFinalMs : intervalMs)) return;
+      // The final interval is closed however short, so the points add up to the whole run.
+      if (observeOptions?.final ? elapsedMs <= 0 : elapsedMs < intervalMs) return;
       const reading = read();
       const before = previous.reading;
       const seconds = elapsedMs / 1000;
