@@ -465,14 +465,20 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     }) : null;
     if (fault) stops.push(() => fault.healNow());
     const timeline = createRunTimeline({ intervalMs: options.timelineIntervalMs ?? defaultTimelineIntervalMs, readingsPerMessage });
-    const readTimeline = (sample: StageSample): TimelineReading => ({
-      acknowledged: options.qos === 1 ? sample.acknowledged : sample.sent,
-      kafkaRecords: sample.kafka,
-      rows: options.enrich ? sample.rows : null,
-      pubackBuckets: fleet.pubackLatency.buckets(),
-      queryableBuckets: probe ? probe.latency.buckets() : null,
-      usage: sampler.latest(),
-    });
+    // Read when a sample is delivered, which is when its Kafka and QuestDB counts were answered: a
+    // paused broker delays that answer, and the fleet's counts, histograms and CPU must be of the same moment.
+    const sinceLoadStartMs = (): number => performance.now() - loadStarted;
+    const readTimeline = (sample: StageSample): TimelineReading => {
+      const now = fleet.stats();
+      return {
+        acknowledged: options.qos === 1 ? now.acknowledged : now.sent,
+        kafkaRecords: sample.kafka,
+        rows: options.enrich ? sample.rows : null,
+        pubackBuckets: fleet.pubackLatency.buckets(),
+        queryableBuckets: probe ? probe.latency.buckets() : null,
+        usage: sampler.latest(),
+      };
+    };
     const stages = createStageSampler({
       startedAt: loadStarted,
       fleetCounts: () => fleet.stats(),
@@ -485,7 +491,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
         else countSamplingError(error);
       },
       onSample: (sample) => {
-        timeline.observe(sample.atMs, () => readTimeline(sample));
+        timeline.observe(sinceLoadStartMs(), () => readTimeline(sample));
         if (lastProgress && sample.atMs - lastProgress.atMs < 1000) return;
         const kafkaRate = lastProgress ? Math.round(((sample.kafka - lastProgress.kafka) * 1000) / Math.max(1, sample.atMs - lastProgress.atMs)) : 0;
         lastProgress = sample;
@@ -543,7 +549,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const afterLoadMs = Math.round(performance.now() - loadStarted - loadMs);
     await stages.stop();
     const lastSample = stages.latest();
-    if (lastSample) timeline.observe(lastSample.atMs, () => readTimeline(lastSample), { final: true });
+    if (lastSample) timeline.observe(sinceLoadStartMs(), () => readTimeline(lastSample), { final: true });
     for (const [error, times] of samplingErrors) problems.push(`sampling: ${error}${times > 1 ? ` (${times} times)` : ''}`);
     const processes = await sampler.markEnd();
     const duringLoadMs = await speedDuringLoad.stop();

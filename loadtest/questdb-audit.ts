@@ -101,6 +101,11 @@ export interface QuestdbAudit {
   foreignRows: number;
 }
 
+/** How long the audit's whole-table count may take: 2 minutes, and 4 s more per million rows (the export: at least 5 minutes). */
+function auditTimeoutMs(rows: number): number {
+  return 120_000 + Math.ceil(rows / 1_000_000) * 4000;
+}
+
 /**
  * Audits `table`: counts, then one line per stored message (device, seq, rows) into a ledger.
  * Each message should have exactly `readingsPerMessage` rows.
@@ -108,7 +113,9 @@ export interface QuestdbAudit {
 export async function auditQuestdb(options: { httpUrl: string; table: string; deviceCount: number; deviceIndexOf: (deviceId: string) => number | undefined; readingsPerMessage: number }): Promise<QuestdbAudit> {
   const { httpUrl, table } = options;
   const rows = await questdbRowCount(httpUrl, table);
-  const [[distinct] = []] = rows === 0 ? [[0]] : await questdbExec(httpUrl, `SELECT count() FROM (SELECT DISTINCT device, metric, seq FROM '${table}')`, 120_000);
+  // Both queries read the whole table: a long run's needs more time than a short one's.
+  const timeoutMs = auditTimeoutMs(rows);
+  const [[distinct] = []] = rows === 0 ? [[0]] : await questdbExec(httpUrl, `SELECT count() FROM (SELECT DISTINCT device, metric, seq FROM '${table}')`, timeoutMs);
   const messages = createMessageLedger(options.deviceCount);
   let incompleteMessages = 0;
   let foreignRows = 0;
@@ -121,7 +128,7 @@ export async function auditQuestdb(options: { httpUrl: string; table: string; de
       }
       messages.add(index, Number(seq));
       if (Number(count) !== options.readingsPerMessage) incompleteMessages += 1;
-    });
+    }, Math.max(300_000, timeoutMs));
   }
   const distinctReadings = Number(distinct ?? 0);
   return { rows, distinctReadings, duplicateRows: rows - distinctReadings, messages, incompleteMessages, foreignRows };

@@ -519,11 +519,9 @@ async function e2eAction(values: Values): Promise<number> {
         if (result.timeline.length >= fewestPlottedPoints) {
           const stem = out.replace(/\.json$/, '');
           const plots = renderTimelinePlots(result.timeline, result.options.ratePerSec, `${result.options.ratePerSec.toLocaleString('en-US')} msg/s offered, ${load.devices} devices`);
-          await writeFile(`${stem}.rates.svg`, plots.ratesSvg);
-          await writeFile(`${stem}.latency.svg`, plots.latencySvg);
-          await writeFile(`${stem}.memory.svg`, plots.memorySvg);
-          await writeFile(`${stem}.cpu.svg`, plots.cpuSvg);
-          process.stdout.write(`timeline plots: ${stem}.rates.svg, ${stem}.latency.svg, ${stem}.memory.svg, ${stem}.cpu.svg\n`);
+          const files = { rates: plots.ratesSvg, latency: plots.latencySvg, memory: plots.memorySvg, cpu: plots.cpuSvg };
+          for (const [name, svg] of Object.entries(files)) await writeFile(`${stem}.timeline-${name}.svg`, svg);
+          process.stdout.write(`timeline plots: ${Object.keys(files).map((name) => `${stem}.timeline-${name}.svg`).join(', ')}\n`);
         }
       } else {
         const points = results.map(sweepPointOf);
