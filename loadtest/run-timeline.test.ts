@@ -77,11 +77,13 @@ describe('run timeline', () => {
       rssMiB: { gateway: 150, kafka: 500 },
       ...overrides,
     });
-    const plots = renderTimelinePlots([point(10, {}), point(20, { queryableP99Ms: null, cores: { kafka: 0.12 } })], 10_000, 'test run');
+    const drain = { ...point(20.3, { acknowledgedPerSec: 0 }), fromS: 20 };
+    const plots = renderTimelinePlots([point(10, {}), point(20, { queryableP99Ms: null, cores: { kafka: 0.12 } }), drain], 10_000, 'test run');
     expect(plots.ratesSvg).toContain('Stage rates over time (test run)');
     expect(plots.ratesSvg).toContain('>offered<');
     expect(plots.latencySvg).toContain('publish→queryable');
-    // The queryable line has one point (the second interval had none), the PUBACK line two.
+    // The queryable line has one point (the second interval had none), the PUBACK line two: the
+    // drain's 0.3 s is no interval to plot.
     const polylines = [...plots.latencySvg.matchAll(/<polyline[^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' ').length);
     expect(polylines).toEqual([2, 1]);
     expect(plots.memorySvg).toContain('>gateway<');

@@ -119,9 +119,13 @@ export function createRunTimeline(options: { intervalMs: number; readingsPerMess
 
 /** Fewer points than this make no useful plot: the report's table says it all. */
 export const fewestPlottedPoints = 6;
+/** Intervals shorter than this are left out of the plots (not out of the timeline). */
+const shortestPlottedS = 1;
 
 /** The timeline as four line charts over time: stage rates, interval p99s, RSS and cores per process. */
-export function renderTimelinePlots(points: readonly TimelinePoint[], offeredPerSec: number, label: string): { ratesSvg: string; latencySvg: string; memorySvg: string; cpuSvg: string } {
+export function renderTimelinePlots(allPoints: readonly TimelinePoint[], offeredPerSec: number, label: string): { ratesSvg: string; latencySvg: string; memorySvg: string; cpuSvg: string } {
+  // A run's last interval can be a fraction of a second of drain: as a rate it would plot as a fall to nothing.
+  const points = allPoints.filter((p) => p.toS - p.fromS >= shortestPlottedS);
   const at = (p: TimelinePoint): number => p.toS;
   const series = (name: string, value: (p: TimelinePoint) => number | null | undefined): PlotSeries => ({
     name,
