@@ -65,24 +65,16 @@ const round = (value: number, digits: number): number => Math.round(value * 10 *
 /** Ten seconds: a 20 s run gets two points, a 10-minute soak sixty. */
 export const defaultTimelineIntervalMs = 10_000;
 
-
 export function createRunTimeline(options: { intervalMs: number; readingsPerMessage: number }): RunTimeline {
   const { intervalMs, readingsPerMessage } = options;
   const points: TimelinePoint[] = [];
-  let previous: { atMs: number; reading: TimelineReading } = {
-    atMs: 0,
-    reading: { acknowledged: 0, kafkaRecords: 0, rows: 0, pubackBuckets: [], queryableBuckets: [], usage: {} },
-  };
-  let started = false;
+  let previous: { atMs: number; reading: TimelineReading } | null = null;
 
   return {
     points,
     observe(atMs, read, observeOptions) {
-      // The first sample is the baseline for CPU, which only the sampler knows at the load's start.
-      if (!started) {
-        started = true;
-        previous = { atMs: 0, reading: { ...read(), acknowledged: 0, kafkaRecords: 0, rows: 0, pubackBuckets: [], queryableBuckets: [] } };
-      }
+      // The load starts from zero counts; its CPU baseline is the first sample's, which only the sampler knows.
+      previous ??= { atMs: 0, reading: { ...read(), acknowledged: 0, kafkaRecords: 0, rows: 0, pubackBuckets: [], queryableBuckets: [] } };
       const elapsedMs = atMs - previous.atMs;
       // The final interval is closed however short, so the points add up to the whole run.
       if (observeOptions?.final ? elapsedMs <= 0 : elapsedMs < intervalMs) return;
