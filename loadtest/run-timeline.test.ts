@@ -44,11 +44,12 @@ describe('run timeline', () => {
     expect(timeline.points[1]!.queryableP99Ms).toBeNull();
   });
 
-  it('closes the final interval however short, so the points add up to the run', () => {
+  it('closes the final interval however short, so the points add up to the run, unless nothing moved in it', () => {
     const timeline = createRunTimeline({ intervalMs: 10_000, readingsPerMessage: 1 });
     timeline.observe(0, () => reading({}));
     timeline.observe(10_000, () => reading({ acknowledged: 1000 }));
     timeline.observe(10_000, () => reading({ acknowledged: 1000 }), { final: true });
+    timeline.observe(10_100, () => reading({ acknowledged: 1000 }), { final: true });
     expect(timeline.points).toHaveLength(1);
     timeline.observe(10_500, () => reading({ acknowledged: 1050 }), { final: true });
     expect(timeline.points).toHaveLength(2);

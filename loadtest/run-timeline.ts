@@ -41,7 +41,8 @@ export interface TimelinePoint {
 export interface RunTimeline {
   /**
    * Called with each stage sample; `read` is only called when an interval has ended. With `final`
-   * (the run's last sample), what is left since the last point becomes one, however short.
+   * (the run's last sample), what is left since the last point becomes one, however short, unless
+   * no count moved in it.
    */
   observe(atMs: number, read: () => TimelineReading, options?: { final?: boolean }): void;
   readonly points: readonly TimelinePoint[];
@@ -80,6 +81,9 @@ export function createRunTimeline(options: { intervalMs: number; readingsPerMess
       if (observeOptions?.final ? elapsedMs <= 0 : elapsedMs < intervalMs) return;
       const reading = read();
       const before = previous.reading;
+      // A final remainder in which nothing moved adds nothing: no point of zeros after the drain.
+      const moved = reading.acknowledged !== before.acknowledged || reading.kafkaRecords !== before.kafkaRecords || reading.rows !== before.rows;
+      if (observeOptions?.final && elapsedMs < intervalMs && !moved) return;
       const seconds = elapsedMs / 1000;
       const perSec = (now: number, then: number): number => Math.round((now - then) / seconds);
       const pubacks = bucketsSince(before.pubackBuckets, reading.pubackBuckets);
