@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatHost, formatLatency, formatProcesses, formatRunData, formatSweepReport, formatWarmup } from './e2e-report.ts';
+import { formatHost, formatLatency, formatProcesses, formatRunData, formatSweepReport, formatTimeline, formatWarmup } from './e2e-report.ts';
 import { createLatencyHistogram } from './latency-histogram.ts';
 import { runNames } from './run-names.ts';
 
@@ -92,5 +92,20 @@ describe('reports', () => {
     const names = runNames('mx1abc');
     expect(formatRunData({ kept: false, removedTopics: 5, removedTables: 2 }, names)).toBe('run data    removed 5 topics and 2 tables (--keep-data keeps them)');
     expect(formatRunData({ kept: true, removedTopics: 0, removedTables: 0 }, names)).toBe('run data    kept: topics bench.mx1abc.*, tables bench_mx1abc_*');
+  });
+
+  it('prints the timeline a line per interval, processes in their usual order, n/a where an interval lacks a figure', () => {
+    const lines = formatTimeline(
+      [
+        { fromS: 0, toS: 10, acknowledgedPerSec: 10_000, kafkaPerSec: 10_001, storedPerSec: 9_990, pubacks: 100_000, pubackP99Ms: 9.73, queryableP99Ms: 181.2, cores: { 'load-generator': 0.25, gateway: 0.36 }, rssMiB: { 'load-generator': 300, gateway: 310 } },
+        { fromS: 10, toS: 10.4, acknowledgedPerSec: 0, kafkaPerSec: 0, storedPerSec: null, pubacks: 0, pubackP99Ms: null, queryableP99Ms: null, cores: { gateway: 0.1 }, rssMiB: { 'load-generator': 301, gateway: 311 } },
+      ],
+      10_000,
+    );
+    expect(lines[0]).toContain('every 10 s');
+    expect(lines[1]).toMatch(/gateway \| load-generator$/);
+    expect(lines[2]).toMatch(/^ +0–10 +10,000 +10,001 +9,990 +9\.7 +181 +0\.36 \/ 310 \| 0\.25 \/ 300$/);
+    expect(lines[3]).toMatch(/10–10 +0 +0 +n\/a +n\/a +n\/a +0\.10 \/ 311 \| n\/a \/ 301$/);
+    expect(formatTimeline(undefined, undefined)).toEqual([]);
   });
 });

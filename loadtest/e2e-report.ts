@@ -74,7 +74,7 @@ export function formatE2eReport(result: E2eResult): string {
 export function formatTimeline(points: readonly TimelinePoint[] | undefined, intervalMs: number | undefined): string[] {
   if (!points || points.length === 0) return [];
   const names = orderProcesses(points.flatMap((p) => Object.keys(p.rssMiB)));
-  const p99 = (value: number | null): string => (value === null ? 'n/a' : ms(value)).padStart(6);
+  const p99 = (value: number | null): string => (value === null ? 'n/a' : ms(value));
   return [
     `timeline    every ${intervalMs === undefined ? 'n/a' : intervalMs / 1000} s of the load and the drain; p99s of the interval alone; per process cores / RSS MiB`,
     `      seconds    acked/s    Kafka/s   stored/s  PUBACK p99 ms  queryable p99 ms  ${names.join(' | ')}`,
@@ -91,6 +91,8 @@ export function formatRunData(runData: RunData, names: RunNames): string {
   return `run data    removed ${runData.removedTopics} topics and ${runData.removedTables} tables (--keep-data keeps them)`;
 }
 
+const maxListedProbes = 12;
+
 /** The host's speed around the measured load in one line: the probes and the steal. */
 export function formatHost(host: HostSpeed): string {
   const { before, duringLoad, duringLoadMedian, after } = host.speedProbeMs;
@@ -98,8 +100,6 @@ export function formatHost(host: HostSpeed): string {
   const probes = duringLoad.length <= maxListedProbes ? duringLoad.join(', ') : `${duringLoad.length} probes, ${Math.min(...duringLoad)}–${Math.max(...duringLoad)}`;
   return `host        speed probe (fixed work, ms of CPU; lower is a faster host) ${before} at rest, ${duringLoadMedian ?? 'n/a'} median during the load (${probes}), ${after} after; steal ${host.stealPercent ?? 'n/a'} %: compare CPU per message between runs of like speed`;
 }
-
-const maxListedProbes = 12;
 
 /** The warm-up in one line: what it offered, when the pipeline caught up, and that the audits include it. */
 export function formatWarmup(warmup: Warmup, ratePerSec: number): string {
