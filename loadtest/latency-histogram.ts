@@ -90,16 +90,8 @@ export function createLatencyHistogram(): LatencyHistogram {
       maxUs = 0;
     },
     count: () => total,
-    percentileMs(fraction) {
-      if (total === 0) return 0;
-      const rank = Math.max(1, Math.ceil(Math.min(1, Math.max(0, fraction)) * total));
-      let seen = 0;
-      for (let index = 0; index < bucketCount; index += 1) {
-        seen += counts[index]!;
-        if (seen >= rank) return Math.min(upperBoundUs(index), maxUs) / 1000;
-      }
-      return maxUs / 1000;
-    },
+    // A bucket's bound can lie above the largest value recorded: the exact maximum caps it.
+    percentileMs: (fraction) => Math.min(percentileOfBucketsMs(histogram.buckets(), fraction), maxUs / 1000),
     maxMs: () => maxUs / 1000,
     summary() {
       const p = (fraction: number): number => histogram.percentileMs(fraction);
