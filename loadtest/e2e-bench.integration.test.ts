@@ -21,7 +21,7 @@ describe('e2e benchmark smoke run', () => {
 
   beforeAll(async () => {
     logDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
-    result = await runE2eBench(smallRun(logDir));
+    result = await runE2eBench({ ...smallRun(logDir), restWindowMs: 1000 });
   }, 180_000);
 
   afterAll(async () => {
@@ -58,6 +58,15 @@ describe('e2e benchmark smoke run', () => {
     expect(result.latency.queryableMs?.count).toBeGreaterThan(0);
     expect(result.processes.map((p) => p.name).sort()).toEqual(['enricher', 'gateway', 'load-generator']);
     expect(result.processes.every((p) => p.peakRssMiB > 0)).toBe(true);
+  });
+
+  it('measured each process at rest once the gateway and enricher had gone quiet, then with the harness querying', () => {
+    const { attribution } = result;
+    expect(attribution).not.toBeNull();
+    // At least one whole quiet second was looked for before the at-rest window.
+    expect(attribution!.settledMs).toBeGreaterThanOrEqual(1000);
+    expect(Object.keys(attribution!.atRestCores).sort()).toEqual(['enricher', 'gateway', 'load-generator']);
+    expect(Object.keys(attribution!.harnessCores).sort()).toEqual(['enricher', 'gateway', 'load-generator']);
   });
 
   it('kept a timeline whose intervals follow each other and add up to the run', () => {

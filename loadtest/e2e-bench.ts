@@ -26,7 +26,7 @@ import type { LatencySummary } from './latency-histogram.ts';
 import { compareLedgers, type LedgerComparison } from './message-ledger.ts';
 import { freePort, startPipelineProcess, type PipelineProcess } from './pipeline-process.ts';
 import { harnessProcess, restartedName } from './process-roles.ts';
-import { createProcessSampler, measureCores, type ProcessUsageReport } from './process-usage.ts';
+import { createProcessSampler, measureCores, waitUntilQuiet, type ProcessUsageReport } from './process-usage.ts';
 import { auditQuestdb, dropQuestdbTables, questdbRowCount, questdbWalApplied } from './questdb-audit.ts';
 import { createQueryableProbe, type QueryableProbeStats } from './queryable-probe.ts';
 import { readEnricherView, readGatewayView, readMetricsText, type EnricherView, type GatewayView } from './service-views.ts';
@@ -239,6 +239,8 @@ export interface HostSpeed {
 
 export interface Attribution {
   windowMs: number;
+  /** How long after the devices connected the gateway and enricher went quiet and the at-rest window began. */
+  settledMs: number;
   /** Devices connected and idle, nothing querying. */
   atRestCores: Record<string, number>;
   /** Extra cores while only the harness ran (probe queries, stage sampling), over at rest; ≥ 0. */
@@ -259,6 +261,12 @@ export interface ProcessRestart {
   signal: 'SIGKILL' | 'SIGTERM';
 }
 
+/**
+ * Before the at-rest window: wait until the gateway and enricher together spend under 3 % of a core
+ * for a second (idle they spend ~1 %), at most 10 s. Right after the last CONNACK the gateway still
+ * spent 40–100 ms a second on the connect storm's tail (docs/benchmarks/idle.md).
+ */
+const restSettling = { quietCores: 0.03, stepMs: 1000, maxMs: 10_000 };
 /** How often the host's speed is probed during the load: ~25 ms of CPU every 4 s, in the load generator's figure. */
 const hostSpeedIntervalMs = 4000;
 
@@ -369,7 +377,9 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     let attribution: Attribution | null = null;
     if ((options.restWindowMs ?? 0) > 0) {
       const windowMs = options.restWindowMs ?? 0;
-      progress(`run ${runId}: measuring CPU at rest, then with the harness querying (${windowMs / 1000} s each)`);
+      const ours = { gateway: gateway.pid, ...(enricher && { enricher: enricher.pid }) };
+      const settledMs = await waitUntilQuiet(async (stepMs) => Object.values(await measureCores(ours, stepMs)).reduce((total, cores) => total + cores, 0), restSettling);
+      progress(`run ${runId}: settled ${(settledMs / 1000).toFixed(1)} s after connecting; measuring CPU at rest, then with the harness querying (${windowMs / 1000} s each)`);
       const atRestCores = await measureCores(measured, windowMs);
       const rehearsal = createStageSampler({ startedAt: performance.now(), fleetCounts: () => fleet.stats(), kafkaRecords: () => kafka.recordCount(names.telemetryTopic), questdbRows: options.enrich ? () => questdbRowCount(options.questdbHttpUrl, names.table) : null, onError: () => undefined });
       const withHarness = await measureCores(measured, windowMs, async () => {
@@ -378,7 +388,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       });
       await rehearsal.stop();
       const harnessCores = Object.fromEntries(Object.entries(withHarness).map(([name, cores]) => [name, Math.max(0, Math.round((cores - (atRestCores[name] ?? 0)) * 1000) / 1000)]));
-      attribution = { windowMs, atRestCores, harnessCores };
+      attribution = { windowMs, settledMs, atRestCores, harnessCores };
     }
 
     const samplingErrors = new Map<string, number>();

@@ -39,14 +39,14 @@ describe('reports', () => {
     const usage = (name: string, cpuMicrosPerMessage: number, pipelineCpuMicrosPerMessage: number) => ({ name, pid: 1, windowSeconds: 10, cpuSeconds: 1, cpuCores: 0.1, peakRssMiB: 100, endRssMiB: 90, cpuMicrosPerMessage, pipelineCpuMicrosPerMessage });
     const lines = formatProcesses({
       processes: [usage('gateway', 40, 40), usage('questdb', 60, 50), usage('load-generator', 30, 0)],
-      attribution: { windowMs: 10_000, atRestCores: { gateway: 0.01, questdb: 0.02, 'load-generator': 0.005 }, harnessCores: { gateway: 0, questdb: 0.05, 'load-generator': 0.1 } },
+      attribution: { windowMs: 10_000, settledMs: 2000, atRestCores: { gateway: 0.01, questdb: 0.02, 'load-generator': 0.005 }, harnessCores: { gateway: 0, questdb: 0.05, 'load-generator': 0.1 } },
     });
     expect(lines[2]).toMatch(/questdb\s+0\.10\s+60\s+50\s+2\.0\s+5\.0/);
     expect(lines[3]).toContain('load-generator (harness)');
     // every row's CPU figure ends where the header's "CPU (cores)" ends, the harness's longer name included
     const cpuColumnEnd = lines[0]!.indexOf('CPU (cores)') + 'CPU (cores)'.length;
     for (const row of lines.slice(1, 4)) expect(row.slice(cpuColumnEnd - 4, cpuColumnEnd)).toBe('0.10');
-    expect(lines.at(-2)).toBe('            pipeline (all but the harness): 100 µs/msg under load, 90 less the harness\'s queries; 3.0 % of a core at rest');
+    expect(lines.at(-2)).toBe('            pipeline (all but the harness): 100 µs/msg under load, 90 less the harness\'s queries; 3.0 % of a core at rest (from 2.0 s after the devices connected)');
     expect(lines.at(-1)).toContain('lower bound');
   });
 

@@ -125,7 +125,7 @@ export function formatProcesses(result: Pick<E2eResult, 'processes' | 'attributi
       (p) =>
         `            ${(harness(p.name) ? `${p.name} (harness)` : p.name).padEnd(24)} ${p.cpuCores.toFixed(2).padStart(11)}  ${micros(p.cpuMicrosPerMessage).padStart(10)}  ${micros(harness(p.name) ? null : p.pipelineCpuMicrosPerMessage).padStart(12)}  ${percent(attribution?.atRestCores[p.name]).padStart(9)}  ${percent(attribution?.harnessCores[p.name]).padStart(9)}  ${p.peakRssMiB.toFixed(0).padStart(12)}`,
     ),
-    `            pipeline (all but the harness): ${micros(sum(pipeline.map((p) => p.cpuMicrosPerMessage)))} µs/msg under load${attribution ? `, ${micros(sum(pipeline.map((p) => p.pipelineCpuMicrosPerMessage)))} less the harness's queries` : ''}${restTotal === null ? '' : `; ${(restTotal * 100).toFixed(1)} % of a core at rest`}`,
+    `            pipeline (all but the harness): ${micros(sum(pipeline.map((p) => p.cpuMicrosPerMessage)))} µs/msg under load${attribution ? `, ${micros(sum(pipeline.map((p) => p.pipelineCpuMicrosPerMessage)))} less the harness's queries` : ''}${restTotal === null ? '' : `; ${(restTotal * 100).toFixed(1)} % of a core at rest (from ${((attribution?.settledMs ?? 0) / 1000).toFixed(1)} s after the devices connected)`}`,
     // What the harness's queries cost at rest overstates their cost under load, when the servers' threads are awake anyway.
     ...(attribution ? ["            ('less harness' subtracts what the harness's queries cost each server at rest: a lower bound of the pipeline's own CPU)"] : []),
   ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcStat, parseProcStatus, readProcessUsage } from './process-usage.ts';
+import { parseProcStat, parseProcStatus, readProcessUsage, waitUntilQuiet } from './process-usage.ts';
 
 describe('/proc parsers', () => {
   it('reads pid, command, process group and CPU seconds from stat', () => {
@@ -27,5 +27,30 @@ describe('/proc parsers', () => {
     expect(usage?.pid).toBe(process.pid);
     expect(usage?.rssBytes).toBeGreaterThan(1024 * 1024);
     expect(usage?.cpuSeconds).toBeGreaterThan(0);
+  });
+});
+
+describe('waitUntilQuiet', () => {
+  it('stops at the first step under the threshold', async () => {
+    const steps = [0.09, 0.04, 0.01, 0.0];
+    const asked: number[] = [];
+    await waitUntilQuiet(async (stepMs) => (asked.push(stepMs), steps.shift() ?? 0), { quietCores: 0.03, stepMs: 1000, maxMs: 10_000 });
+    expect(asked).toEqual([1000, 1000, 1000]);
+    expect(steps).toEqual([0.0]);
+  });
+
+  it('gives up after maxMs when the processes never go quiet', async () => {
+    let calls = 0;
+    const waited = await waitUntilQuiet(
+      async (stepMs) => {
+        calls += 1;
+        await new Promise((resolve) => setTimeout(resolve, stepMs));
+        return 0.5;
+      },
+      { quietCores: 0.03, stepMs: 10, maxMs: 50 },
+    );
+    expect(waited).toBeGreaterThanOrEqual(50);
+    // each step lasts at least its 10 ms, so no more than six fit in the 50 ms
+    expect(calls).toBeLessThanOrEqual(6);
   });
 });

@@ -99,6 +99,20 @@ export async function measureCores(pids: Readonly<Record<string, number>>, windo
   return cores;
 }
 
+/**
+ * Waits until one `stepMs` step of `measure` (cores used over that step) comes in under
+ * `quietCores`, for at most `maxMs`; returns how long it waited, in ms. A thousand devices
+ * connecting leave work behind them in the gateway for a second or two after the last CONNACK
+ * (docs/benchmarks/idle.md), which is not the pipeline at rest.
+ */
+export async function waitUntilQuiet(measure: (stepMs: number) => Promise<number>, options: { quietCores: number; stepMs: number; maxMs: number }): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < options.maxMs) {
+    if ((await measure(options.stepMs)) < options.quietCores) break;
+  }
+  return Math.round(performance.now() - started);
+}
+
 export interface ProcessUsageReport {
   name: string;
   pid: number;

@@ -93,8 +93,9 @@ ${faultKindsHelp('                               ')}
   --keep-data                keep the run's topics, consumer groups and QuestDB tables (default: removed
                              once the run is audited, so repeated runs do not fill the stack's disk)
   --probe-poll <ms>          publish→queryable probe poll interval (default 50)
-  --rest-window <s>          before the load: each process's CPU at rest, then as long again with only
-                             the harness querying, to attribute CPU (default 10; 0 skips)
+  --rest-window <s>          before the load: each process's CPU at rest (once the gateway and enricher
+                             have gone quiet after the devices connected, up to 10 s), then as long
+                             again with only the harness querying, to attribute CPU (default 10; 0 skips)
   --timeline <s>             the report's timeline interval: each stage's rate, the interval's own p99
                              PUBACK and queryable latency, and each process's cores and RSS, every
                              this many seconds of the load and the drain (default 10)
