@@ -57,6 +57,25 @@ export function kafkaNodeProperties(options: {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The JVM options both local servers (Kafka and QuestDB) start with. Parallel, not G1: on this
+ * 2-core box G1 ran a concurrent marking cycle after nearly every young collection and spent more
+ * CPU than Kafka's request handling (ADR 0019). No hsperfdata: the JVM's periodic thread otherwise
+ * wakes every 50 ms (docs/benchmarks/idle.md). Every collection is logged, one line each with its
+ * pause, to `gcLogFile` (two files of 10 MB at most), so a stall seen by the pipeline can be
+ * matched with a pause of a server.
+ */
+export function serverJvmOptions(options: { heapMb: number; gcLogFile: string }): string[] {
+  return [
+    `-Xms${Math.min(128, options.heapMb)}m`,
+    `-Xmx${options.heapMb}m`,
+    '-XX:+UseParallelGC',
+    '-XX:-UsePerfData',
+    '-XX:+ExitOnOutOfMemoryError',
+    `-Xlog:gc:file=${options.gcLogFile}:time,uptime,tags:filecount=2,filesize=10m`,
+  ];
+}
+
 export const kafkaLog4j2Properties = `status = warn
 appender.console.type = Console
 appender.console.name = STDOUT

@@ -101,7 +101,7 @@ describe('stopOwnStack', () => {
       dir,
       startedAt: new Date().toISOString(),
       ownerPid,
-      kafka: { version: 'test', java: 'test', bootstrap: [], nodes: [{ nodeId: 1, brokerPort: 1, controllerPort: 2, pgid, logFile: join(dir, 'kafka.log'), command: 'sleep', args: ['60'] }] },
+      kafka: { version: 'test', java: 'test', bootstrap: [], nodes: [{ nodeId: 1, brokerPort: 1, controllerPort: 2, pgid, logFile: join(dir, 'kafka.log'), gcLogFile: join(dir, 'gc.log'), command: 'sleep', args: ['60'] }] },
       questdb: null,
       redis: null,
       ports: [],

@@ -17,7 +17,7 @@ import { waitFor } from '../core/wait-for.ts';
 import { ensureArtifacts } from './artifacts.ts';
 import { createFaultNetwork, removeFaultNetwork, type FaultNetwork } from './fault-network.ts';
 import { findJava } from './java-tools.ts';
-import { kafkaLog4j2Properties, kafkaNodeProperties, questdbLogConf, questdbServerConf, type QuestdbTuning } from './kafka-config.ts';
+import { kafkaLog4j2Properties, kafkaNodeProperties, questdbLogConf, questdbServerConf, serverJvmOptions, type QuestdbTuning } from './kafka-config.ts';
 import { isGroupAlive, startManagedProcess, stopProcessGroup, type ManagedProcess } from './managed-process.ts';
 import { assertPortsFree, waitForPortsFree } from './ports.ts';
 import { kafkaBrokerCount, questdbAnswers, redisAnswersPing } from './readiness.ts';
@@ -70,7 +70,7 @@ export interface StackState {
     /** With a fault network (one node): a listener advertising `relayPort`, where a delay relay forwarding to `port` listens. */
     relayed?: { port: number; relayPort: number };
     /** `command`, `args`: the node's JVM command line, so `restartKafkaNode` starts it again the same way. */
-    nodes: Array<{ nodeId: number; brokerPort: number; controllerPort: number; pgid: number; logFile: string; command: string; args: string[] }>;
+    nodes: Array<{ nodeId: number; brokerPort: number; controllerPort: number; pgid: number; logFile: string; gcLogFile: string; command: string; args: string[] }>;
   };
   questdb: null | {
     version: string;
@@ -80,6 +80,7 @@ export interface StackState {
     ilpTcpPort: number;
     pgid: number;
     logFile: string;
+    gcLogFile: string;
     /** The data root, and the size of the tmpfs it is mounted on (null: the stack's own disk). */
     root: string;
     diskMb: number | null;
@@ -218,17 +219,11 @@ export async function startStack(options: StackOptions): Promise<StackState> {
     for (const node of ports.kafka) {
       const nodeDir = join(dir, `kafka-${node.nodeId}`);
       const logFile = join(nodeDir, 'server.log');
+      const gcLogFile = join(nodeDir, 'gc.log');
       const launch = {
         command: kafkaJava.javaPath,
         args: [
-          `-Xms${Math.min(128, options.kafkaHeapMb)}m`,
-          `-Xmx${options.kafkaHeapMb}m`,
-          // Parallel, not G1: on this 2-core box G1 ran a concurrent marking cycle after nearly every
-          // young collection and spent more CPU than Kafka's request handling (ADR 0019).
-          '-XX:+UseParallelGC',
-          // No hsperfdata sampling: the JVM's periodic thread otherwise wakes every 50 ms (docs/benchmarks/idle.md).
-          '-XX:-UsePerfData',
-          '-XX:+ExitOnOutOfMemoryError',
+          ...serverJvmOptions({ heapMb: options.kafkaHeapMb, gcLogFile }),
           '-Djava.awt.headless=true',
           `-Dlog4j2.configurationFile=file:${log4jFile}`,
           `-Dkafka.logs.dir=${join(nodeDir, 'logs')}`,
@@ -240,7 +235,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
       };
       const child = startManagedProcess({ ...launch, logFile, ownerPid: options.ownerPid, env: options.env });
       processes.push(child);
-      state.kafka.nodes.push({ ...node, pgid: child.pgid, logFile, ...launch });
+      state.kafka.nodes.push({ ...node, pgid: child.pgid, logFile, gcLogFile, ...launch });
       state.kafka.bootstrap.push(`${host}:${node.brokerPort}`);
     }
     if (options.questdb && questdbJava) {
@@ -261,12 +256,9 @@ export async function startStack(options: StackOptions): Promise<StackState> {
       );
       await writeFile(join(root, 'conf', 'log.conf'), questdbLogConf);
       const logFile = join(dir, 'questdb.log');
+      const gcLogFile = join(dir, 'questdb-gc.log');
       const args = [
-        `-Xms${Math.min(128, options.questdbHeapMb)}m`,
-        `-Xmx${options.questdbHeapMb}m`,
-        '-XX:+UseParallelGC',
-        '-XX:-UsePerfData',
-        '-XX:+ExitOnOutOfMemoryError',
+        ...serverJvmOptions({ heapMb: options.questdbHeapMb, gcLogFile }),
         '--add-exports',
         'java.base/jdk.internal.math=io.questdb',
         '-p',
@@ -287,6 +279,7 @@ export async function startStack(options: StackOptions): Promise<StackState> {
         ilpTcpPort: ports.questdbIlpTcp,
         pgid: child.pgid,
         logFile,
+        gcLogFile,
         root,
         diskMb: options.questdbDiskMb ?? null,
         command: questdbJava.javaPath,

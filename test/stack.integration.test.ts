@@ -3,6 +3,7 @@
  * QuestDB ILP/HTTP writes read back over the PostgreSQL wire protocol and over /exec, and a Redis
  * that keeps what it acknowledged across a restart.
  */
+import { readFile } from 'node:fs/promises';
 import { Sender } from '@questdb/nodejs-client';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type EachMessagePayload } from 'kafkajs';
@@ -92,6 +93,18 @@ describe('local stack: QuestDB', () => {
       await client.query(`drop table '${table}'`);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe('local stack: JVM collections', () => {
+  it("logs every collection of Kafka's and QuestDB's JVMs to the GC log the stack's state names", async () => {
+    const state = await readStackState(stackDir(inject('stackHome'), testStackName));
+    const files = [...(state?.kafka.nodes.map((node) => node.gcLogFile) ?? []), state?.questdb?.gcLogFile];
+    expect(files).toHaveLength(2);
+    for (const file of files) {
+      // The first line names the collector; one line per collection follows, with its pause.
+      expect(await readFile(file ?? '', 'utf8')).toMatch(/\[gc\] Using Parallel/);
     }
   });
 });
