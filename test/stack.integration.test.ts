@@ -1,7 +1,7 @@
 /**
  * Proves the local stack is the real thing: Kafka admin, keyed produce + consumer-group consume,
- * QuestDB ILP/HTTP writes read back over the PostgreSQL wire protocol and over /exec, and a Redis
- * that keeps what it acknowledged across a restart.
+ * QuestDB ILP/HTTP writes read back over the PostgreSQL wire protocol and over /exec, both JVMs'
+ * collections in their GC logs, and a Redis that keeps what it acknowledged across a restart.
  */
 import { readFile } from 'node:fs/promises';
 import { Sender } from '@questdb/nodejs-client';
